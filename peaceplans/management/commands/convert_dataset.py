@@ -1,0 +1,64 @@
+"""
+Convert a release of the research dataset into the copy the project ships.
+
+The research folder keeps point-level sources as bare URLs and lists their outlet, kind
+and title only in its README; this command turns that list into sources.json and copies
+the three JSON files beside it. It runs when a new dataset release arrives, never at run
+time: `load_demo` reads only peaceplans/data/demo/.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+SOURCE_LINE = re.compile(r"^- (?P<date>\S+) \| (?P<outlet>.*?) \| (?P<kind>.*?) \| (?P<title>.*) \| <(?P<url>.+)>$")
+
+
+def parse_source_list(readme: str) -> list[dict]:
+    """Each '- date | outlet | kind [via X] | title | <url>' line of the README's source list."""
+    _, _, listing = readme.partition("## Source list")
+    if not listing:
+        raise CommandError("README.md has no '## Source list' section.")
+    sources = {}
+    for line in listing.splitlines():
+        if not line.startswith("- 20"):
+            continue
+        match = SOURCE_LINE.match(line)
+        if not match:
+            raise CommandError(f"README.md: cannot read source line {line!r}")
+        kind_text = match["kind"]
+        citable = "not citable" not in kind_text
+        sources[match["url"]] = {
+            "url": match["url"],
+            "outlet": match["outlet"],
+            "title": match["title"],
+            "date": match["date"],
+            "kind": re.match(r"[a-z-]+", kind_text).group(0),
+            "via": kind_text.split(" via ", 1)[1] if " via " in kind_text else "",
+            "citable": citable,
+            "note": "" if citable else "Pravda network: kept only as a pointer, never shown as a citation.",
+        }
+    return sorted(sources.values(), key=lambda s: (s["date"], s["outlet"], s["url"]))
+
+
+class Command(BaseCommand):
+    help = "Convert a research dataset folder (revisions/stances/events JSON + README) into peaceplans/data/demo/."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", type=Path)
+
+    def handle(self, folder: Path, **options):
+        try:
+            readme = (folder / "README.md").read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"{folder}: {exc}") from exc
+        sources = parse_source_list(readme)
+        (DEMO_DIR / "sources.json").write_text(json.dumps(sources, indent=1, ensure_ascii=False) + "\n")
+        for name in ("revisions.json", "stances.json", "events.json"):
+            json.loads((folder / name).read_text(encoding="utf-8"))  # refuse to copy a broken file
+            shutil.copyfile(folder / name, DEMO_DIR / name)
+        self.stdout.write(f"Wrote {len(sources)} sources and 3 data files to {DEMO_DIR}.")

@@ -1,0 +1,414 @@
+"""
+The peace-plan data: plans, their revisions and points, each revision's wording of each
+point (clauses), the parties' stances on them, with sources, events and editors' notes.
+
+Reads are QuerySet methods; writes that touch several models are in services.py.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+MAX_CLAUSE_CHARS = 10_000
+MAX_SUMMARY_CHARS = 4_000
+
+key_validator = RegexValidator(
+    r"^[a-z0-9?][a-z0-9?-]*$",
+    "Use lower-case letters, digits, hyphens and '?' only, for example 6, 10a or ?21.",
+)
+
+
+class SourceKind(models.TextChoices):
+    ORIGINAL_REPORT = "original-report", "original report"
+    AGENCY_COPY = "agency-copy", "agency copy"
+    OFFICIAL = "official", "official"
+    STATE_MEDIA = "state-media", "state media"
+    AGGREGATOR = "aggregator", "aggregator"
+
+
+class RevisionStatus(models.TextChoices):
+    LEAKED_DRAFT = "leaked-draft", "leaked draft"
+    COUNTER_PROPOSAL = "counter-proposal", "counter-proposal"
+    FRAMEWORK = "framework", "framework"
+    PUBLIC_STATEMENT = "public-statement", "public statement"
+    AGREED_TEXT = "agreed-text", "agreed text"
+
+
+class Position(models.TextChoices):
+    SUPPORTS = "supports", "supports"
+    OPPOSES = "opposes", "opposes"
+    CONDITIONAL = "conditional", "conditional"
+    PROPOSES_AMENDMENT = "proposes-amendment", "proposes amendment"
+    UNCLEAR = "unclear", "unclear"
+
+
+class AnnotationStatus(models.TextChoices):
+    DRAFT = "draft", "draft"
+    PUBLISHED = "published", "published"
+
+
+class Party(models.Model):
+    """One negotiating side, such as the United States or Russia. Shared by all plans."""
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="Used in addresses: us, ukraine, europe, russia.")
+    name = models.CharField(max_length=100, help_text="Full name, for example 'United States'.")
+    short_name = models.CharField(max_length=20, help_text="Column heading in the stance matrix, for example 'US'.")
+    colour = models.CharField(
+        max_length=7,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A hex colour such as #1f4e9c.")],
+        help_text="Accent colour; always shown next to the name, never alone.",
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0, help_text="Column order in tables.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="party_colour_hex"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("party_detail", args=[settings.FEATURED_PLAN, self.slug])
+
+
+class Topic(models.Model):
+    """A subject a point belongs to, such as territory or the army cap."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("plan_detail", args=[settings.FEATURED_PLAN]) + f"?topic={self.slug}"
+
+
+class Plan(models.Model):
+    """One negotiation, such as the 2025 talks on ending Russia's war against Ukraine."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("plan_detail", args=[self.slug])
+
+
+class Source(models.Model):
+    """One published page that reports a text, a position or an event."""
+
+    Kind = SourceKind
+
+    url = models.URLField(max_length=2000, unique=True)
+    outlet = models.CharField(max_length=200, help_text="As the reader should see it, e.g. 'TimesLIVE (Reuters)'.")
+    title = models.CharField(max_length=500, blank=True, help_text="Headline; [square brackets] mark a descriptive title.")
+    published_on = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=20, choices=SourceKind, help_text="How far the page is from whoever reported the fact.")
+    via = models.CharField(max_length=200, blank=True, help_text="The agency or outlet whose story this page carries.")
+    citable = models.BooleanField(
+        default=True,
+        help_text="Untick for pages that must never be shown as a citation (e.g. the Pravda network).",
+    )
+    note = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "outlet"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="source_kind_valid"),
+        ]
+
+    def __str__(self):
+        date = self.published_on.isoformat() if self.published_on else "undated"
+        return f"{self.outlet}, {date}"
+
+    def get_absolute_url(self):
+        return reverse("source_list") + f"#source-{self.pk}"
+
+    @property
+    def is_weak(self):
+        """Aggregators and state media need a warning next to the citation."""
+        return self.kind in {SourceKind.AGGREGATOR, SourceKind.STATE_MEDIA} or not self.citable
+
+
+class RevisionQuerySet(models.QuerySet):
+    def in_order(self):
+        """Revisions by date, ties broken by the order they were entered."""
+        return self.order_by("published_on", "pk")
+
+    def for_strip(self):
+        """What the time strip and pickers show: the revision with its authors, two queries."""
+        return self.in_order().prefetch_related("authors")
+
+
+class Revision(models.Model):
+    """One version of a plan's text: a leaked draft, a counter-proposal, a framework, a statement."""
+
+    Status = RevisionStatus
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="revisions")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    authors = models.ManyToManyField(Party, related_name="revisions", help_text="The parties that wrote this text.")
+    published_on = models.DateField(help_text="When the text was published or agreed, as best known.")
+    status = models.CharField(max_length=20, choices=RevisionStatus)
+    summary = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS)
+    provenance = models.TextField(
+        blank=True,
+        max_length=MAX_SUMMARY_CHARS,
+        help_text="Who published or leaked it, how the date was found, caveats.",
+    )
+    original_language = models.CharField(max_length=50, blank=True)
+    translation = models.CharField(max_length=200, blank=True, help_text="Whose translation the wording follows.")
+    sources = models.ManyToManyField(Source, blank=True, related_name="revisions")
+    history = HistoricalRecords(m2m_fields=[authors, sources])
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["published_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "slug"], name="revision_slug_unique_per_plan"),
+            models.CheckConstraint(condition=Q(status__in=RevisionStatus.values), name="revision_status_valid"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("revision_detail", args=[self.plan.slug, self.slug])
+
+
+class PointQuerySet(models.QuerySet):
+    def in_order(self):
+        """Points in plan order: the first revision's order, later additions after them."""
+        return self.order_by("sort_order", "pk")
+
+    def for_matrix(self):
+        """Rows of the stance matrix: topic joined, nothing else loaded."""
+        return self.in_order().select_related("topic")
+
+
+class Point(models.Model):
+    """
+    The identity of one plan point across revisions: "6" in the US draft, "6" in the E3 text
+    and "4" in a renumbered later draft are one point.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="points")
+    key = models.CharField(
+        max_length=120,
+        validators=[key_validator],
+        help_text="Its number in the plan's first revision ('6', '10a'), or '<revision>-<number>' "
+        "for a point that first appears later. Used in addresses: keep it stable.",
+    )
+    title = models.CharField(max_length=120, help_text="A few words a journalist would search for, e.g. 'Army cap'.")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="points")
+    sort_order = models.PositiveIntegerField(default=0, help_text="Row order in tables.")
+    split_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="splits",
+        help_text="Set when a later revision divided an existing point into several.",
+    )
+    history = HistoricalRecords()
+
+    objects = PointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "key"], name="point_key_unique_per_plan"),
+            models.CheckConstraint(condition=~Q(split_from=models.F("pk")), name="point_not_split_from_itself"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}. {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("point_detail", args=[self.plan.slug, self.key])
+
+
+class Clause(models.Model):
+    """A point's wording in one revision, or the record that the revision dropped it."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="clauses")
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="clauses")
+    number = models.CharField(
+        max_length=20,
+        validators=[key_validator],
+        help_text="As printed in this revision. '?6' means the revision's own number is unknown.",
+    )
+    sort_order = models.PositiveIntegerField(default=0, help_text="Order within the revision.")
+    text = models.TextField(blank=True, max_length=MAX_CLAUSE_CHARS, help_text="Our paraphrase; empty when dropped.")
+    dropped = models.BooleanField(default=False, help_text="This revision removes the point.")
+    change_note = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS, help_text="One sentence on what changed.")
+    material_change = models.BooleanField(
+        default=False,
+        help_text="Tick when the change alters substance, not only wording.",
+    )
+    sources = models.ManyToManyField(Source, blank=True, related_name="clauses")
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["revision", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "number"], name="clause_number_unique_per_revision"),
+            models.UniqueConstraint(fields=["revision", "point"], name="clause_point_unique_per_revision"),
+            models.CheckConstraint(
+                condition=Q(dropped=True, text="") | (Q(dropped=False) & ~Q(text="")),
+                name="clause_text_iff_not_dropped",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), MAX_CLAUSE_CHARS), name="clause_text_max_length"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.revision.slug} {self.number}"
+
+    def get_absolute_url(self):
+        return self.revision.get_absolute_url() + f"#point-{self.point.key}"
+
+
+class StanceQuerySet(models.QuerySet):
+    def with_sources(self):
+        """Stances as the public pages show them: party, speaker's source and revision joined."""
+        return self.select_related("party", "source", "revision", "point")
+
+    def on_points(self):
+        return self.filter(point__isnull=False)
+
+    def chronological(self):
+        return self.order_by("stated_on", "pk")
+
+
+class Stance(models.Model):
+    """One party's position on one point, or on a whole revision, as stated on one date."""
+
+    Position = Position
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="stances")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="stances")
+    revision = models.ForeignKey(
+        Revision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stances",
+        help_text="The text the party was answering. Leave the point empty for the revision as a whole.",
+    )
+    point = models.ForeignKey(Point, on_delete=models.PROTECT, null=True, blank=True, related_name="stances")
+    position = models.CharField(max_length=20, choices=Position)
+    stated_on = models.DateField(help_text="Date of the statement, or of the report when that is unknown.")
+    summary = models.TextField(max_length=MAX_SUMMARY_CHARS, help_text="In our own words.")
+    quote = models.TextField(blank=True, max_length=1000, help_text="Exactly as printed in the source.")
+    speaker = models.CharField(max_length=200, blank=True, help_text="'(describing ...)' marks a characterisation.")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="stances")
+    history = HistoricalRecords()
+
+    objects = StanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stated_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revision__isnull=False) | Q(point__isnull=False), name="stance_on_revision_or_point"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__in=Position.values), name="stance_position_valid"
+            ),
+        ]
+
+    def __str__(self):
+        target = f"point {self.point.key}" if self.point_id else str(self.revision)
+        return f"{self.party}: {self.get_position_display()} {target} ({self.stated_on})"
+
+    def get_absolute_url(self):
+        if self.point_id:
+            return self.point.get_absolute_url() + f"#stance-{self.pk}"
+        return self.revision.get_absolute_url() + f"#stance-{self.pk}"
+
+
+class Event(models.Model):
+    """A dated entry on a plan's timeline: talks, statements, leaks."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
+    date = models.DateField()
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS)
+    parties = models.ManyToManyField(Party, blank=True, related_name="events")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    history = HistoricalRecords(m2m_fields=[parties])
+
+    class Meta:
+        ordering = ["date", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "date", "title"], name="event_unique_per_plan_date_title"),
+        ]
+
+    def __str__(self):
+        return f"{self.date}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("timeline", args=[self.plan.slug]) + f"#event-{self.pk}"
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def published(self):
+        """Notes journalists may see."""
+        return self.filter(status=AnnotationStatus.PUBLISHED)
+
+
+class Annotation(models.Model):
+    """An editor's note on a point. Tied to the point, so it survives rewording."""
+
+    Status = AnnotationStatus
+
+    point = models.ForeignKey(Point, on_delete=models.CASCADE, related_name="annotations")
+    body = models.TextField(max_length=20_000, help_text="Markdown. Links and emphasis; no HTML.")
+    status = models.CharField(max_length=10, choices=AnnotationStatus, default=AnnotationStatus.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=AnnotationStatus.values), name="annotation_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"Note on {self.point} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return self.point.get_absolute_url() + f"#note-{self.pk}"
