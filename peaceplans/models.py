@@ -294,6 +294,13 @@ class Clause(models.Model):
     def get_absolute_url(self):
         return self.revision.get_absolute_url() + f"#point-{self.point.key}"
 
+    @property
+    def number_label(self) -> str:
+        """How a reader should see the number: '?6' means the text's own numbering is not public."""
+        if self.number.startswith("?"):
+            return f"own number not public (answers draft point {self.number[1:]})"
+        return f"numbered {self.number}"
+
 
 class StanceQuerySet(models.QuerySet):
     def with_sources(self):
@@ -305,6 +312,16 @@ class StanceQuerySet(models.QuerySet):
 
     def chronological(self):
         return self.order_by("stated_on", "pk")
+
+    def latest_per_point(self, *, party: "Party | None" = None) -> dict:
+        """
+        {(point id, party id): the most recent stance}, in one query whatever the number of
+        stances: the matrix and party pages need one cell per pair, not the history.
+        """
+        qs = self.on_points().select_related("party").order_by("stated_on", "pk")
+        if party is not None:
+            qs = qs.filter(party=party)
+        return {(s.point_id, s.party_id): s for s in qs}
 
 
 class Stance(models.Model):

@@ -352,7 +352,12 @@ def _assign(obj, values: dict) -> bool:
     """Set attributes; True when any of them differs from what the object held."""
     changed = False
     for name, value in values.items():
-        if getattr(obj, name) != value:
+        field = obj._meta.get_field(name)
+        if field.many_to_one:
+            differs = getattr(obj, field.attname) != (value.pk if value is not None else None)
+        else:
+            differs = getattr(obj, name) != value
+        if differs:
             setattr(obj, name, value)
             changed = True
     return changed

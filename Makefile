@@ -1,0 +1,154 @@
+# peaceplans: the everyday commands. `make run` works from a fresh clone.
+#
+#   make run     serve the demo with gunicorn on 127.0.0.1:$PORT (default 8000), DEBUG off
+#   make dev     Django's runserver with DEBUG on, same address
+#   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
+#   make lint    ruff check + ruff format --check
+#   make clean   remove everything the targets above create (keeps .secret_key)
+#
+# Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
+# PYTEST_ARGS="-k something -x".
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+MANAGE := $(PY) manage.py
+
+# The HTML validator (npm vnu-jar, run with the system java). Bump the pin deliberately.
+VNU_VERSION := 26.9.27
+NPM_PREFIX := .cache/npm
+VNU_JAR := $(NPM_PREFIX)/node_modules/vnu-jar/build/dist/vnu.jar
+
+# A fixed, public value: tests never read .secret_key and never need a real secret.
+TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
+
+PYTEST_ARGS ?=
+
+.PHONY: help run dev test lint clean venv install install-dev validator
+
+# List the targets.
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+# The virtualenv, made with the first working Python >= 3.12: $(PYTHON) if given, else
+# python3.13 / python3.12 on PATH (pyenv shims without PYENV_VERSION refuse to run, so
+# each candidate is tried), else the newest pyenv-installed 3.12+.
+$(PY):
+	@ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }
+	py='$(PYTHON)'
+	if [ -n "$$py" ]; then
+	  if ! ok "$$py"; then
+	    echo "PYTHON=$$py does not run as Python 3.12 or newer." >&2
+	    exit 1
+	  fi
+	else
+	  for cand in python3.13 python3.12; do
+	    if command -v "$$cand" >/dev/null && ok "$$cand"; then py=$$cand; break; fi
+	  done
+	fi
+	if [ -z "$$py" ]; then
+	  shopt -s nullglob
+	  found=("$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3.1[2-9])
+	  if [ $${#found[@]} -gt 0 ]; then
+	    while read -r cand; do
+	      if ok "$$cand"; then py=$$cand; break; fi
+	    done < <(printf '%s\n' "$${found[@]}" | sort -rV)
+	  fi
+	fi
+	if [ -z "$$py" ]; then
+	  echo "peaceplans needs Python 3.12 or newer; install it or set PYTHON=/path/to/python3.12" >&2
+	  exit 1
+	fi
+	echo "==> creating $(VENV) with $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"
+	"$$py" -m venv --clear $(VENV)
+
+# Runtime requirements; reinstalled only when requirements.txt changes.
+$(VENV)/.installed-runtime: requirements.txt $(PY)
+	@if ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+	  echo "$(VENV) was made with Python < 3.12; run \`make clean\` and try again." >&2
+	  exit 1
+	fi
+	echo "==> installing requirements.txt into $(VENV)"
+	$(PIP) install -r requirements.txt
+	touch $@
+
+# Development and test requirements (requirements-dev.txt includes requirements.txt).
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
+	@echo "==> installing requirements-dev.txt into $(VENV)"
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+# Shortcuts for the two stamps.
+venv install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+# Serve like production: a secret generated once into .secret_key (unless
+# DJANGO_SECRET_KEY is set), DEBUG off, migrated, demo data loaded, static files collected.
+run: $(VENV)/.installed-runtime
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
+	  if [ ! -s .secret_key ]; then
+	    echo "==> generating .secret_key (kept out of git; delete it to rotate)"
+	    (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key)
+	  fi
+	  chmod 600 .secret_key
+	  DJANGO_SECRET_KEY=$$(< .secret_key)
+	  export DJANGO_SECRET_KEY
+	fi
+	export DJANGO_DEBUG=0
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) collectstatic --noinput -v 0
+	mkdir -p .run
+	echo "==> peaceplans on http://127.0.0.1:$${PORT:-8000}/ (Ctrl-C stops it)"
+	exec $(VENV)/bin/gunicorn peaceplans.wsgi:application \
+	  --bind 127.0.0.1:$${PORT:-8000} --workers $${WEB_CONCURRENCY:-2} \
+	  --no-control-socket --pid .run/gunicorn.pid --access-logfile -
+
+# Development server with DEBUG on (auto-reload, static files served from static/).
+dev: $(VENV)/.installed-runtime
+	@export DJANGO_DEBUG=1
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	exec $(MANAGE) runserver 127.0.0.1:$${PORT:-8000}
+
+# The HTML validator for the tests, installed once if npm and java exist. Never fatal:
+# without it the validation tests skip and say why. --ignore-scripts: vnu-jar's
+# postinstall would download a JDK.
+validator:
+	@if [ -f $(VNU_JAR) ]; then exit 0; fi
+	if ! command -v npm >/dev/null || ! command -v java >/dev/null; then
+	  echo "==> npm or java missing: skipping vnu-jar (HTML validation tests will skip)"
+	  exit 0
+	fi
+	echo "==> installing vnu-jar@$(VNU_VERSION) into $(NPM_PREFIX)"
+	mkdir -p .cache
+	[ -f .cache/.gitignore ] || printf '*\n' > .cache/.gitignore
+	if ! npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+	    --prefix $(NPM_PREFIX) vnu-jar@$(VNU_VERSION); then
+	  echo "==> warning: vnu-jar install failed (HTML validation tests will skip)" >&2
+	fi
+
+# The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
+test: $(VENV)/.installed-dev validator
+	@export DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)'
+	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Lint and formatting check (configuration: pyproject.toml); reports both before failing.
+lint: $(VENV)/.installed-dev
+	@status=0
+	$(VENV)/bin/ruff check . || status=1
+	$(VENV)/bin/ruff format --check . || status=1
+	exit $$status
+
+# Remove generated files: the venv, collected static files, PID files, caches, the
+# SQLite database. .secret_key stays, so sessions survive a clean.
+clean:
+	rm -rf $(VENV) staticfiles .run .cache db.sqlite3*
