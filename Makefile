@@ -50,7 +50,7 @@ $(PY):
 	  fi
 	else
 	  for cand in python3.13 python3.12; do
-	    if command -v "$$cand" >/dev/null && ok "$$cand"; then py=$$cand; break; fi
+	    if command -v "$$cand" >/dev/null && ok "$$cand"; then py=$$(command -v "$$cand"); break; fi
 	  done
 	fi
 	if [ -z "$$py" ]; then

@@ -208,7 +208,7 @@ class PointQuerySet(models.QuerySet):
 
     def for_matrix(self):
         """Rows of the stance matrix: topic joined, nothing else loaded."""
-        return self.in_order().select_related("topic")
+        return self.in_order().select_related("topic", "plan")
 
 
 class Point(models.Model):
@@ -305,7 +305,7 @@ class Clause(models.Model):
 class StanceQuerySet(models.QuerySet):
     def with_sources(self):
         """Stances as the public pages show them: party, speaker's source and revision joined."""
-        return self.select_related("party", "source", "revision", "point")
+        return self.select_related("party", "source", "revision__plan", "point__plan")
 
     def on_points(self):
         return self.filter(point__isnull=False)

@@ -28,8 +28,8 @@ class StanceColumn(tables.Column):
         self.party = party
         super().__init__(
             verbose_name=party.short_name,
-            accessor=f"stances.{party.slug}",
-            order_by=(f"ranks.{party.slug}", "sort_order"),
+            accessor=f"stances__{party.slug}",
+            order_by=(f"ranks__{party.slug}", "sort_order"),
             attrs={"th": {"scope": "col", "class": f"party party--{party.slug}"}, "td": {"class": "cell-stance"}},
             **kwargs,
         )

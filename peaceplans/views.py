@@ -51,7 +51,7 @@ def point_detail(request, plan, point):
     if point is None:
         raise Http404("This plan has no point with that number.")
     clauses = {c.revision_id: c for c in point.clauses.prefetch_related("sources")}
-    wording = [(revision, clauses.get(revision.pk)) for revision in plan.revisions.for_strip()]
+    wording = [(revision, clauses.get(revision.pk)) for revision in plan.revisions.in_order()]
     stances = point.stances.with_sources().chronological()
     by_party = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
     context = {"plan": plan, "point": point, "wording": wording, "by_party": by_party}
@@ -67,7 +67,7 @@ def revision_detail(request, plan, revision):
         .prefetch_related(
             "authors",
             "sources",
-            Prefetch("clauses", queryset=Clause.objects.select_related("point").prefetch_related("sources")),
+            Prefetch("clauses", queryset=Clause.objects.select_related("point__plan")),
             Prefetch("stances", queryset=Stance.objects.with_sources().filter(point__isnull=True)),
         )
         .first()

@@ -1,0 +1,41 @@
+"""
+Shared fixtures. The demo dataset is loaded once per test session, right after the test
+database is created; each test runs in a transaction that is rolled back, so tests may
+change the data freely without seeing each other's changes.
+"""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from peaceplans.models import Plan
+from peaceplans.services import DEMO_DIR
+
+PLAN = "russia-ukraine-2025"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests run without collectstatic: serve static names unhashed, as in development."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def plan(db) -> Plan:
+    return Plan.objects.get(slug=PLAN)
+
+
+@pytest.fixture(scope="session")
+def demo_json():
+    """The shipped demo files, parsed: the expected figures come from them, not from memory."""
+    return {name: json.loads((DEMO_DIR / f"{name}.json").read_text()) for name in ("revisions", "stances", "events", "sources", "plan")}
