@@ -1,0 +1,105 @@
+"""
+Browser tests run headless Debian Chromium (never a downloaded browser) against the app
+as `make run` serves it: gunicorn, DEBUG off, whitenoise's hashed static files, the real
+CSP, on a throwaway SQLite database loaded with the demo data.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+WIDTHS = (360, 1280)
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    for item in items:
+        if "tests/browser/" in str(item.fspath) and "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """The app under gunicorn on a free loopback port; stopped by its PID at the end."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "DJANGO_SECRET_KEY": "browser-tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_STATIC_ROOT": str(tmp / "static"),
+    }
+    env.pop("DJANGO_STATICFILES_STORAGE", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for command in (["migrate", "--noinput", "-v0"], ["load_demo"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "peaceplans.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--no-control-socket", "--pid", str(tmp / "gunicorn.pid"), "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/sources/", timeout=2)  # noqa: S310 (loopback)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.terminate()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a normal context: the CSP applies, and its violations are recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', e => "
+        "window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    yield page
+    context.close()

@@ -1,0 +1,68 @@
+"""Accessibility (axe-core, WCAG 2.2 AA rules) and HTML validity (the Nu validator) of every page."""
+
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PLAN = "russia-ukraine-2025"
+PAGES = [
+    "/",
+    f"/plans/{PLAN}/",
+    f"/plans/{PLAN}/?sort=-russia&page=2",
+    f"/plans/{PLAN}/points/7/",
+    f"/plans/{PLAN}/points/3/",
+    f"/plans/{PLAN}/revisions/us-28-point-draft/",
+    f"/plans/{PLAN}/parties/europe/",
+    f"/plans/{PLAN}/timeline/",
+    "/sources/",
+    "/plans/nope/",
+]
+VNU = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar"
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_axe_finds_no_violations(browser, server_url, width):
+    """axe-core runs in a context that bypasses the CSP (it injects a script); the CSP itself is tested elsewhere."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    context = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = {}
+    for path in PAGES:
+        page.goto(server_url + path)
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa", "best-practice"]}})
+        if results.violations_count:
+            problems[path] = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    context.close()
+    assert problems == {}
+
+
+def test_html_is_valid(server_url, tmp_path):
+    """The server's HTML (not the browser's DOM) passes the Nu validator; hx-* attributes are htmx's own."""
+    java = shutil.which("java")
+    if not VNU.exists() or not java:
+        pytest.skip(f"Nu validator not available ({VNU} or java missing): `make test` installs it with npm")
+    files = []
+    for n, path in enumerate(PAGES):
+        request = urllib.request.Request(server_url + path)
+        try:
+            html = urllib.request.urlopen(request).read()  # noqa: S310 (loopback)
+        except urllib.error.HTTPError as error:  # the 404 page is validated too
+            html = error.read()
+        files.append(tmp_path / f"page{n}.html")
+        files[-1].write_bytes(html)
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--filterpattern", r".*Attribute .hx-.*", *map(str, files)],
+        capture_output=True, text=True, timeout=120,
+    )
+    names = {str(f): PAGES[i] for i, f in enumerate(files)}
+    report = result.stderr
+    for file, path in names.items():
+        report = report.replace(f"file:{file}", path)
+    assert result.returncode == 0, report
