@@ -123,9 +123,13 @@ class Source(models.Model):
 
     url = models.URLField(max_length=2000, unique=True)
     outlet = models.CharField(max_length=200, help_text="As the reader should see it, e.g. 'TimesLIVE (Reuters)'.")
-    title = models.CharField(max_length=500, blank=True, help_text="Headline; [square brackets] mark a descriptive title.")
+    title = models.CharField(
+        max_length=500, blank=True, help_text="Headline; [square brackets] mark a descriptive title."
+    )
     published_on = models.DateField(null=True, blank=True)
-    kind = models.CharField(max_length=20, choices=SourceKind, help_text="How far the page is from whoever reported the fact.")
+    kind = models.CharField(
+        max_length=20, choices=SourceKind, help_text="How far the page is from whoever reported the fact."
+    )
     via = models.CharField(max_length=200, blank=True, help_text="The agency or outlet whose story this page carries.")
     citable = models.BooleanField(
         default=True,
@@ -356,9 +360,7 @@ class Stance(models.Model):
             models.CheckConstraint(
                 condition=Q(revision__isnull=False) | Q(point__isnull=False), name="stance_on_revision_or_point"
             ),
-            models.CheckConstraint(
-                condition=Q(position__in=Position.values), name="stance_position_valid"
-            ),
+            models.CheckConstraint(condition=Q(position__in=Position.values), name="stance_position_valid"),
         ]
 
     def __str__(self):

@@ -19,8 +19,8 @@ from .models import (
     Party,
     Plan,
     Point,
-    RevisionStatus,
     Revision,
+    RevisionStatus,
     Source,
     SourceKind,
     Stance,
@@ -84,7 +84,9 @@ def read_json_file(path: Path) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ImportProblem(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)) from exc
+        raise ImportProblem(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)
+        ) from exc
 
 
 def revision_import_file(*, path: Path, plan_slug: str) -> list[ImportResult]:
@@ -281,16 +283,20 @@ class _RevisionImporter:
             derived = str(derived).strip()
             target = plan_points.get(derived)
             if target is None:
-                raise self.problem(f"derived_from {derived!r} matches no point of plan {self.plan.slug!r}",
-                                   point=number, field="derived_from")
+                raise self.problem(
+                    f"derived_from {derived!r} matches no point of plan {self.plan.slug!r}",
+                    point=number,
+                    field="derived_from",
+                )
             if target.pk not in used_points:
                 return target, False
             # A second clause answering the same point: the revision split it in several.
             split_from = target
         else:
             if item.get("deleted"):
-                raise self.problem("a dropped point must name the point it drops in derived_from",
-                                   point=number, field="derived_from")
+                raise self.problem(
+                    "a dropped point must name the point it drops in derived_from", point=number, field="derived_from"
+                )
             if number in existing and existing[number].point.split_from_id is None:
                 return existing[number].point, False
             split_from = None
@@ -318,8 +324,9 @@ class _RevisionImporter:
         elif not isinstance(text, str) or not text.strip():
             raise self.problem("missing (only a point marked deleted may have no text)", point=number, field="text")
         if len(text) > MAX_CLAUSE_CHARS:
-            raise self.problem(f"too long ({len(text):,} characters; at most {MAX_CLAUSE_CHARS:,})",
-                               point=number, field="text")
+            raise self.problem(
+                f"too long ({len(text):,} characters; at most {MAX_CLAUSE_CHARS:,})", point=number, field="text"
+            )
         values = {
             "point": point,
             "sort_order": index,
@@ -330,7 +337,9 @@ class _RevisionImporter:
         clause = existing.get(number) or Clause(revision=revision, number=number)
         changed = _assign(clause, values)
         self._clean(clause, point=number)
-        sources = [self._source(s, field="sources", point=number) for s in self._list(item.get("sources"), "sources", number)]
+        sources = [
+            self._source(s, field="sources", point=number) for s in self._list(item.get("sources"), "sources", number)
+        ]
         if clause.pk is None:
             clause.save()
             result.clauses_created += 1

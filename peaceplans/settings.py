@@ -32,10 +32,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(`make run` generates one into .secret_key)."
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (`make run` generates one into .secret_key)."
         )
-    SECRET_KEY = "insecure-development-only-key-never-used-with-debug-off"
+    SECRET_KEY = "insecure-development-only-key-never-used-with-debug-off"  # noqa: S105 (DEBUG only)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
@@ -49,7 +48,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tables2",
-    "django_filters",
     "simple_history",
     "peaceplans",
 ]

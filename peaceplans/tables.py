@@ -15,7 +15,9 @@ POSITION_ICONS = {
     Position.UNCLEAR: "?",
 }
 # Sort order of a party column: agreement first, no recorded stance last.
-POSITION_RANK = {p: rank for rank, p in enumerate(["supports", "conditional", "proposes-amendment", "unclear", "opposes"])}
+POSITION_RANK = {
+    p: rank for rank, p in enumerate(["supports", "conditional", "proposes-amendment", "unclear", "opposes"])
+}
 NO_STANCE_RANK = len(POSITION_RANK)
 
 
@@ -36,7 +38,9 @@ class StanceColumn(tables.Column):
 
     def render(self, value: Stance | None, record: dict):
         if value is None:
-            return format_html('<span class="stance stance--none">{} <span class="stance__word">{}</span></span>', "—", "not recorded")
+            return format_html(
+                '<span class="stance stance--none">{} <span class="stance__word">{}</span></span>', "—", "not recorded"
+            )
         return format_html(
             '<a class="stance stance--{}" href="{}#stance-{}" title="{} on {}">'
             '<span class="stance__icon" aria-hidden="true">{}</span> <span class="stance__word">{}</span></a>',

@@ -38,4 +38,7 @@ def plan(db) -> Plan:
 @pytest.fixture(scope="session")
 def demo_json():
     """The shipped demo files, parsed: the expected figures come from them, not from memory."""
-    return {name: json.loads((DEMO_DIR / f"{name}.json").read_text()) for name in ("revisions", "stances", "events", "sources", "plan")}
+    return {
+        name: json.loads((DEMO_DIR / f"{name}.json").read_text())
+        for name in ("revisions", "stances", "events", "sources", "plan")
+    }

@@ -3,7 +3,6 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from peaceplans.models import Party, Point, Stance
 
@@ -38,7 +37,9 @@ def test_overview_time_strip_lists_revisions_in_date_order(client):
     """Revisions appear on the strip from the US draft to the Berlin statement."""
     html = page(client, f"/plans/{PLAN}/")
     strip = html.split('class="time-strip"')[1].split("</ol>")[0]
-    positions = [strip.index(title) for title in ("US 28-point peace plan", "E3 (UK, France, Germany)", "Berlin joint statement")]
+    positions = [
+        strip.index(title) for title in ("US 28-point peace plan", "E3 (UK, France, Germany)", "Berlin joint statement")
+    ]
     assert positions == sorted(positions)
 
 
@@ -263,8 +264,14 @@ def test_overview_query_count_is_pinned_and_does_not_grow_with_data(client, plan
     for point in plan.points.all()[:40]:
         for party in Party.objects.all():
             Stance.objects.create(
-                plan=plan, party=party, point=point, revision=template.revision, position="unclear",
-                stated_on=template.stated_on, summary="generated", source=template.source,
+                plan=plan,
+                party=party,
+                point=point,
+                revision=template.revision,
+                position="unclear",
+                stated_on=template.stated_on,
+                summary="generated",
+                source=template.source,
             )
     with CaptureQueriesContext(connection) as after:
         client.get(url)

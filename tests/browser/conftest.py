@@ -61,15 +61,29 @@ def server_url(tmp_path_factory):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "peaceplans.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--no-control-socket", "--pid", str(tmp / "gunicorn.pid"), "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "peaceplans.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+            "--pid",
+            str(tmp / "gunicorn.pid"),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(url + "/sources/", timeout=2)  # noqa: S310 (loopback)
+            urllib.request.urlopen(url + "/sources/", timeout=2)
             break
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:

@@ -36,9 +36,16 @@ def test_axe_finds_no_violations(browser, server_url, width):
     problems = {}
     for path in PAGES:
         page.goto(server_url + path)
-        results = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa", "best-practice"]}})
+        results = axe.run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa", "best-practice"]}
+            },
+        )
         if results.violations_count:
-            problems[path] = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+            problems[path] = [
+                (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+            ]
     context.close()
     assert problems == {}
 
@@ -52,14 +59,16 @@ def test_html_is_valid(server_url, tmp_path):
     for n, path in enumerate(PAGES):
         request = urllib.request.Request(server_url + path)
         try:
-            html = urllib.request.urlopen(request).read()  # noqa: S310 (loopback)
+            html = urllib.request.urlopen(request).read()
         except urllib.error.HTTPError as error:  # the 404 page is validated too
             html = error.read()
         files.append(tmp_path / f"page{n}.html")
         files[-1].write_bytes(html)
     result = subprocess.run(
         [java, "-jar", str(VNU), "--errors-only", "--filterpattern", r".*Attribute .hx-.*", *map(str, files)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     names = {str(f): PAGES[i] for i, f in enumerate(files)}
     report = result.stderr

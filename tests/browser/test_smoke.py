@@ -55,8 +55,14 @@ def test_pages_fit_the_window_and_break_nothing(browser, server_url, width):
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    for path in ("/", f"/plans/{PLAN}/points/7/", f"/plans/{PLAN}/revisions/e3-counter-proposal/",
-                 f"/plans/{PLAN}/parties/russia/", f"/plans/{PLAN}/timeline/", "/sources/"):
+    for path in (
+        "/",
+        f"/plans/{PLAN}/points/7/",
+        f"/plans/{PLAN}/revisions/e3-counter-proposal/",
+        f"/plans/{PLAN}/parties/russia/",
+        f"/plans/{PLAN}/timeline/",
+        "/sources/",
+    ):
         page.goto(server_url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} overflows by {overflow}px at {width}px"
