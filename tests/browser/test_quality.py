@@ -1,5 +1,6 @@
 """Accessibility (axe-core, WCAG 2.2 AA rules) and HTML validity (the Nu validator) of every page."""
 
+import os
 import shutil
 import subprocess
 import urllib.request
@@ -22,7 +23,7 @@ PAGES = [
     "/sources/",
     "/plans/nope/",
 ]
-VNU = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar"
+VNU = Path(os.environ.get("VNU_JAR") or Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar")
 
 
 @pytest.mark.parametrize("width", [360, 1280])
