@@ -18,8 +18,12 @@ MAX_CLAUSE_CHARS = 10_000
 MAX_SUMMARY_CHARS = 4_000
 
 key_validator = RegexValidator(
-    r"^[a-z0-9?][a-z0-9?-]*$",
-    "Use lower-case letters, digits, hyphens and '?' only, for example 6, 10a or ?21.",
+    r"^[a-z0-9][a-z0-9-]*$",
+    "Use lower-case letters, digits and hyphens only, for example 6, 10a or berlin-statement-3.",
+)
+number_validator = RegexValidator(
+    r"^[0-9A-Za-z?][0-9A-Za-z?.-]*$",
+    "Use letters, digits, '.', '-' and a leading '?' only, for example 6, 10a or ?21.",
 )
 
 
@@ -264,7 +268,7 @@ class Clause(models.Model):
     point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="clauses")
     number = models.CharField(
         max_length=20,
-        validators=[key_validator],
+        validators=[number_validator],
         help_text="As printed in this revision. '?6' means the revision's own number is unknown.",
     )
     sort_order = models.PositiveIntegerField(default=0, help_text="Order within the revision.")

@@ -5,6 +5,7 @@ nothing is written, and the error names the file, revision, point and field.
 
 import datetime
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,13 @@ from .models import (
     SourceKind,
     Stance,
     Topic,
+    number_validator,
 )
 
 # Point rows of the first revision are spaced out so that a later split can sit under its parent.
 SORT_STEP = 1000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ImportProblem(Exception):
@@ -87,6 +90,8 @@ def read_json_file(path: Path) -> Any:
         raise ImportProblem(
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)
         ) from exc
+    except RecursionError:
+        raise ImportProblem("malformed JSON: nested too deeply", origin=str(path)) from None
 
 
 def revision_import_file(*, path: Path, plan_slug: str) -> list[ImportResult]:
@@ -110,6 +115,8 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "") -> list[Imp
             if not isinstance(item, dict):
                 raise ImportProblem(f"item {index + 1} is not a JSON object", origin=origin)
             slug = item.get("slug")
+            if not isinstance(slug, str) or not slug:
+                raise ImportProblem(f"item {index + 1}: field 'slug': missing or not a text", origin=origin)
             if slug in seen:
                 raise ImportProblem("the same revision appears twice in the file", origin=origin, revision=str(slug))
             seen.add(slug)
@@ -137,6 +144,9 @@ class _RevisionImporter:
         for name in self.REQUIRED:
             if name not in self.data or self.data[name] in (None, "", []):
                 raise self.problem("missing", field=name)
+        for name in ("slug", "title", "published_on", "status", "summary", "date_note", "provenance"):
+            if name in self.data and self.data[name] is not None and not isinstance(self.data[name], str):
+                raise self.problem("must be a text", field=name)
         revision, created = self._save_revision()
         result = ImportResult(revision=revision, created=created)
         self._save_clauses(revision, result)
@@ -166,7 +176,9 @@ class _RevisionImporter:
 
     def _date(self, value: Any, *, field: str, point: str = "") -> datetime.date:
         try:
-            return datetime.date.fromisoformat(str(value))
+            if not isinstance(value, str) or not ISO_DATE.match(value):
+                raise ValueError
+            return datetime.date.fromisoformat(value)
         except ValueError:
             raise self.problem(f"{value!r} is not a date in the form YYYY-MM-DD", point=point, field=field) from None
 
@@ -252,9 +264,18 @@ class _RevisionImporter:
         for index, item in enumerate(points_data):
             if not isinstance(item, dict):
                 raise self.problem(f"entry {index + 1} is not a JSON object", field="points")
-            number = str(item.get("number") or "").strip()
-            if not number:
-                raise self.problem(f"entry {index + 1} has no number", field="number")
+            number = item.get("number")
+            if not isinstance(number, str | int) or isinstance(number, bool) or not str(number).strip():
+                raise self.problem(f'entry {index + 1} has no number (a text such as "6" or "10a")', field="number")
+            number = str(number).strip()
+            try:
+                number_validator(number)
+                if len(number) > 20:
+                    raise ValidationError("at most 20 characters")
+            except ValidationError as exc:
+                raise self.problem(" ".join(exc.messages), point=number[:40], field="number") from None
+            if not isinstance(item.get("deleted", False), bool):
+                raise self.problem("must be true or false", point=number, field="deleted")
             if number in numbers:
                 raise self.problem("the same number appears twice in this revision", point=number, field="number")
             numbers.add(number)
@@ -301,6 +322,7 @@ class _RevisionImporter:
                 return existing[number].point, False
             split_from = None
         key = number if first_revision and split_from is None else f"{self.slug}-{number}"
+        key = key.lower().replace("?", "").replace(".", "-")
         if key in plan_points:
             return plan_points[key], False
         title = item.get("title") or _title_from(item.get("text") or item.get("change_note") or key)
@@ -308,7 +330,7 @@ class _RevisionImporter:
 
     def _topic(self, item: dict, number: str) -> Topic:
         slug = item.get("topic")
-        if slug not in self.topics:
+        if not isinstance(slug, str) or slug not in self.topics:
             raise self.problem(
                 f"unknown topic {slug!r} (known: {', '.join(sorted(self.topics)) or 'none loaded'})",
                 point=number,
@@ -426,6 +448,8 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         parties = {p.slug: p for p in Party.objects.all()}
         origin = str(folder / "stances.json")
         for n, item in enumerate(stances, start=1):
+            if item.get("party") not in parties:
+                raise ImportProblem(f"stance {n}: unknown party {item.get('party')!r}", origin=origin)
             revision = revisions_by_slug.get(item["revision"])
             if revision is None:
                 raise ImportProblem(f"stance {n}: unknown revision {item['revision']!r}", origin=origin)
@@ -451,7 +475,11 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                     "speaker": item.get("speaker") or "",
                 },
             )
-        for item in events:
+        origin = str(folder / "events.json")
+        for n, item in enumerate(events, start=1):
+            unknown = set(item.get("parties", [])) - set(parties)
+            if unknown:
+                raise ImportProblem(f"event {n}: unknown party {sorted(unknown)[0]!r}", origin=origin)
             event = _upsert(
                 Event,
                 {"plan": plan, "date": item["date"], "title": item["title"]},

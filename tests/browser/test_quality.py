@@ -23,7 +23,8 @@ PAGES = [
     "/sources/",
     "/plans/nope/",
 ]
-VNU = Path(os.environ.get("VNU_JAR") or Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar")
+DEFAULT_VNU = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar"
+VNU = Path(os.environ.get("VNU_JAR") or DEFAULT_VNU)
 
 
 @pytest.mark.parametrize("width", [360, 1280])

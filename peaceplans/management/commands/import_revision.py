@@ -21,7 +21,7 @@ class Command(BaseCommand):
         try:
             results = revision_import_file(path=file, plan_slug=plan)
         except ImportProblem as exc:
-            raise CommandError(f"{exc}. Nothing was imported.") from exc
+            raise CommandError(f"{str(exc).rstrip('.')}. Nothing was imported.") from exc
         for r in results:
             verb = "created" if r.created else ("updated" if r.changed else "unchanged")
             self.stdout.write(

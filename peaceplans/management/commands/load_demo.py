@@ -12,5 +12,5 @@ class Command(BaseCommand):
         try:
             counts = demo_load()
         except ImportProblem as exc:
-            raise CommandError(f"{exc}. Nothing was loaded.") from exc
+            raise CommandError(f"{str(exc).rstrip('.')}. Nothing was loaded.") from exc
         self.stdout.write(", ".join(f"{n} {name}" for name, n in counts.items()))
