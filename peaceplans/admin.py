@@ -43,7 +43,7 @@ class ClauseInline(admin.StackedInline):
     extra = 0
     fields = [("number", "point", "sort_order"), "text", ("dropped", "material_change"), "change_note", "sources"]
     raw_id_fields = ["point"]
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["sources"]
 
 
 @admin.register(Revision)
@@ -51,7 +51,8 @@ class RevisionAdmin(SimpleHistoryAdmin):
     list_display = ["title", "plan", "published_on", "status"]
     list_filter = ["plan", "status", "authors", "published_on"]
     search_fields = ["title", "slug", "summary", "provenance"]
-    filter_horizontal = ["authors", "sources"]
+    filter_horizontal = ["authors"]
+    autocomplete_fields = ["sources"]
     inlines = [ClauseInline]
 
 
@@ -70,7 +71,7 @@ class ClauseAdmin(SimpleHistoryAdmin):
     search_fields = ["text", "change_note", "number", "point__key", "point__title"]
     list_select_related = ["revision", "point"]
     raw_id_fields = ["point"]
-    filter_horizontal = ["sources"]
+    autocomplete_fields = ["sources"]
 
 
 @admin.register(Stance)
@@ -79,7 +80,8 @@ class StanceAdmin(SimpleHistoryAdmin):
     list_filter = ["plan", "party", "position", "stated_on", "source__kind"]
     search_fields = ["summary", "quote", "speaker", "source__outlet", "point__title"]
     list_select_related = ["party", "point", "revision"]
-    raw_id_fields = ["point", "source"]
+    raw_id_fields = ["point"]
+    autocomplete_fields = ["source"]
     date_hierarchy = "stated_on"
 
 
@@ -88,7 +90,7 @@ class EventAdmin(SimpleHistoryAdmin):
     list_display = ["date", "title", "plan"]
     list_filter = ["plan", "parties", "date"]
     search_fields = ["title", "summary"]
-    raw_id_fields = ["source"]
+    autocomplete_fields = ["source"]
     filter_horizontal = ["parties"]
     date_hierarchy = "date"
 

@@ -22,8 +22,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Tests run without collectstatic: serve static names unhashed, as in development."""
+def _test_settings(settings):
+    """Tests run without collectstatic (static names unhashed) and with a fast password hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
