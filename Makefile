@@ -4,6 +4,7 @@
 #   make dev     Django's runserver with DEBUG on, same address
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
 #   make lint    ruff check + ruff format --check
+#   make bench   benchmarks (the word diff on two 5,000-word texts); figures in .run/
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
@@ -31,7 +32,7 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
 
 PYTEST_ARGS ?=
 
-.PHONY: help run dev test lint clean venv install install-dev validator
+.PHONY: help run dev test lint bench clean venv install install-dev validator
 
 # List the targets.
 help:
@@ -147,6 +148,11 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
 	exit $$status
+
+# Benchmarks: speed is measured here, never in timed tests. Figures go to .run/bench-*.json.
+bench: $(VENV)/.installed-dev
+	@mkdir -p .run
+	$(PY) tests/bench/bench_diff.py --json .run/bench-diff.json
 
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.

@@ -260,6 +260,13 @@ class Point(models.Model):
     def get_absolute_url(self):
         return reverse("point_detail", args=[self.plan.slug, self.key])
 
+    def neighbours(self) -> tuple["Point | None", "Point | None"]:
+        """The previous and next point in plan order (two small indexed queries)."""
+        siblings = Point.objects.filter(plan_id=self.plan_id).select_related("plan")
+        before = siblings.filter(Q(sort_order__lt=self.sort_order) | Q(sort_order=self.sort_order, pk__lt=self.pk))
+        after = siblings.filter(Q(sort_order__gt=self.sort_order) | Q(sort_order=self.sort_order, pk__gt=self.pk))
+        return before.order_by("-sort_order", "-pk").first(), after.order_by("sort_order", "pk").first()
+
 
 class Clause(models.Model):
     """A point's wording in one revision, or the record that the revision dropped it."""

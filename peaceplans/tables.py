@@ -1,7 +1,10 @@
 """Table declarations only: the view builds the table and calls RequestConfig."""
 
+import csv
+
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 
 from .models import Party, Plan, Position, Stance
@@ -39,18 +42,26 @@ class StanceColumn(tables.Column):
     def render(self, value: Stance | None, record: dict):
         if value is None:
             return format_html(
-                '<span class="stance stance--none">{} <span class="stance__word">{}</span></span>', "—", "not recorded"
+                '<span class="stance stance--none">{}\u00a0<span class="stance__word">{}</span></span>',
+                "—",
+                "not recorded",
             )
+        # Date and speaker are visible text inside the link, so they are part of its accessible
+        # name and reach keyboard and touch users, not only a mouse hovering over a tooltip.
+        speaker = format_html(' <span class="stance__speaker">{}</span>', value.speaker) if value.speaker else ""
         return format_html(
-            '<a class="stance stance--{}" href="{}#stance-{}" title="{} on {}">'
-            '<span class="stance__icon" aria-hidden="true">{}</span> <span class="stance__word">{}</span></a>',
+            '<a class="stance stance--{}" href="{}#stance-{}">'
+            # A no-break space keeps the icon on the word's line when the column is narrow.
+            '<span class="stance__icon" aria-hidden="true">{}</span>\u00a0<span class="stance__word">{}</span>'
+            ' <span class="stance__meta"><time datetime="{}">{}</time>{}</span></a>',
             value.position,
             record["url"],
             value.pk,
-            value.party.name,
-            value.stated_on.isoformat(),
             POSITION_ICONS[value.position],
             value.get_position_display(),
+            value.stated_on.isoformat(),
+            format_date(value.stated_on, "j M Y"),
+            speaker,
         )
 
 
@@ -77,12 +88,22 @@ class StanceMatrixTable(tables.Table):
         self.caption = f"Where each party stands on each point of {plan.title}"
 
 
-def matrix_rows(plan: Plan, parties: list[Party]) -> list[dict]:
-    """One dict per point, with the latest stance of each party: three queries in all."""
-    latest = Stance.objects.filter(plan=plan).latest_per_point()
+def matrix_rows(plan: Plan, parties: list[Party], points=None, *, keep=None, with_sources=False) -> list[dict]:
+    """
+    One dict per point, with the latest stance of each party: three queries in all (four
+    with `with_sources`, which the CSV needs for the source URLs), whatever the data size.
+    `points` is a Point queryset, already narrowed in the database (topic, text); `keep`
+    decides on each row's latest stances (party, position), which only Python has.
+    """
+    stances = Stance.objects.filter(plan=plan)
+    if with_sources:
+        stances = stances.select_related("source")
+    latest = stances.latest_per_point()
     rows = []
-    for point in plan.points.for_matrix():
+    for point in plan.points.for_matrix() if points is None else points:
         stances = {party.slug: latest.get((point.pk, party.pk)) for party in parties}
+        if keep is not None and not keep(stances):
+            continue
         rows.append(
             {
                 "key": point.key,
@@ -95,3 +116,34 @@ def matrix_rows(plan: Plan, parties: list[Party]) -> list[dict]:
             }
         )
     return rows
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text: formulas get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def write_matrix_csv(file, records, parties: list[Party]) -> None:
+    """
+    The matrix rows as CSV: key, title, topic, then for each party its latest position, date,
+    speaker and source URL. `records` are `matrix_rows()` dicts, built `with_sources`.
+    """
+    writer = csv.writer(file)
+    header = ["key", "title", "topic"]
+    for party in parties:
+        header += [f"{party.slug} {column}" for column in ("position", "date", "speaker", "source URL")]
+    writer.writerow(header)
+    for record in records:
+        row = [record["key"], record["title"], record["topic"]]
+        for party in parties:
+            stance = record["stances"][party.slug]
+            if stance is None:
+                row += ["", "", "", ""]
+            else:
+                row += [stance.get_position_display(), stance.stated_on.isoformat(), stance.speaker, stance.source.url]
+        writer.writerow([csv_cell(value) for value in row])

@@ -1,15 +1,21 @@
 """Public pages. Small function views; reads come from QuerySet methods in models.py."""
 
+import re
+
 from django.conf import settings
-from django.db.models import Prefetch
-from django.http import Http404
+from django.core.exceptions import BadRequest
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
-from .models import Clause, Party, Plan, Point, Source, Stance
-from .tables import StanceMatrixTable, matrix_rows
+from . import diff
+from .comparison import compare_revisions
+from .filters import MatrixFilterSet
+from .models import Clause, Party, Plan, Source, Stance
+from .tables import StanceMatrixTable, matrix_rows, write_matrix_csv
 
 MATRIX_PER_PAGE = 30
 
@@ -19,6 +25,48 @@ def get_plan(slug: str) -> Plan:
     if plan is None:
         raise Http404(f"There is no plan called “{slug}”.")
     return plan
+
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
+
+
+class BadQuery(BadRequest):
+    """A query-string value we cannot use; its message is shown to the reader with a 400."""
+
+
+def query_value(request, name: str, *, allowed=None, default: str = "") -> str:
+    """One value of a query parameter: repeated or malformed values are a 400, never a guess."""
+    values = request.GET.getlist(name)
+    if len(values) > 1:
+        raise BadQuery(f"“{name}” was given {len(values)} times; give it once.")
+    value = values[0] if values else default
+    if allowed is not None and value not in allowed:
+        raise BadQuery(f"“{name}” must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def revision_param(request, name: str, revisions: list, default):
+    """The revision a query parameter names, from the plan's revisions; 404 when it names none."""
+    slug = query_value(request, name)
+    if not slug:
+        return default
+    if not SLUG.match(slug):
+        raise BadQuery(f"“{name}” must be a revision's short name, such as us-28-point-draft.")
+    for revision in revisions:
+        if revision.slug == slug:
+            return revision
+    raise Http404(f"This plan has no revision called “{slug}”.")
+
+
+def is_partial(request) -> bool:
+    """An HTMX swap wants the region; a history restore after a cache miss wants the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def bad_request(request, exception=None):
+    """400 page. Only our own messages (BadQuery) are shown; others may carry internal detail."""
+    message = str(exception) if isinstance(exception, BadQuery) else ""
+    return render(request, "400.html", {"exception": message}, status=400)
 
 
 @require_GET
@@ -31,30 +79,66 @@ def home(request):
 @require_GET
 @vary_on_headers("HX-Request")
 def plan_detail(request, plan):
-    """The revisions on a time strip and the stance matrix; HTMX asks for the matrix alone."""
+    """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
     plan = get_plan(plan)
     parties = list(Party.objects.all())
-    table = StanceMatrixTable(matrix_rows(plan, parties), plan=plan, parties=parties)
-    RequestConfig(request, paginate={"per_page": MATRIX_PER_PAGE}).configure(table)
+    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
+    context = {"plan": plan, "parties": parties, "filters": filters}
+    if filters.is_valid():
+        rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep)
+        context["table"] = table = StanceMatrixTable(rows, plan=plan, parties=parties)
+        RequestConfig(request, paginate={"per_page": MATRIX_PER_PAGE}).configure(table)
+    status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/plan_detail.html"
-    if request.htmx:
-        return render(request, template + "#matrix", {"plan": plan, "table": table})
-    revisions = plan.revisions.for_strip()
-    return render(request, template, {"plan": plan, "table": table, "revisions": revisions, "parties": parties})
+    if is_partial(request):
+        return render(request, template + "#matrix", context, status=status)
+    context["revisions"] = list(plan.revisions.for_strip())  # a list: the strip indexes it and loops over it
+    return render(request, template, context, status=status)
 
 
 @require_GET
-def point_detail(request, plan, point):
-    """One point through every revision, and each party's stances on it with their sources."""
+def plan_matrix_csv(request, plan):
+    """The stance matrix as filtered and sorted on the overview, as a CSV download."""
     plan = get_plan(plan)
-    point = Point.objects.filter(plan=plan, key=point).select_related("topic", "split_from").first()
+    parties = list(Party.objects.all())
+    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
+    if not filters.is_valid():
+        text = "The filters could not be applied:\n" + "\n".join(filters.error_messages()) + "\n"
+        return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
+    rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep, with_sources=True)
+    table = StanceMatrixTable(rows, plan=plan, parties=parties)
+    RequestConfig(request, paginate=False).configure(table)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{plan.slug}-stances.csv"'
+    write_matrix_csv(response, [row.record for row in table.rows], parties)
+    return response
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def point_detail(request, plan, point):
+    """One point through every revision, optionally diffed against one; each party's stances."""
+    plan = get_plan(plan)
+    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").first()
     if point is None:
         raise Http404("This plan has no point with that number.")
+    revisions = list(plan.revisions.in_order())
+    against = revision_param(request, "against", revisions, None)
     clauses = {c.revision_id: c for c in point.clauses.prefetch_related("sources")}
-    wording = [(revision, clauses.get(revision.pk)) for revision in plan.revisions.in_order()]
+    base = clauses.get(against.pk) if against else None
+    base_text = base.text if base and not base.dropped else None
+    wording = []
+    for revision in revisions:
+        clause = clauses.get(revision.pk)
+        text = clause.text if clause and not clause.dropped else None
+        changes = diff.compare(base_text, text) if against and revision != against and text is not None else None
+        wording.append((revision, clause, changes))
+    context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
+    if is_partial(request):
+        return render(request, "peaceplans/point_detail.html#wording", context)
     stances = point.stances.with_sources().chronological()
-    by_party = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
-    context = {"plan": plan, "point": point, "wording": wording, "by_party": by_party}
+    context["by_party"] = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
+    context["previous"], context["next"] = point.neighbours()
     return render(request, "peaceplans/point_detail.html", context)
 
 
@@ -108,3 +192,33 @@ def source_list(request):
     """Every source with its outlet, date and kind; the footer links here."""
     sources = Source.objects.order_by("-published_on", "outlet", "pk")
     return render(request, "peaceplans/source_list.html", {"sources": sources, "kinds": Source.Kind})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def compare(request, plan):
+    """Two revisions aligned by point, word-level changes side by side or inline."""
+    plan = get_plan(plan)
+    revisions = list(plan.revisions.for_strip())
+    if not revisions:
+        raise Http404("This plan has no revisions to compare yet.")
+    a = revision_param(request, "a", revisions, revisions[0])
+    b = revision_param(request, "b", revisions, revisions[1] if len(revisions) > 1 else revisions[0])
+    view = query_value(request, "view", allowed=["side", "inline"], default="side")
+    changes = query_value(request, "changes", allowed=["all", "only"], default="all")
+    comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
+    sides = [a] if a == b else [a, b]
+    prefetch_related_objects(sides, "sources")
+    context = {
+        "plan": plan,
+        "revisions": revisions,
+        "a": a,
+        "b": b,
+        "sides": sides,
+        "view": view,
+        "changes": changes,
+        "comparison": comparison,
+        "first_revision": revisions[0],
+    }
+    template = "peaceplans/compare.html"
+    return render(request, template + "#comparison" if is_partial(request) else template, context)
