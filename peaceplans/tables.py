@@ -74,7 +74,9 @@ class StanceMatrixTable(tables.Table):
         linkify=lambda record: record["url"],
         attrs={"th": {"scope": "col"}, "td": {"class": "cell-title"}},
     )
-    topic = tables.Column(verbose_name="Topic", attrs={"th": {"scope": "col"}, "td": {"class": "cell-topic"}})
+    topic = tables.Column(
+        verbose_name="Topic", attrs={"th": {"scope": "col", "class": "col-topic"}, "td": {"class": "cell-topic"}}
+    )
 
     class Meta:
         template_name = "peaceplans/components/table.html"
