@@ -4,8 +4,10 @@ with its history (django-simple-history). The full editors' workflow is a later 
 """
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.template.loader import render_to_string
 
+from . import diff
+from .admin_history import EditorAdmin
 from .models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
 admin.site.site_header = "peaceplans editors"
@@ -13,25 +15,25 @@ admin.site.site_title = "peaceplans"
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(EditorAdmin):
     list_display = ["title", "slug"]
     search_fields = ["title", "slug"]
 
 
 @admin.register(Party)
-class PartyAdmin(SimpleHistoryAdmin):
+class PartyAdmin(EditorAdmin):
     list_display = ["name", "short_name", "slug", "colour", "sort_order"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+class TopicAdmin(EditorAdmin):
     list_display = ["name", "slug", "sort_order"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(EditorAdmin):
     list_display = ["outlet", "published_on", "kind", "via", "citable", "title"]
     list_filter = ["kind", "citable", "published_on"]
     search_fields = ["outlet", "title", "url", "via"]
@@ -47,7 +49,7 @@ class ClauseInline(admin.StackedInline):
 
 
 @admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
+class RevisionAdmin(EditorAdmin):
     list_display = ["title", "plan", "published_on", "status"]
     list_filter = ["plan", "status", "authors", "published_on"]
     search_fields = ["title", "slug", "summary", "provenance"]
@@ -56,26 +58,67 @@ class RevisionAdmin(SimpleHistoryAdmin):
     inlines = [ClauseInline]
 
 
+class StanceInline(admin.StackedInline):
+    """Stances are recorded on the point they are about."""
+
+    model = Stance
+    extra = 0
+    fields = [("party", "position", "stated_on"), "revision", "summary", ("quote", "speaker"), "source"]
+    autocomplete_fields = ["source"]
+
+
 @admin.register(Point)
-class PointAdmin(SimpleHistoryAdmin):
+class PointAdmin(EditorAdmin):
     list_display = ["key", "title", "topic", "plan", "sort_order"]
     list_filter = ["plan", "topic"]
     search_fields = ["key", "title", "clauses__text"]
     raw_id_fields = ["split_from"]
+    inlines = [StanceInline]
+
+    def save_formset(self, request, form, formset, change):
+        """A stance added on a point belongs to that point's plan."""
+        for inline_form in formset.forms:
+            if formset.model is Stance and inline_form.instance.point_id and not inline_form.instance.plan_id:
+                inline_form.instance.plan = inline_form.instance.point.plan
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(Clause)
-class ClauseAdmin(SimpleHistoryAdmin):
+class ClauseAdmin(EditorAdmin):
     list_display = ["number", "revision", "point", "dropped", "material_change"]
     list_filter = ["revision__plan", "revision", "dropped", "material_change", "point__topic"]
     search_fields = ["text", "change_note", "number", "point__key", "point__title"]
     list_select_related = ["revision", "point"]
     raw_id_fields = ["point"]
     autocomplete_fields = ["sources"]
+    readonly_fields = ["change_against_previous"]
+
+    @admin.display(description="Change against the previous revision")
+    def change_against_previous(self, clause):
+        """Word-level difference from the same point's wording in the revision before this one."""
+        if not clause.pk:
+            return "Shown once the clause is saved."
+        previous = (
+            Clause.objects.filter(point_id=clause.point_id, revision__plan_id=clause.revision.plan_id)
+            .filter(revision__published_on__lte=clause.revision.published_on)
+            .exclude(revision_id=clause.revision_id)
+            .exclude(revision__published_on=clause.revision.published_on, revision_id__gt=clause.revision_id)
+            .select_related("revision")
+            .order_by("-revision__published_on", "-revision_id")
+            .first()
+        )
+        if previous is None:
+            return "This is the point's first wording."
+        old = None if previous.dropped else previous.text
+        new = None if clause.dropped else clause.text
+        # render_to_string autoescapes the text; diff.py returns plain-text operations.
+        return render_to_string(
+            "peaceplans/admin/clause_diff.html", {"previous": previous, "result": diff.compare(old, new)}
+        )
 
 
 @admin.register(Stance)
-class StanceAdmin(SimpleHistoryAdmin):
+class StanceAdmin(EditorAdmin):
     list_display = ["party", "position", "point", "revision", "stated_on", "speaker"]
     list_filter = ["plan", "party", "position", "stated_on", "source__kind"]
     search_fields = ["summary", "quote", "speaker", "source__outlet", "point__title"]
@@ -86,7 +129,7 @@ class StanceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(SimpleHistoryAdmin):
+class EventAdmin(EditorAdmin):
     list_display = ["date", "title", "plan"]
     list_filter = ["plan", "parties", "date"]
     search_fields = ["title", "summary"]
@@ -96,7 +139,7 @@ class EventAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(SimpleHistoryAdmin):
+class AnnotationAdmin(EditorAdmin):
     list_display = ["point", "status", "author", "updated_at"]
     list_filter = ["status", "point__plan", "author"]
     search_fields = ["body", "point__title", "point__key"]

@@ -243,7 +243,8 @@ class Point(models.Model):
         related_name="splits",
         help_text="Set when a later revision divided an existing point into several.",
     )
-    history = HistoricalRecords()
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = PointQuerySet.as_manager()
 
@@ -287,7 +288,8 @@ class Clause(models.Model):
         help_text="Tick when the change alters substance, not only wording.",
     )
     sources = models.ManyToManyField(Source, blank=True, related_name="clauses")
-    history = HistoricalRecords(m2m_fields=[sources])
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[sources], excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["revision", "sort_order", "pk"]
@@ -361,7 +363,8 @@ class Stance(models.Model):
     quote = models.TextField(blank=True, max_length=1000, help_text="Exactly as printed in the source.")
     speaker = models.CharField(max_length=200, blank=True, help_text="'(describing ...)' marks a characterisation.")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="stances")
-    history = HistoricalRecords()
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = StanceQuerySet.as_manager()
 

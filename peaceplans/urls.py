@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/<slug:plan>/revisions/<slug:revision>/", views.revision_detail, name="revision_detail"),
     path("plans/<slug:plan>/parties/<slug:party>/", views.party_detail, name="party_detail"),
     path("plans/<slug:plan>/timeline/", views.timeline, name="timeline"),
+    path("plans/<slug:plan>/changes/", views.change_log, name="change_log"),
     path("sources/", views.source_list, name="source_list"),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
 from . import diff
+from .changes import recent_changes
 from .comparison import compare_revisions
 from .filters import MatrixFilterSet
 from .models import Clause, Party, Plan, Source, Stance
@@ -139,6 +140,9 @@ def point_detail(request, plan, point):
     stances = point.stances.with_sources().chronological()
     context["by_party"] = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
     context["previous"], context["next"] = point.neighbours()
+    context["last_updated"] = max(
+        [point.updated_at] + [c.updated_at for c in clauses.values()] + [s.updated_at for s in stances]
+    )
     return render(request, "peaceplans/point_detail.html", context)
 
 
@@ -222,3 +226,10 @@ def compare(request, plan):
     }
     template = "peaceplans/compare.html"
     return render(request, template + "#comparison" if is_partial(request) else template, context)
+
+
+@require_GET
+def change_log(request, plan):
+    """The public log of recent edits to the plan's texts, points, stances and published notes."""
+    plan = get_plan(plan)
+    return render(request, "peaceplans/change_log.html", {"plan": plan, "entries": recent_changes(plan)})

@@ -1,0 +1,81 @@
+"""
+What every editable model's admin shares: its history with word-level changes of text
+fields, a way back (django-simple-history's revert), and no lost updates: a save made from
+a form opened before someone else's save is refused, showing what changed meanwhile.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import truncatechars
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+from . import diff
+
+
+def latest_version(instance) -> int:
+    """The id of the object's newest history record: it changes with every save."""
+    return instance.history.order_by("-history_id").values_list("history_id", flat=True).first() or 0
+
+
+def changes_since(instance, version: int) -> str:
+    """A sentence naming who saved the object after `version`, and the fields they changed."""
+    newer = list(instance.history.filter(history_id__gt=version).select_related("history_user").order_by("history_id"))
+    if not newer:
+        return ""
+    seen = instance.history.filter(history_id=version).first()
+    names = sorted({str(r.history_user) if r.history_user else "someone" for r in newer})
+    when = newer[-1].history_date.strftime("%d %b %Y %H:%M UTC")
+    described = []
+    if seen is not None:
+        delta = newer[-1].diff_against(seen)
+        for change in delta.changes:
+            label = instance._meta.get_field(change.field).verbose_name
+            described.append(f"{label} is now “{truncatechars(str(change.new), 120)}”")
+    detail = "; ".join(described) if described else "the record was saved again"
+    return f"{', '.join(names)} saved this {instance._meta.verbose_name} at {when} while you were editing it: {detail}."
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the editor started from, and refuses a save over a newer one."""
+
+    edit_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["edit_version"] = latest_version(self.instance)
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and hasattr(self.instance, "history"):
+            started_from = data.get("edit_version") or 0
+            if started_from != latest_version(self.instance):
+                raise ValidationError(
+                    "Not saved, so that neither edit is lost. %(changes)s Your version is still in the form below: "
+                    "open the page again in another tab to see theirs, then make your change again.",
+                    code="conflict",
+                    params={"changes": changes_since(self.instance, started_from)},
+                )
+        return data
+
+
+class WordDiffHistoryHelper(HistoricalRecordContextHelper):
+    """History rows show text changes word by word, as the public diffs do."""
+
+    def context_for_delta_changes(self, delta):
+        rows = super().context_for_delta_changes(delta)
+        for row, change in zip(rows, delta.changes, strict=True):
+            if isinstance(change.old, str) and isinstance(change.new, str) and (change.old or change.new):
+                row["ops"] = diff.diff_ops(change.old, change.new)
+        return rows
+
+
+class EditorAdmin(SimpleHistoryAdmin):
+    """Base admin for editable models: history with word diffs, revert, and conflict refusal."""
+
+    form = VersionedForm
+    object_history_list_template = "peaceplans/admin/history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return WordDiffHistoryHelper(self.model, historical_record)
