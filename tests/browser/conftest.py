@@ -45,8 +45,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory):
-    """The app under gunicorn on a free loopback port; stopped by its PID at the end."""
+def server_env(tmp_path_factory):
+    """The environment the test server runs with: use it to run manage.py against the same database."""
     tmp = tmp_path_factory.mktemp("server")
     env = {
         **os.environ,
@@ -56,9 +56,29 @@ def server_url(tmp_path_factory):
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
     }
     env.pop("DJANGO_STATICFILES_STORAGE", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
+    return env
+
+
+def manage(env, *args, **kwargs):
+    """Run manage.py with the test server's environment; returns the completed process."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def server_url(server_env):
+    """The app under gunicorn on a free loopback port; stopped by its PID at the end."""
+    env = server_env
+    tmp = Path(env["DJANGO_STATIC_ROOT"]).parent
     for command in (["migrate", "--noinput", "-v0"], ["load_demo"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run(manage + command, env=env, cwd=ROOT, check=True, capture_output=True)
+        manage(env, *command)
     port = _free_port()
     proc = subprocess.Popen(
         [
