@@ -4,10 +4,17 @@ with its history (django-simple-history). The full editors' workflow is a later 
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from . import diff
 from .admin_history import EditorAdmin
+from .markup import MAX_MARKDOWN_CHARS, render_markdown, too_intricate
 from .models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
 admin.site.site_header = "peaceplans editors"
@@ -56,6 +63,38 @@ class RevisionAdmin(EditorAdmin):
     filter_horizontal = ["authors"]
     autocomplete_fields = ["sources"]
     inlines = [ClauseInline]
+
+    def get_urls(self):
+        paste = path("paste/", self.admin_site.admin_view(self.paste_view), name="peaceplans_revision_paste")
+        return [paste, *super().get_urls()]
+
+    def paste_view(self, request):
+        """Paste a new draft (step 1), line its clauses up with the plan's points (step 2), import it."""
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from .forms import ConfirmForm, PasteForm
+        from .services import ImportProblem
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PasteForm(request.POST if request.method == "POST" else None)
+        confirm = None
+        if form.is_bound and form.is_valid() and "edit" not in request.POST:
+            confirm = ConfirmForm(form, request.POST if "confirm" in request.POST else None)
+            if confirm.is_bound and confirm.is_valid():
+                try:
+                    result = confirm.save()
+                except ImportProblem as problem:
+                    confirm.add_error(None, str(problem))
+                else:
+                    self.message_user(request, confirm.success_message(result), messages.SUCCESS)
+                    return redirect("admin:peaceplans_revision_change", result.revision.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form, "confirm": confirm}
+        context["title"] = "Confirm the new draft's points" if confirm else "Paste a new draft"
+        step = "paste_confirm" if confirm else "paste"
+        return TemplateResponse(request, f"admin/peaceplans/revision/{step}.html", context)
 
 
 class StanceInline(admin.StackedInline):
@@ -150,3 +189,36 @@ class AnnotationAdmin(EditorAdmin):
         if obj.author_id is None:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        preview = path("preview/", self.admin_site.admin_view(self.preview_view), name="peaceplans_annotation_preview")
+        return [preview, *super().get_urls()]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The body's textarea sends its Markdown to the preview as the editor types (htmx; see change_form.html)."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.widget.attrs.update(
+                {
+                    "hx-post": reverse(f"{self.admin_site.name}:peaceplans_annotation_preview"),
+                    "hx-trigger": "input changed delay:300ms, load",
+                    "hx-params": "body,csrfmiddlewaretoken",
+                    "hx-target": "#annotation-preview",
+                    "hx-sync": "this:replace",
+                }
+            )
+        return field
+
+    @method_decorator(require_POST)
+    def preview_view(self, request):
+        """A note's Markdown as the public pages will show it, through the same sanitizer."""
+        if not (self.has_change_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        body = request.POST.get("body", "")
+        html = render_markdown(body) or format_html('<p class="annotation-preview__empty">{}</p>', "Nothing yet.")
+        if len(body) > MAX_MARKDOWN_CHARS:
+            limit = f"{MAX_MARKDOWN_CHARS:,}"
+            html = format_html('<p class="errornote">Only the first {} characters fit in a note.</p>{}', limit, html)
+        elif reason := too_intricate(body):
+            html = format_html('<p class="errornote">Shown as plain text, because {}.</p>{}', reason, html)
+        return HttpResponse(html)

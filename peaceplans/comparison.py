@@ -1,13 +1,14 @@
 """
 Two revisions of a plan aligned point by point, each pair of wordings diffed.
 
-Reads the clauses of both revisions in one query; the word-level work is diff.py's.
+Reads the clauses of both revisions in one query and the published notes on the rows'
+points in another; the word-level work is diff.py's.
 """
 
 from dataclasses import dataclass, field
 
 from . import diff
-from .models import Clause, Plan, Point, Revision
+from .models import Annotation, Clause, Plan, Point, Revision
 
 # Row statuses beyond diff.Change: a point one side's text does not cover at all. The
 # demo's partial texts (the E3 edit breaks off at point 21) make this common, and calling
@@ -35,6 +36,7 @@ class Row:
     clause_b: Clause | None
     status: str
     diff: diff.ClauseDiff | None
+    notes: list[Annotation] = field(default_factory=list)  # published only
 
     @property
     def renumbered(self) -> bool:
@@ -82,7 +84,7 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
 
 
 def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: bool = False) -> Comparison:
-    """Align A and B by point in plan order: one query for the clauses of both sides."""
+    """Align A and B by point in plan order: one query for the clauses of both sides, one for the rows' notes."""
     clauses = Clause.objects.filter(revision__in=[a, b]).select_related("point__plan")
     by_point: dict[int, dict[int, Clause]] = {}
     points: dict[int, Point] = {}
@@ -101,4 +103,11 @@ def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: boo
         if changes_only and status in QUIET:
             continue
         rows.append(Row(point=point, clause_a=clause_a, clause_b=clause_b, status=status, diff=result))
+    if rows:
+        notes: dict[int, list[Annotation]] = {}
+        published = Annotation.objects.published().filter(point__in=[row.point.pk for row in rows])
+        for note in published.select_related("author"):
+            notes.setdefault(note.point_id, []).append(note)
+        for row in rows:
+            row.notes = notes.get(row.point.pk, [])
     return Comparison(a=a, b=b, rows=rows, counts=counts)

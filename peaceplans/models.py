@@ -6,6 +6,7 @@ Reads are QuerySet methods; writes that touch several models are in services.py.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -16,6 +17,8 @@ from simple_history.models import HistoricalRecords
 
 MAX_CLAUSE_CHARS = 10_000
 MAX_SUMMARY_CHARS = 4_000
+# A quotation is evidence, not a reprint: longer passages are paraphrased in the summary.
+MAX_QUOTE_WORDS = 50
 
 key_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9-]*$",
@@ -385,6 +388,20 @@ class Stance(models.Model):
         if self.point_id:
             return self.point.get_absolute_url() + f"#stance-{self.pk}"
         return self.revision.get_absolute_url() + f"#stance-{self.pk}"
+
+    def clean(self):
+        words = len(self.quote.split())
+        if words > MAX_QUOTE_WORDS:
+            raise ValidationError(
+                {
+                    "quote": ValidationError(
+                        "A quote may be at most %(limit)d words (this one has %(words)d): "
+                        "shorten it or paraphrase in the summary.",
+                        code="quote_too_long",
+                        params={"limit": MAX_QUOTE_WORDS, "words": words},
+                    )
+                }
+            )
 
 
 class Event(models.Model):

@@ -523,3 +523,30 @@ def _upsert(model, lookup: dict, values: dict):
         obj.full_clean(validate_constraints=False, validate_unique=False)
         obj.save()
     return obj
+
+
+# Pasted drafts
+
+
+def revision_create_from_paste(*, data: dict, plan_slug: str) -> ImportResult:
+    """
+    Create a new revision from a pasted draft, already split into clauses and matched to
+    points (the editors' paste page builds `data` in the import format). The same import
+    as the import_revision command's, all or nothing, except that it never updates: a slug
+    the plan already has is refused. The plan's row is locked meanwhile, so two editors
+    pasting the same slug at once cannot both pass the check.
+    """
+    origin = "pasted text"
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().filter(slug=plan_slug).first()
+        if plan is None:
+            raise ImportProblem(f"plan {plan_slug!r} does not exist", origin=origin)
+        slug = data.get("slug") if isinstance(data, dict) else None
+        if slug and plan.revisions.filter(slug=slug).exists():
+            raise ImportProblem(
+                "the plan already has a revision with this slug; this page creates new revisions "
+                "(update an existing one with the import_revision command)",
+                origin=origin,
+                revision=str(slug),
+            )
+        return revisions_import(data=data, plan_slug=plan_slug, origin=origin)[0]

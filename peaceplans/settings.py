@@ -180,6 +180,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# The paste-a-draft confirm page posts two fields per clause; 2,000 clauses need ~4,000.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 # The plan shown at "/".
 FEATURED_PLAN = os.environ.get("PEACEPLANS_FEATURED_PLAN", "russia-ukraine-2025")
 

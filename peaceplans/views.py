@@ -139,9 +139,13 @@ def point_detail(request, plan, point):
         return render(request, "peaceplans/point_detail.html#wording", context)
     stances = point.stances.with_sources().chronological()
     context["by_party"] = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
+    context["notes"] = notes = list(point.annotations.published().select_related("author"))
     context["previous"], context["next"] = point.neighbours()
     context["last_updated"] = max(
-        [point.updated_at] + [c.updated_at for c in clauses.values()] + [s.updated_at for s in stances]
+        [point.updated_at]
+        + [c.updated_at for c in clauses.values()]
+        + [s.updated_at for s in stances]
+        + [n.updated_at for n in notes]
     )
     return render(request, "peaceplans/point_detail.html", context)
 

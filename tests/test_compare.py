@@ -256,12 +256,12 @@ def test_diff_text_is_escaped(client):
 
 @pytest.mark.parametrize("query", ["", "&view=inline", "&changes=only"])
 def test_compare_query_count_is_fixed(client, query):
-    """Plan, revisions, their authors, clauses of both sides, sources of both sides."""
+    """Plan, revisions, their authors, clauses of both sides, the rows' published notes, sources of both sides."""
     url = US_E3 + query
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == 5, [q["sql"][:100] for q in queries]
+    assert len(queries) == 6, [q["sql"][:100] for q in queries]
 
 
 # The point page's "compare against"
@@ -299,7 +299,7 @@ def test_point_page_query_count_is_fixed_with_a_comparison(client):
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == 9, [q["sql"][:100] for q in queries]
+    assert len(queries) == 10, [q["sql"][:100] for q in queries]
 
 
 def test_comparison_fragment_is_small_once_compressed(client):

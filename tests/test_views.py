@@ -239,7 +239,7 @@ def test_no_inline_styles_or_scripts(client):
     "url,budget",
     [
         (f"/plans/{PLAN}/", 7),
-        (f"/plans/{PLAN}/points/7/", 9),
+        (f"/plans/{PLAN}/points/7/", 10),
         (f"/plans/{PLAN}/revisions/us-28-point-draft/", 8),
         (f"/plans/{PLAN}/parties/russia/", 5),
         (f"/plans/{PLAN}/timeline/", 5),

