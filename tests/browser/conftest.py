@@ -137,3 +137,19 @@ def page(browser):
     )
     yield page
     context.close()
+
+
+def create_editor(env, username: str, password: str) -> str:
+    """An editor account made the documented way, with `manage.py create_editor`."""
+    manage({**env, "EDITOR_PASSWORD": password}, "create_editor", username)
+    return username
+
+
+def admin_login(page, server_url: str, username: str, password: str):
+    """Sign in through the admin's login form; returns the page on the admin index."""
+    page.goto(server_url + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(server_url + "/admin/")
+    return page

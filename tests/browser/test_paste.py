@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import manage
+from .conftest import admin_login, create_editor
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +20,12 @@ DRAFT = """1. Ukraine's armed forces are capped at 800,000 personnel.
 @pytest.fixture(scope="module")
 def editor(server_env, server_url):
     """An editor made the documented way (create_editor), not a superuser."""
-    manage({**server_env, "EDITOR_PASSWORD": PASSWORD}, "create_editor", "pastedesk")
-    return "pastedesk"
+    return create_editor(server_env, "pastedesk", PASSWORD)
 
 
 @pytest.fixture
 def admin_page(page, server_url, editor):
-    page.goto(server_url + "/admin/login/")
-    page.fill("#id_username", editor)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(server_url + "/admin/")
-    return page
+    return admin_login(page, server_url, editor, PASSWORD)
 
 
 def test_editor_pastes_a_renumbered_draft_and_creates_the_revision(admin_page, server_url, tmp_path):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import manage
+from .conftest import admin_login, create_editor, manage
 
 pytestmark = pytest.mark.browser
 
@@ -18,18 +18,12 @@ def shell(env, code: str) -> str:
 
 @pytest.fixture(scope="module")
 def editor(server_env, server_url):
-    manage({**server_env, "EDITOR_PASSWORD": PASSWORD}, "create_editor", "nightdesk")
-    return "nightdesk"
+    return create_editor(server_env, "nightdesk", PASSWORD)
 
 
 @pytest.fixture
 def editor_page(page, server_url, editor):
-    page.goto(server_url + "/admin/login/")
-    page.fill("#id_username", editor)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(server_url + "/admin/")
-    return page
+    return admin_login(page, server_url, editor, PASSWORD)
 
 
 def test_editor_records_a_stance_with_its_source(editor_page, server_url, server_env):
