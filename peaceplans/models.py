@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 MAX_CLAUSE_CHARS = 10_000
@@ -447,6 +448,9 @@ class Annotation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the note was last made public; feeds date it by this."
+    )
     history = HistoricalRecords()
 
     objects = AnnotationQuerySet.as_manager()
@@ -459,6 +463,14 @@ class Annotation(models.Model):
 
     def __str__(self):
         return f"Note on {self.point} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        """Stamp the moment a note goes public; a draft has no publication time."""
+        if self.status != AnnotationStatus.PUBLISHED:
+            self.published_at = None
+        elif self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return self.point.get_absolute_url() + f"#note-{self.pk}"

@@ -58,6 +58,21 @@ def editor(db) -> User:
 # Public pages
 
 
+def test_publishing_stamps_the_moment_a_note_goes_public(point):
+    draft = note(point, "Draft.", status=Annotation.Status.DRAFT)
+    assert draft.published_at is None
+    draft.status = Annotation.Status.PUBLISHED
+    draft.save()
+    stamped = draft.published_at
+    assert stamped is not None
+    draft.body = "Corrected wording."
+    draft.save()
+    assert draft.published_at == stamped  # a correction does not re-date the publication
+    draft.status = Annotation.Status.DRAFT
+    draft.save()
+    assert draft.published_at is None
+
+
 def test_draft_note_is_not_on_the_point_page(client, point):
     draft = note(point, "Draft: **unchecked** claim about the army cap.", status=Annotation.Status.DRAFT)
     html = html_of(client, POINT_PAGE)
