@@ -6,6 +6,7 @@ a form opened before someone else's save is refused, showing what changed meanwh
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.template.defaultfilters import truncatechars
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -79,3 +80,8 @@ class EditorAdmin(SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return WordDiffHistoryHelper(self.model, historical_record)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """A restore writes the row, its history and its search index row in one transaction, as a change does."""
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)

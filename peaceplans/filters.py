@@ -1,7 +1,9 @@
 """
-Filters of the stance matrix. Topic and text narrow the points in the database; party and
-position apply to each party's latest stance, which the matrix computes in Python anyway
-(tables.matrix_rows), so the page keeps its fixed number of queries.
+Filters of the stance matrix and of the timeline. In the matrix, topic and text narrow the
+points in the database; party and position apply to each party's latest stance, which the
+matrix computes in Python anyway (tables.matrix_rows), so the page keeps its fixed number
+of queries. The timeline's one filter, party, narrows its events here and its revisions in
+timeline.py.
 """
 
 import re
@@ -11,7 +13,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Clause, Party, Plan, Point, Position, Topic
+from .models import Clause, Event, Party, Plan, Point, Position, Topic
 
 MAX_QUERY_CHARS = 200
 # Parameters the overview reads once each; a repeated one is a malformed address, not a choice.
@@ -36,6 +38,8 @@ def text_pattern(text: str) -> str:
 class MatrixFilterForm(forms.Form):
     """The filters' form; it also refuses an address that gives one parameter twice."""
 
+    single_valued = SINGLE_VALUED
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
@@ -43,7 +47,7 @@ class MatrixFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         getlist = getattr(self.data, "getlist", None)
-        for name in SINGLE_VALUED if getlist else ():
+        for name in self.single_valued if getlist else ():
             count = len(getlist(name))
             if count > 1:
                 raise ValidationError(
@@ -125,3 +129,37 @@ class MatrixFilterSet(django_filters.FilterSet):
             if name != NON_FIELD_ERRORS:
                 messages += [f"{self.form.fields[name].label}: {error}" for error in errors]
         return messages
+
+
+class TimelineFilterForm(MatrixFilterForm):
+    """The timeline's filter form: the same checks, on its one parameter."""
+
+    single_valued = ("party",)
+
+
+class TimelineFilterSet(django_filters.FilterSet):
+    """What a journalist can narrow a plan's timeline by: one party (timeline.py narrows the revisions)."""
+
+    party = django_filters.ChoiceFilter(
+        field_name="parties__slug",
+        label="Party",
+        empty_label="All parties",
+        help_text="Events involving this party, and the texts it wrote.",
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+        form = TimelineFilterForm
+
+    def __init__(self, data, *, plan: Plan, parties: list[Party]):
+        super().__init__(data, queryset=plan.events.all())
+        self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
+        self.parties = {party.slug: party for party in parties}
+
+    @property
+    def chosen_party(self) -> Party | None:
+        """The party the timeline is narrowed to, once the filters are valid."""
+        return self.parties.get(self.form.cleaned_data.get("party") or "") if self.is_valid() else None
+
+    error_messages = MatrixFilterSet.error_messages

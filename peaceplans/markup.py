@@ -5,10 +5,12 @@ Markdown turns the text into HTML, with any HTML typed into it escaped as text (
 are "Markdown, no HTML"), then nh3 keeps only the tags, attributes and URL schemes listed
 below and drops everything else: it does not rely on Markdown having escaped anything.
 Every template that shows an editor's Markdown goes through `render_markdown` (the
-`markdown` filter); nothing else in the project is marked safe.
+`markdown` filter); nothing else in the project is marked safe, except search snippets,
+which `highlight` builds from plain text escaped first, with <mark> as the only tag.
 """
 
 import re
+from html import unescape
 
 import markdown
 import nh3
@@ -121,5 +123,31 @@ def render_markdown(text: str) -> SafeString:
         html = _plain_html(text)
     # Safe because every byte of the result comes out of nh3 with the allow-list above:
     # no script, style, event or hx-* attribute, and no URL scheme but http(s) and mailto
-    # can survive it. This is the project's only call to mark_safe (STYLE.md, principle 2).
+    # can survive it. Beside `highlight` below, this is the project's only call to mark_safe
+    # (STYLE.md, principle 2).
     return mark_safe(sanitize_html(html))  # noqa: S308
+
+
+def markdown_to_text(text: str) -> str:
+    """An editor's Markdown as the plain text a reader sees (for search snippets): no markup, no link targets."""
+    html = render_markdown(text)
+    # nh3's output is well-formed, so every tag is a whole "<...>": inline tags go, block tags part words.
+    html = re.sub(r"</?(?:a|em|strong|code)\b[^>]*>", "", html)
+    return " ".join(unescape(re.sub(r"<[^>]*>", " ", html)).split())
+
+
+def highlight(text: str, spans) -> SafeString:
+    """
+    Plain text as HTML with the character ranges `spans` ((start, end) pairs) wrapped in
+    <mark>: every character of the text is escaped first, so <mark> is the only tag in the
+    result. Overlapping or out-of-range spans are skipped.
+    """
+    parts, position = [], 0
+    for start, end in sorted(spans):
+        if start < position or end <= start or end > len(text):
+            continue
+        parts += [escape(text[position:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        position = end
+    parts.append(escape(text[position:]))
+    # Safe: the only characters not produced by escape() are the literal <mark> and </mark>.
+    return mark_safe("".join(parts))  # noqa: S308

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import search
 from .models import (
     MAX_CLAUSE_CHARS,
     Clause,
@@ -121,6 +122,7 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "") -> list[Imp
                 raise ImportProblem("the same revision appears twice in the file", origin=origin, revision=str(slug))
             seen.add(slug)
             results.append(_RevisionImporter(plan, item, origin).run())
+        search.reindex(plan=plan)  # in this transaction: the index never shows half an import
         return results
 
 
@@ -486,6 +488,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                 {"summary": item.get("summary") or "", "source": _source_upsert(item["source"], origin=origin)},
             )
             _set_m2m(event.parties, [parties[slug] for slug in item.get("parties", [])])
+        search.reindex(plan=plan)
     return {
         "revisions": plan.revisions.count(),
         "points": plan.points.count(),
@@ -549,4 +552,5 @@ def revision_create_from_paste(*, data: dict, plan_slug: str) -> ImportResult:
                 origin=origin,
                 revision=str(slug),
             )
+        # revisions_import also rewrites the plan's search index, inside this transaction.
         return revisions_import(data=data, plan_slug=plan_slug, origin=origin)[0]

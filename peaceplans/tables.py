@@ -1,7 +1,5 @@
 """Table declarations only: the view builds the table and calls RequestConfig."""
 
-import csv
-
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
@@ -118,34 +116,3 @@ def matrix_rows(plan: Plan, parties: list[Party], points=None, *, keep=None, wit
             }
         )
     return rows
-
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A value as a CSV cell that a spreadsheet shows as text: formulas get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def write_matrix_csv(file, records, parties: list[Party]) -> None:
-    """
-    The matrix rows as CSV: key, title, topic, then for each party its latest position, date,
-    speaker and source URL. `records` are `matrix_rows()` dicts, built `with_sources`.
-    """
-    writer = csv.writer(file)
-    header = ["key", "title", "topic"]
-    for party in parties:
-        header += [f"{party.slug} {column}" for column in ("position", "date", "speaker", "source URL")]
-    writer.writerow(header)
-    for record in records:
-        row = [record["key"], record["title"], record["topic"]]
-        for party in parties:
-            stance = record["stances"][party.slug]
-            if stance is None:
-                row += ["", "", "", ""]
-            else:
-                row += [stance.get_position_display(), stance.stated_on.isoformat(), stance.speaker, stance.source.url]
-        writer.writerow([csv_cell(value) for value in row])

@@ -1,22 +1,25 @@
 """Public pages. Small function views; reads come from QuerySet methods in models.py."""
 
 import re
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
-from . import diff
+from . import diff, sharing
+from . import search as fulltext
 from .changes import recent_changes
 from .comparison import compare_revisions
-from .filters import MatrixFilterSet
+from .filters import MatrixFilterSet, TimelineFilterSet
 from .models import Clause, Party, Plan, Source, Stance
-from .tables import StanceMatrixTable, matrix_rows, write_matrix_csv
+from .tables import StanceMatrixTable, matrix_rows
+from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
 
@@ -94,25 +97,31 @@ def plan_detail(request, plan):
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
     context["revisions"] = list(plan.revisions.for_strip())  # a list: the strip indexes it and loops over it
+    context.update(sharing.for_plan(request, plan, context["revisions"]))
     return render(request, template, context, status=status)
 
 
-@require_GET
-def plan_matrix_csv(request, plan):
-    """The stance matrix as filtered and sorted on the overview, as a CSV download."""
-    plan = get_plan(plan)
-    parties = list(Party.objects.all())
-    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
-    if not filters.is_valid():
-        text = "The filters could not be applied:\n" + "\n".join(filters.error_messages()) + "\n"
-        return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
-    rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep, with_sources=True)
-    table = StanceMatrixTable(rows, plan=plan, parties=parties)
-    RequestConfig(request, paginate=False).configure(table)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{plan.slug}-stances.csv"'
-    write_matrix_csv(response, [row.record for row in table.rows], parties)
-    return response
+def point_wording(point, revisions: list, against) -> list[tuple]:
+    """
+    The point page's wording list, shared with its CSV: (revision, its clause or None, the
+    word-level diff against the revision `against` or None) for each revision, two queries.
+    """
+    clauses = {c.revision_id: c for c in point.clauses.prefetch_related("sources")}
+    base = clauses.get(against.pk) if against else None
+    base_text = base.text if base and not base.dropped else None
+    wording = []
+    for revision in revisions:
+        clause = clauses.get(revision.pk)
+        text = clause.text if clause and not clause.dropped else None
+        changes = diff.compare(base_text, text) if against and revision != against and text is not None else None
+        wording.append((revision, clause, changes))
+    return wording
+
+
+def stances_by_party(point) -> list[tuple]:
+    """The point page's stances, shared with its CSV: (party, its stances oldest first) for every party, two queries."""
+    stances = list(point.stances.with_sources().chronological())
+    return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
 
 
 @require_GET
@@ -125,25 +134,18 @@ def point_detail(request, plan, point):
         raise Http404("This plan has no point with that number.")
     revisions = list(plan.revisions.in_order())
     against = revision_param(request, "against", revisions, None)
-    clauses = {c.revision_id: c for c in point.clauses.prefetch_related("sources")}
-    base = clauses.get(against.pk) if against else None
-    base_text = base.text if base and not base.dropped else None
-    wording = []
-    for revision in revisions:
-        clause = clauses.get(revision.pk)
-        text = clause.text if clause and not clause.dropped else None
-        changes = diff.compare(base_text, text) if against and revision != against and text is not None else None
-        wording.append((revision, clause, changes))
+    wording = point_wording(point, revisions, against)
     context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
     if is_partial(request):
         return render(request, "peaceplans/point_detail.html#wording", context)
-    stances = point.stances.with_sources().chronological()
-    context["by_party"] = [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
+    context["by_party"] = by_party = stances_by_party(point)
+    stances = [stance for _, party_stances in by_party for stance in party_stances]
     context["notes"] = notes = list(point.annotations.published().select_related("author"))
     context["previous"], context["next"] = point.neighbours()
+    context.update(sharing.for_point(request, plan, point, against, wording, by_party))
     context["last_updated"] = max(
         [point.updated_at]
-        + [c.updated_at for c in clauses.values()]
+        + [clause.updated_at for _, clause, _ in wording if clause]
         + [s.updated_at for s in stances]
         + [n.updated_at for n in notes]
     )
@@ -166,7 +168,20 @@ def revision_detail(request, plan, revision):
     )
     if revision is None:
         raise Http404("This plan has no revision with that name.")
-    return render(request, "peaceplans/revision_detail.html", {"plan": plan, "revision": revision})
+    context = {"plan": plan, "revision": revision, **sharing.for_revision(request, plan, revision)}
+    return render(request, "peaceplans/revision_detail.html", context)
+
+
+def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
+    """
+    The party page's table, shared with its CSV: (point, the party's latest stance on it or
+    None) in plan order, two queries; the CSV wants each stance's source joined.
+    """
+    stances = Stance.objects.filter(plan=plan)
+    if with_sources:
+        stances = stances.select_related("source")
+    latest = stances.latest_per_point(party=party)
+    return [(point, latest.get((point.pk, party.pk))) for point in plan.points.for_matrix()]
 
 
 @require_GET
@@ -176,37 +191,48 @@ def party_detail(request, plan, party):
     party = Party.objects.filter(slug=party).first()
     if party is None:
         raise Http404("There is no party with that name.")
-    latest = Stance.objects.filter(plan=plan).latest_per_point(party=party)
-    rows = [(point, latest.get((point.pk, party.pk))) for point in plan.points.for_matrix()]
+    rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
     on_revisions = plan.stances.filter(party=party, point__isnull=True).with_sources().chronological()
     context = {"plan": plan, "party": party, "rows": rows, "on_revisions": on_revisions}
+    context.update(sharing.for_party(request, plan, party, rows, on_revisions))
     return render(request, "peaceplans/party_detail.html", context)
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def timeline(request, plan):
-    """Events and revisions by date."""
+    """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
     plan = get_plan(plan)
-    events = plan.events.select_related("source").prefetch_related("parties")
-    entries = sorted(
-        [(e.date, "event", e) for e in events] + [(r.published_on, "revision", r) for r in plan.revisions.for_strip()],
-        key=lambda entry: (entry[0], entry[1] == "event"),
-    )
-    return render(request, "peaceplans/timeline.html", {"plan": plan, "entries": entries})
+    filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
+    context = {"plan": plan, "filters": filters, "party": filters.chosen_party}
+    if filters.is_valid():
+        context["entries"] = entries = timeline_entries(plan, filters.qs, party=filters.form.cleaned_data["party"])
+        context["counts"] = Counter(entry.kind for entry in entries)
+    context.update(sharing.for_timeline(request, plan, context.get("entries", [])))
+    status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
+    template = "peaceplans/timeline.html"
+    return render(request, template + "#entries" if is_partial(request) else template, context, status=status)
+
+
+def sources_in_order():
+    """Every source, newest first: the sources page and its CSV."""
+    return Source.objects.order_by("-published_on", "outlet", "pk")
 
 
 @require_GET
 def source_list(request):
     """Every source with its outlet, date and kind; the footer links here."""
-    sources = Source.objects.order_by("-published_on", "outlet", "pk")
-    return render(request, "peaceplans/source_list.html", {"sources": sources, "kinds": Source.Kind})
+    sources = sources_in_order()
+    context = {"sources": sources, "kinds": Source.Kind, **sharing.for_sources(request, len(sources))}
+    return render(request, "peaceplans/source_list.html", context)
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-def compare(request, plan):
-    """Two revisions aligned by point, word-level changes side by side or inline."""
-    plan = get_plan(plan)
+def compare_params(request, plan) -> tuple:
+    """
+    The compare page's revisions and its checked parameters (revisions, a, b, view, changes),
+    shared with its CSV so both refuse the same addresses: 400 for a malformed value, 404 for
+    a revision the plan does not have.
+    """
     revisions = list(plan.revisions.for_strip())
     if not revisions:
         raise Http404("This plan has no revisions to compare yet.")
@@ -214,6 +240,15 @@ def compare(request, plan):
     b = revision_param(request, "b", revisions, revisions[1] if len(revisions) > 1 else revisions[0])
     view = query_value(request, "view", allowed=["side", "inline"], default="side")
     changes = query_value(request, "changes", allowed=["all", "only"], default="all")
+    return revisions, a, b, view, changes
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def compare(request, plan):
+    """Two revisions aligned by point, word-level changes side by side or inline."""
+    plan = get_plan(plan)
+    revisions, a, b, view, changes = compare_params(request, plan)
     comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
     sides = [a] if a == b else [a, b]
     prefetch_related_objects(sides, "sources")
@@ -227,6 +262,7 @@ def compare(request, plan):
         "changes": changes,
         "comparison": comparison,
         "first_revision": revisions[0],
+        **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
     }
     template = "peaceplans/compare.html"
     return render(request, template + "#comparison" if is_partial(request) else template, context)
@@ -236,4 +272,31 @@ def compare(request, plan):
 def change_log(request, plan):
     """The public log of recent edits to the plan's texts, points, stances and published notes."""
     plan = get_plan(plan)
-    return render(request, "peaceplans/change_log.html", {"plan": plan, "entries": recent_changes(plan)})
+    entries = recent_changes(plan)
+    context = {"plan": plan, "entries": entries, **sharing.for_change_log(request, plan, len(entries))}
+    return render(request, "peaceplans/change_log.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def search_page(request):
+    """Full-text search over wording, stances, published notes and events; HTMX asks for the results alone."""
+    typed = query_value(request, "q")
+    if len(typed) > fulltext.MAX_QUERY_CHARS:
+        raise BadQuery(f"Search for at most {fulltext.MAX_QUERY_CHARS} characters (this search has {len(typed):,}).")
+    text = fulltext.clean(typed)
+    plans = list(Plan.objects.order_by("title"))
+    plan_slug = query_value(request, "plan")
+    plan = None
+    if plan_slug:
+        if not SLUG.match(plan_slug):
+            raise BadQuery("“plan” must be a plan's short name, such as russia-ukraine-2025.")
+        plan = next((p for p in plans if p.slug == plan_slug), None)
+        if plan is None:
+            raise Http404(f"There is no plan called “{plan_slug}”.")
+    # An empty box asks nothing of the index; the page shows the form and a hint.
+    results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
+    partial = is_partial(request)
+    context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    template = "peaceplans/search.html"
+    return render(request, template + "#results" if partial else template, context)

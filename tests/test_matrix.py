@@ -32,7 +32,9 @@ def row_keys(html: str) -> list[str]:
 
 
 def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    """The CSV parsed back; the file starts with a UTF-8 byte-order mark (for Excel), which utf-8-sig drops."""
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def latest_positions(party: str) -> dict[str, str]:
@@ -285,9 +287,9 @@ def test_csv_headers_and_filename(client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{PLAN}-stances.csv"'
     header = csv_rows(response)[0]
-    assert header[:3] == ["key", "title", "topic"]
-    assert header[3:7] == ["us position", "us date", "us speaker", "us source URL"]
-    assert len(header) == 3 + 4 * Party.objects.count()
+    assert header[:4] == ["key", "title", "topic", "url"]
+    assert header[4:9] == ["us_position", "us_stated_on", "us_speaker", "us_source_url", "us_url"]
+    assert len(header) == 4 + 5 * Party.objects.count()
 
 
 def test_csv_has_the_filtered_rows_with_each_latest_stance(client):
@@ -299,10 +301,12 @@ def test_csv_has_the_filtered_rows_with_each_latest_stance(client):
     row = next(row for row in body if row[0] == "7")
     russia = dict(zip(header, row, strict=True))
     assert russia["title"] == "No NATO membership" and russia["topic"] == "NATO"
-    assert russia["russia position"] == latest.get_position_display()
-    assert russia["russia date"] == latest.stated_on.isoformat()
-    assert russia["russia speaker"] == latest.speaker
-    assert russia["russia source URL"] == latest.source.url
+    assert russia["russia_position"] == latest.get_position_display()
+    assert russia["russia_stated_on"] == latest.stated_on.isoformat()
+    assert russia["russia_speaker"] == latest.speaker
+    assert russia["russia_source_url"] == latest.source.url
+    assert russia["russia_url"] == f"http://testserver/plans/{PLAN}/points/7/#stance-{latest.pk}"
+    assert russia["url"] == f"http://testserver/plans/{PLAN}/points/7/"
 
 
 def test_csv_follows_the_sort(client):

@@ -26,8 +26,17 @@ PAGES = [
     f"/plans/{PLAN}/revisions/us-28-point-draft/",
     f"/plans/{PLAN}/parties/europe/",
     f"/plans/{PLAN}/timeline/",
+    f"/plans/{PLAN}/timeline/?party=russia",
+    f"/plans/{PLAN}/timeline/?party=nope",  # the 400 page with the form showing the error
     "/sources/",
+    "/search/?q=army",  # results of every kind, highlighted (peaceplans/search.py)
+    "/search/",  # the empty form with its hint
+    "/api/",  # the documented schema page of the JSON API (peaceplans/api.py)
     "/plans/nope/",
+    # The embeds (peaceplans/embeds.py), and one showing its error inside the frame
+    f"/embed/plans/{PLAN}/points/6/",
+    f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&points=6,7,8",
+    f"/embed/plans/{PLAN}/points/6/?revisions=nope",
 ]
 DEFAULT_VNU = Path(__file__).resolve().parents[2] / ".cache/npm/node_modules/vnu-jar/build/dist/vnu.jar"
 VNU = Path(os.environ.get("VNU_JAR") or DEFAULT_VNU)

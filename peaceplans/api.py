@@ -1,0 +1,382 @@
+"""
+The read-only JSON API (/api/v1/), its documented schema page (/api/) and the whole-dataset
+download of a plan (/plans/<plan>/dataset.json).
+
+Plain function views return dicts (built by serializers.py, in the shapes openapi.py documents);
+`api_view` turns them into JSON with an ETag, conditional GET, cache and CORS headers, and turns
+every error into JSON.
+"""
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import parse_etags
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from . import openapi
+from .models import Party, Plan, Position, Topic
+from .serializers import (
+    NOTICE,
+    Links,
+    clause_data,
+    clause_query,
+    dataset_data,
+    dataset_objects,
+    dataset_version,
+    event_data,
+    event_query,
+    note_data,
+    note_query,
+    party_data,
+    plan_data,
+    point_data,
+    point_query,
+    revision_data,
+    revision_query,
+    stance_data,
+    stance_query,
+    to_json,
+    topic_data,
+)
+from .views import SLUG, BadQuery, get_plan, query_value
+
+# Point keys as models.key_validator allows them, checked before any query sees the value.
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+CACHE_CONTROL = "public, max-age=60"
+
+
+# ---- HTTP plumbing ----
+
+
+@dataclass
+class Payload:
+    """What a view returns when the body needs more than the defaults."""
+
+    data: object
+    etag: str = ""
+    headers: dict = field(default_factory=dict)
+    indent: int | None = None
+
+
+def _response(content: bytes, status: int = 200, etag: str = "") -> HttpResponse:
+    response = HttpResponse(content, status=status, content_type="application/json")
+    response["ETag"] = etag or '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+    response["Cache-Control"] = CACHE_CONTROL
+    # The data is public, read-only and carries no cookies or credentials: any site (a newsroom's
+    # chart, a notebook) may read it from the browser. Nothing here acts on the caller's behalf.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = "ETag"
+    return response
+
+
+def error(status: int, message: str) -> HttpResponse:
+    return _response(to_json({"error": message}), status=status)
+
+
+def _matching_etag(request, response: HttpResponse) -> str:
+    """The If-None-Match tag that names the current ETag, or "" (weak comparison: gzip makes ours W/"…")."""
+    header = request.headers.get("If-None-Match")
+    if not header or response.status_code != 200:
+        return ""
+    current = response["ETag"].removeprefix("W/")
+    for tag in parse_etags(header):
+        if tag == "*":
+            return response["ETag"]
+        if tag.removeprefix("W/") == current:
+            return tag
+    return ""
+
+
+def _conditional(request, response: HttpResponse) -> HttpResponse:
+    """304 with no body when the client already has this response."""
+    etag = _matching_etag(request, response)
+    if not etag:
+        return response
+    not_modified = HttpResponseNotModified()
+    # The tag as the client holds it: weak when it came through GZipMiddleware, strong otherwise.
+    not_modified["ETag"] = etag
+    for header in ("Cache-Control", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
+        not_modified[header] = response[header]
+    return not_modified
+
+
+def api_view(view):
+    """GET and HEAD only; the view's dict as JSON with ETag, conditional GET, caching and CORS; errors as JSON."""
+
+    # Exempt from CSRF so that a POST gets our 405 rather than an HTML 403: these views never write.
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = error(405, f"{request.method} is not allowed here: this API is read-only (GET or HEAD).")
+            response["Allow"] = "GET, HEAD"
+            return response
+        try:
+            result = view(request, *args, **kwargs)
+            payload = result if isinstance(result, Payload) else Payload(result)
+            response = _response(to_json(payload.data, indent=payload.indent), etag=payload.etag)
+            for header, value in payload.headers.items():
+                response[header] = value
+        except BadQuery as exc:
+            response = error(400, str(exc))
+        except BadRequest:
+            response = error(400, "The request could not be understood.")
+        except Http404 as exc:
+            response = error(404, str(exc) or "Not found.")
+        return _conditional(request, response)
+
+    return wrapper
+
+
+@api_view
+def not_found(request):
+    """Any address under /api/v1/ that names no endpoint."""
+    raise Http404("There is no such endpoint: addresses end in a slash; /api/v1/ lists them all.")
+
+
+# ---- Looking things up from the address (validated before any query sees the value) ----
+
+
+def _plan(slug: str):
+    if not SLUG.match(slug):
+        raise Http404("There is no plan with that name.")
+    return get_plan(slug)
+
+
+def _revision(queryset, slug: str):
+    """The plan's revision of that slug, from a queryset of the plan's revisions."""
+    revision = queryset.filter(slug=slug).first() if SLUG.match(slug) else None
+    if revision is None:
+        raise Http404("This plan has no revision with that name.")
+    return revision
+
+
+def _int_param(request, name: str, default: int) -> int:
+    value = query_value(request, name)
+    if not value:
+        return default
+    if not WHOLE_NUMBER.match(value):
+        raise BadQuery(f"“{name}” must be a whole number, such as 2.")
+    return int(value)
+
+
+def paginate(request, queryset, serialize) -> dict:
+    """One page of a list in the {count, next, previous, results} envelope; two queries."""
+    per_page = _int_param(request, "per_page", openapi.PER_PAGE)
+    if not 1 <= per_page <= openapi.MAX_PER_PAGE:
+        raise BadQuery(f"“per_page” must be from 1 to {openapi.MAX_PER_PAGE}.")
+    number = _int_param(request, "page", 1)
+    paginator = Paginator(queryset, per_page)
+    if not 1 <= number <= paginator.num_pages:
+        raise Http404(f"There is no page {number}: pages run from 1 to {paginator.num_pages}.")
+    page = paginator.page(number)
+
+    def page_url(n):
+        query = request.GET.copy()
+        query["page"] = str(n)
+        return request.build_absolute_uri(request.path + "?" + query.urlencode())
+
+    return {
+        "count": paginator.count,
+        "next": page_url(number + 1) if page.has_next() else None,
+        "previous": page_url(number - 1) if page.has_previous() else None,
+        "results": [serialize(item) for item in page.object_list],
+    }
+
+
+def _party_filter(request, queryset, field: str = "party__slug"):
+    party = query_value(request, "party")
+    if party:
+        allowed = list(Party.objects.values_list("slug", flat=True))
+        if party not in allowed:
+            raise BadQuery(f"“party” must be one of: {', '.join(allowed)}.")
+        queryset = queryset.filter(**{field: party})
+    return queryset
+
+
+# ---- Endpoints ----
+
+
+@api_view
+def index(request):
+    """The entry point: links to every endpoint and to the OpenAPI document."""
+    base = Links(request).base
+    return {
+        "name": "peaceplans API",
+        "version": "v1",
+        "description": openapi.DESCRIPTION.split("\n\n", 1)[0].replace("\n", " "),
+        "openapi_url": base + reverse("api_openapi"),
+        "docs_html_url": base + reverse("api_docs"),
+        "parties_url": base + reverse("api_parties"),
+        "plans_url": base + reverse("api_plans"),
+        "endpoints": [
+            {"path": path, "summary": item["get"]["summary"], "url_template": base + path}
+            for path, item in openapi.document()["paths"].items()
+        ],
+    }
+
+
+@api_view
+def openapi_json(request):
+    """The OpenAPI 3.1 document."""
+    return openapi.document()
+
+
+@api_view
+def parties(request):
+    """Every party, in column order."""
+    link = Links(request)
+    return paginate(request, Party.objects.all(), lambda p: party_data(p, link, settings.FEATURED_PLAN))
+
+
+@api_view
+def party(request, party):
+    """One party."""
+    found = Party.objects.filter(slug=party).first() if SLUG.match(party) else None
+    if found is None:
+        raise Http404("There is no party with that name.")
+    return party_data(found, Links(request), settings.FEATURED_PLAN)
+
+
+@api_view
+def plans(request):
+    """Every plan."""
+    link = Links(request)
+    return paginate(request, Plan.objects.order_by("title", "pk"), lambda p: plan_data(p, link))
+
+
+@api_view
+def plan(request, plan):
+    """One plan with its revisions and topics."""
+    plan, link = _plan(plan), Links(request)
+    topics = Topic.objects.filter(points__plan=plan).distinct()
+    return {
+        **plan_data(plan, link),
+        "revisions": [revision_data(r, link, plan) for r in revision_query(plan)],
+        "topics": [topic_data(t, link, plan) for t in topics],
+    }
+
+
+@api_view
+def revisions(request, plan):
+    """The plan's revisions by date."""
+    plan, link = _plan(plan), Links(request)
+    return paginate(request, revision_query(plan), lambda r: revision_data(r, link, plan))
+
+
+@api_view
+def revision(request, plan, revision):
+    """One revision with its clauses and the statements on it as a whole."""
+    plan, link = _plan(plan), Links(request)
+    queryset = revision_query(plan).prefetch_related(
+        Prefetch("clauses", queryset=clause_query().order_by("sort_order", "pk")),
+        Prefetch("stances", queryset=stance_query(plan).filter(point__isnull=True)),
+    )
+    revision = _revision(queryset, revision)
+    return {
+        **revision_data(revision, link, plan),
+        "clauses": [clause_data(c, link, plan) for c in revision.clauses.all()],
+        "stances": [stance_data(s, link, plan) for s in revision.stances.all()],
+    }
+
+
+@api_view
+def points(request, plan):
+    """The plan's points in plan order."""
+    plan, link = _plan(plan), Links(request)
+    return paginate(request, point_query(plan), lambda p: point_data(p, link, plan))
+
+
+@api_view
+def point(request, plan, point):
+    """One point: its wording in each revision, the stances on it and editors' published notes."""
+    plan, link = _plan(plan), Links(request)
+    found = point_query(plan).filter(key=point).first() if KEY.match(point) else None
+    if found is None:
+        raise Http404("This plan has no point with that key.")
+    wording = clause_query().filter(point=found).order_by("revision__published_on", "revision__pk")
+    return {
+        **point_data(found, link, plan),
+        "wording": [clause_data(c, link, plan) for c in wording],
+        "stances": [stance_data(s, link, plan) for s in stance_query(plan).filter(point=found)],
+        "notes": [note_data(n, link, plan) for n in note_query().filter(point=found)],
+    }
+
+
+@api_view
+def stances(request, plan):
+    """The plan's stances by date, filterable by party, point and position."""
+    plan, link = _plan(plan), Links(request)
+    queryset = _party_filter(request, stance_query(plan))
+    point = query_value(request, "point")
+    if point:
+        if not KEY.match(point) or not plan.points.filter(key=point).exists():
+            raise BadQuery("“point” must be the key of one of this plan's points, such as 6 or 10a.")
+        queryset = queryset.filter(point__key=point)
+    position = query_value(request, "position")
+    if position and position not in Position.values:
+        raise BadQuery(f"“position” must be one of: {', '.join(Position.values)}.")
+    if position:
+        queryset = queryset.filter(position=position)
+    return paginate(request, queryset, lambda s: stance_data(s, link, plan))
+
+
+@api_view
+def events(request, plan):
+    """The plan's timeline events by date, optionally one party's."""
+    plan, link = _plan(plan), Links(request)
+    queryset = _party_filter(request, event_query(plan), field="parties__slug")
+    return paginate(request, queryset, lambda e: event_data(e, link, plan))
+
+
+# ---- The documented schema page ----
+
+
+@require_GET
+def docs(request):
+    """The documented schema page: the OpenAPI document as HTML, with the dataset download."""
+    context = openapi.docs_context(Links(request).base)
+    context["dataset_plan"] = settings.FEATURED_PLAN
+    return render(request, "peaceplans/api_docs.html", context)
+
+
+# ---- The whole-dataset download ----
+
+
+@api_view
+def plan_dataset(request, plan):
+    """The whole plan as one JSON file, with a version derived from the data and a “cite as” line."""
+    plan = _plan(plan)
+    objects = dataset_objects(plan)
+    # Hashed with bare paths, so the version does not depend on the host name the file was asked from.
+    version, latest = dataset_version(dataset_data(plan, objects, Links()))
+    link = Links(request)
+    now = timezone.now()
+    url = link("plan_dataset", plan.slug)
+    data = {
+        "version": version,
+        "updated_at": latest,
+        "generated_at": now,
+        "cite_as": f"peaceplans, “{plan.title}”, dataset version {version}, retrieved {now:%Y-%m-%d}, {url}",
+        "notice": NOTICE,
+        **dataset_data(plan, objects, link),
+    }
+    return Payload(
+        data,
+        # generated_at differs on every call: the ETag follows the data's version, so it is weak.
+        etag=f'W/"{version}"',
+        headers={"Content-Disposition": f'attachment; filename="{plan.slug}-dataset.json"'},
+        indent=1,  # a file people open in an editor
+    )
