@@ -24,7 +24,7 @@ from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from . import openapi
+from . import openapi, sharing
 from .models import Party, Plan, Position, Topic
 from .serializers import (
     NOTICE,
@@ -349,6 +349,7 @@ def docs(request):
     """The documented schema page: the OpenAPI document as HTML, with the dataset download."""
     context = openapi.docs_context(Links(request).base)
     context["dataset_plan"] = settings.FEATURED_PLAN
+    context.update(sharing.for_api_docs(request))
     return render(request, "peaceplans/api_docs.html", context)
 
 

@@ -79,6 +79,7 @@ class StanceMatrixTable(tables.Table):
     class Meta:
         template_name = "peaceplans/components/table.html"
         attrs = {"class": "matrix"}
+        row_attrs = {"id": lambda record: f"point-{record['key']}"}  # /plans/<plan>/#point-6 lands on the row
         empty_text = "No points match."
 
     def __init__(self, data, *, plan: Plan, parties: list[Party], **kwargs):

@@ -298,5 +298,6 @@ def search_page(request):
     results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
     partial = is_partial(request)
     context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    context.update(sharing.for_search(request, text, plan, results.total if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)

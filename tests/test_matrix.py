@@ -449,3 +449,10 @@ def test_htmx_region_query_count_is_pinned(client):
     with CaptureQueriesContext(connection) as queries:
         client.get(URL + FILTERED, headers={"HX-Request": "true"})
     assert len(queries) == 5, [q["sql"][:100] for q in queries]
+
+
+def test_every_matrix_row_has_a_point_anchor(client):
+    html = client.get("/plans/russia-ukraine-2025/").content.decode()
+    ids = re.findall(r'<tr[^>]* id="(point-[^"]+)"', html)
+    assert "point-6" in ids
+    assert len(ids) == len(set(ids)) > 0

@@ -3,6 +3,7 @@ Sharing: canonical addresses with the whole state, Open Graph and Twitter card m
 every page, "Cite this" blocks ready to paste, and "Copy link" as a plain link.
 """
 
+import re
 from datetime import date
 from html import unescape
 from html.parser import HTMLParser
@@ -33,6 +34,9 @@ PAGES = [
     f"/plans/{PLAN}/timeline/",
     f"/plans/{PLAN}/changes/",
     "/sources/",
+    "/search/",
+    "/search/?q=800%2C000",
+    "/api/",
 ]
 CARD = [
     ("meta", "name", "description"),
@@ -171,6 +175,13 @@ def test_party_card_tallies_its_positions(client):
     description = Head(html_of(client, f"/plans/{PLAN}/parties/russia/")).one("og:description")
     assert description.startswith("Russia's latest recorded position on ")
     assert "of 51 points" in description and "opposes" in description
+
+
+def test_search_card_says_what_was_found_and_keeps_the_query(client):
+    head = Head(html_of(client, "/search/?q=800%2C000"))
+    assert head.one("og:title") == "Search: 800,000"
+    assert re.match(r"^\d+ match(es)? for “800,000”", head.one("og:description"))
+    assert head.canonical() == SITE + "/search/?q=800%2C000"
 
 
 def test_pages_without_a_share_of_their_own_get_the_site_card(client):
