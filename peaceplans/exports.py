@@ -34,6 +34,7 @@ from .timeline import timeline_entries
 from .views import (
     BadQuery,
     compare_params,
+    get_party,
     get_plan,
     party_positions,
     point_wording,
@@ -314,10 +315,7 @@ def clauses_csv(request, plan, revision):
 @require_GET
 def positions_csv(request, plan, party):
     """One party's latest position on every point, as on its page."""
-    plan = get_plan(plan)
-    party = Party.objects.filter(slug=party).first()
-    if party is None:
-        raise Http404("There is no party with that name.")
+    plan, party = get_plan(plan), get_party(party)
     header = ["key", "title", "topic", "position", "stated_on", "summary", "quote", "speaker", "source_url", "url"]
     header += ["point_url"]
     lines = []

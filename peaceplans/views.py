@@ -31,6 +31,13 @@ def get_plan(slug: str) -> Plan:
     return plan
 
 
+def get_party(slug: str) -> Party:
+    party = Party.objects.filter(slug=slug).first()
+    if party is None:
+        raise Http404("There is no party with that name.")
+    return party
+
+
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
 
 
@@ -187,10 +194,7 @@ def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
 @require_GET
 def party_detail(request, plan, party):
     """One party's latest position on every point, and its statements on whole revisions."""
-    plan = get_plan(plan)
-    party = Party.objects.filter(slug=party).first()
-    if party is None:
-        raise Http404("There is no party with that name.")
+    plan, party = get_plan(plan), get_party(party)
     rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
     on_revisions = plan.stances.filter(party=party, point__isnull=True).with_sources().chronological()
     context = {"plan": plan, "party": party, "rows": rows, "on_revisions": on_revisions}
