@@ -344,7 +344,6 @@ def changes_csv(request, plan):
 @require_GET
 def sources_csv(request):
     """Every source, newest first; the URL only where the source may be cited."""
-    page = reverse("source_list")
     header = ["id", "outlet", "title", "published_on", "kind", "via", "citable", "url", "note", "page_url"]
     lines = (
         [
@@ -357,7 +356,7 @@ def sources_csv(request):
             source.citable,
             source_url(source),
             source.note,
-            request.build_absolute_uri(f"{page}#source-{source.pk}"),
+            request.build_absolute_uri(source.get_absolute_url()),  # the page of the list that shows it
         ]
         for source in sources_in_order()
     )

@@ -6,10 +6,14 @@ are "Markdown, no HTML"), then nh3 keeps only the tags, attributes and URL schem
 below and drops everything else: it does not rely on Markdown having escaped anything.
 Every template that shows an editor's Markdown goes through `render_markdown` (the
 `markdown` filter); nothing else in the project is marked safe, except search snippets,
-which `highlight` builds from plain text escaped first, with <mark> as the only tag.
+which `highlight` builds from plain text escaped first, with <mark> as the only tag, and the
+stance matrix's rows (`table_row`, `stance_link`, `link`) and word diffs (`redline`), built from
+values escaped first, so that a table or a comparison costs a few string joins rather than a
+template node per cell or per changed word.
 """
 
 import re
+from html import escape as escape_text
 from html import unescape
 
 import markdown
@@ -123,8 +127,8 @@ def render_markdown(text: str) -> SafeString:
         html = _plain_html(text)
     # Safe because every byte of the result comes out of nh3 with the allow-list above:
     # no script, style, event or hx-* attribute, and no URL scheme but http(s) and mailto
-    # can survive it. Beside `highlight` below, this is the project's only call to mark_safe
-    # (STYLE.md, principle 2).
+    # can survive it. This and the builders below, which escape every value first, are the
+    # project's only calls to mark_safe (STYLE.md, principle 2).
     return mark_safe(sanitize_html(html))  # noqa: S308
 
 
@@ -151,3 +155,76 @@ def highlight(text: str, spans) -> SafeString:
     parts.append(escape(text[position:]))
     # Safe: the only characters not produced by escape() are the literal <mark> and </mark>.
     return mark_safe("".join(parts))  # noqa: S308
+
+
+# The stance matrix, rendered without a template per cell (tables.StanceMatrixTable.body).
+# Every value is escaped here, as {{ value }} would be; only SafeStrings made by this module
+# (or by Django's own escaping) pass through as they are.
+
+
+def _assembled(html: str) -> SafeString:
+    """HTML that the functions below assembled from escaped values and their own literal tags."""
+    return mark_safe(html)  # noqa: S308 (callers escape every value they put in)
+
+
+NO_STANCE = _assembled(
+    '<span class="stance stance--none">\u2014\u00a0<span class="stance__word">not recorded</span></span>'
+)
+
+
+def _cell(value) -> str:
+    """A cell's content as {{ value }} would print it: SafeStrings as they are, anything else escaped."""
+    if isinstance(value, SafeString):
+        return value
+    return escape_text(str(value)) if value is not None else "None"
+
+
+def _attrs(attrs: dict) -> str:
+    """Attributes as django-tables2 writes them: a None value leaves its attribute out."""
+    return "".join(
+        f' {escape_text(name)}="{escape_text(str(value))}"' for name, value in attrs.items() if value is not None
+    )
+
+
+def link(href: str, text: str) -> SafeString:
+    """<a href="…">text</a>, both escaped."""
+    return _assembled(f'<a href="{escape_text(href)}">{escape_text(text)}</a>')
+
+
+def stance_link(*, position: str, word: str, icon: str, href: str, iso_date: str, date: str, speaker: str):
+    """
+    One party's latest position in the matrix: icon and word, then date and speaker as visible
+    text inside the link (part of its accessible name, so they reach keyboard and touch users).
+    A no-break space keeps the icon on the word's line when the column is narrow. A SafeString.
+    """
+    who = f' <span class="stance__speaker">{escape_text(speaker)}</span>' if speaker else ""
+    return _assembled(
+        f'<a class="stance stance--{escape_text(position)}" href="{escape_text(href)}">'
+        f'<span class="stance__icon" aria-hidden="true">{escape_text(icon)}</span>\u00a0'
+        f'<span class="stance__word">{escape_text(word)}</span> <span class="stance__meta">'
+        f'<time datetime="{escape_text(iso_date)}">{escape_text(date)}</time>{who}</span></a>'
+    )
+
+
+def table_row(attrs: dict, cells) -> SafeString:
+    """<tr attrs> and a <td attrs> for each (attrs, content) in `cells`; attribute values and contents escaped."""
+    tds = "".join(f"<td{_attrs(td)}>{_cell(content)}</td>" for td, content in cells)
+    return _assembled(f"<tr{_attrs(attrs)}>{tds}</tr>")
+
+
+def redline(ops, side: str) -> SafeString:
+    """
+    A word diff's ops (diff.Op) as HTML, every slice of text escaped: side "a" is A's text with
+    its deletions in <del>, "b" is B's text with its insertions in <ins>, "inline" one redline
+    with both. One join per text, where a template loop cost a node per op.
+    """
+    out = []
+    for op in ops:
+        if op.kind == "equal":
+            out.append(escape_text(op.b if side == "b" else op.a))
+            continue
+        if side != "b" and op.a:
+            out.append(f"<del>{escape_text(op.a)}</del>")
+        if side != "a" and op.b:
+            out.append(f"<ins>{escape_text(op.b)}</ins>")
+    return _assembled("".join(out))  # <del> and <ins> are the only tags

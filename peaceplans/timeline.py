@@ -6,6 +6,7 @@ export both read it from here, so they cannot disagree.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from django.urls import reverse
 
@@ -26,7 +27,7 @@ class Entry:
         """The entry's id on the timeline page: stable, so journalists can link to it."""
         return f"revision-{self.item.slug}" if self.kind == "revision" else f"event-{self.item.pk}"
 
-    @property
+    @cached_property
     def parties(self) -> list:
         """The parties an event involves, or the authors of a revision (prefetched)."""
         return list(self.item.authors.all() if self.kind == "revision" else self.item.parties.all())

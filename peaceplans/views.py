@@ -5,6 +5,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import render
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
-from . import diff, sharing
+from . import diffcache, sharing
 from . import search as fulltext
 from .changes import recent_changes
 from .comparison import compare_revisions
@@ -22,6 +23,7 @@ from .tables import StanceMatrixTable, matrix_rows
 from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
+SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
 
 
 def get_plan(slug: str) -> Plan:
@@ -120,7 +122,9 @@ def point_wording(point, revisions: list, against) -> list[tuple]:
     for revision in revisions:
         clause = clauses.get(revision.pk)
         text = clause.text if clause and not clause.dropped else None
-        changes = diff.compare(base_text, text) if against and revision != against and text is not None else None
+        changes = None
+        if against and revision != against and text is not None:
+            changes = diffcache.compare(base_text, text)  # the same pairs as the comparison's, reused
         wording.append((revision, clause, changes))
     return wording
 
@@ -136,7 +140,7 @@ def stances_by_party(point) -> list[tuple]:
 def point_detail(request, plan, point):
     """One point through every revision, optionally diffed against one; each party's stances."""
     plan = get_plan(plan)
-    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").first()
+    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").with_neighbours().first()
     if point is None:
         raise Http404("This plan has no point with that number.")
     revisions = list(plan.revisions.in_order())
@@ -220,14 +224,39 @@ def timeline(request, plan):
 
 def sources_in_order():
     """Every source, newest first: the sources page and its CSV."""
-    return Source.objects.order_by("-published_on", "outlet", "pk")
+    return Source.objects.in_order()
+
+
+def whole_number(request, name: str, example: str) -> int | None:
+    """A positive whole number from the query, None when absent; anything else is a 400."""
+    value = query_value(request, name)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0):
+        raise BadQuery(f"“{name}” must be a whole number, such as {example}.")
+    return int(value)
 
 
 @require_GET
 def source_list(request):
-    """Every source with its outlet, date and kind; the footer links here."""
-    sources = sources_in_order()
-    context = {"sources": sources, "kinds": Source.Kind, **sharing.for_sources(request, len(sources))}
+    """
+    Every source with its outlet, date and kind, SOURCES_PER_PAGE to a page (two queries);
+    ?source=<id> opens the page that lists that source (two more). The footer links here.
+    """
+    paginator = Paginator(sources_in_order(), SOURCES_PER_PAGE)
+    number = whole_number(request, "page", "2") or 1
+    wanted = whole_number(request, "source", "12")
+    if wanted is not None:
+        source = Source.objects.filter(pk=wanted).first()
+        if source is None:
+            raise Http404("There is no source with that number.")
+        number = sources_in_order().before(source).count() // SOURCES_PER_PAGE + 1
+    if number > paginator.num_pages:
+        raise Http404(f"There is no page {number}: pages run from 1 to {paginator.num_pages}.")
+    page = paginator.page(number)
+    page_range = paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+    context = {"sources": page.object_list, "page": page, "page_range": page_range, "kinds": Source.Kind}
+    context.update(sharing.for_sources(request, paginator.count))
     return render(request, "peaceplans/source_list.html", context)
 
 

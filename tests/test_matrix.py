@@ -430,6 +430,7 @@ def grow_data(plan):
 
 
 @pytest.mark.parametrize("url,count", [(URL + FILTERED, 7), (CSV_URL + FILTERED, 5)])
+@pytest.mark.usefixtures("page_cache_off")
 def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan, url, count):
     """The filtered overview runs 7 queries and its CSV 5, before and after 60 points, 240 stances and more clauses."""
     client.get(url)
@@ -443,6 +444,7 @@ def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan
     assert len(before) == len(after) == count, [q["sql"][:100] for q in after]
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_htmx_region_query_count_is_pinned(client):
     """The HTMX region skips the time strip: 5 queries, filters included."""
     client.get(URL + FILTERED, headers={"HX-Request": "true"})

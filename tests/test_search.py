@@ -289,6 +289,7 @@ def test_nul_bytes_are_dropped_from_the_words(client, event):
     assert "Nothing matches “zanzi bar”." in html
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_only_symbols_says_there_is_nothing_to_search_for(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
         html = page(client, "🙂 ** --")
@@ -298,6 +299,7 @@ def test_only_symbols_says_there_is_nothing_to_search_for(client, django_assert_
 # Empty query
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_empty_query_shows_the_form_and_a_hint_without_asking_the_index(client, django_assert_num_queries):
     for q in (None, "", "   "):
         with django_assert_num_queries(1):  # the plans, for the form; not the index
@@ -538,6 +540,7 @@ def _more_matches(plan, n: int):
     search.reindex(plan=plan)
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_a_search_runs_a_fixed_small_number_of_queries(client, plan, django_assert_num_queries):
     Annotation.objects.create(point=plan.points.get(key="6"), body="Army note.", status=Annotation.Status.PUBLISHED)
     # plans, the index, one per kind (four), the clauses' previous revisions

@@ -285,6 +285,7 @@ def grow_timeline(plan):
 
 
 @pytest.mark.parametrize("query", ["", "?party=us"])
+@pytest.mark.usefixtures("page_cache_off")
 def test_query_count_is_pinned_and_does_not_grow_with_data(client, plan, query):
     """7 queries (plan, parties, events with their parties, texts with authors and sources), before and after growth."""
     client.get(URL + query)
@@ -297,6 +298,7 @@ def test_query_count_is_pinned_and_does_not_grow_with_data(client, plan, query):
     assert len(before) == len(after) == 7, [q["sql"][:100] for q in after]
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_htmx_query_count_is_pinned(client):
     client.get(URL + "?party=us", headers={"HX-Request": "true"})
     with CaptureQueriesContext(connection) as queries:
