@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
@@ -82,14 +82,14 @@ def bad_request(request, exception=None):
     return render(request, "400.html", {"exception": message}, status=400)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def home(request):
     """The featured plan's overview."""
     return plan_detail(request, settings.FEATURED_PLAN)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def plan_detail(request, plan):
     """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
@@ -135,7 +135,7 @@ def stances_by_party(point) -> list[tuple]:
     return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def point_detail(request, plan, point):
     """One point through every revision, optionally diffed against one; each party's stances."""
@@ -163,7 +163,7 @@ def point_detail(request, plan, point):
     return render(request, "peaceplans/point_detail.html", context)
 
 
-@require_GET
+@require_safe
 def revision_detail(request, plan, revision):
     """The full text of one revision with its provenance and sources."""
     plan = get_plan(plan)
@@ -195,7 +195,7 @@ def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
     return [(point, latest.get((point.pk, party.pk))) for point in plan.points.for_matrix()]
 
 
-@require_GET
+@require_safe
 def party_detail(request, plan, party):
     """One party's latest position on every point, and its statements on whole revisions."""
     plan, party = get_plan(plan), get_party(party)
@@ -206,7 +206,7 @@ def party_detail(request, plan, party):
     return render(request, "peaceplans/party_detail.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def timeline(request, plan):
     """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
@@ -237,7 +237,7 @@ def whole_number(request, name: str, example: str) -> int | None:
     return int(value)
 
 
-@require_GET
+@require_safe
 def source_list(request):
     """
     Every source with its outlet, date and kind, SOURCES_PER_PAGE to a page (two queries);
@@ -276,7 +276,7 @@ def compare_params(request, plan) -> tuple:
     return revisions, a, b, view, changes
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def compare(request, plan):
     """Two revisions aligned by point, word-level changes side by side or inline."""
@@ -301,7 +301,7 @@ def compare(request, plan):
     return render(request, template + "#comparison" if is_partial(request) else template, context)
 
 
-@require_GET
+@require_safe
 def change_log(request, plan):
     """The public log of recent edits to the plan's texts, points, stances and published notes."""
     plan = get_plan(plan)
@@ -310,7 +310,7 @@ def change_log(request, plan):
     return render(request, "peaceplans/change_log.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search_page(request):
     """Full-text search over wording, stances, published notes and events; HTMX asks for the results alone."""

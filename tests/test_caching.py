@@ -432,12 +432,21 @@ def test_a_400_keeps_its_message_and_does_not_touch_the_good_address(client):
     assert get(client, f"/plans/{PLAN}/compare/?a={US}").status_code == 200
 
 
+def test_head_is_answered_like_get_and_kept_under_its_own_key(client):
+    """Pages answer GET and HEAD (require_safe); a HEAD never gets a stored GET body or the reverse."""
+    page = get(client, OVERVIEW)
+    first, second = client.head(OVERVIEW), client.head(OVERVIEW)
+    assert (first.status_code, first["X-Page-Cache"]) == (200, "miss")
+    assert (second.status_code, second["X-Page-Cache"]) == (200, "hit")
+    assert second["ETag"] == page["ETag"] and second["Content-Type"] == page["Content-Type"]
+
+
 def test_a_405_is_not_cached(client):
-    """Pages answer GET only (require_GET): HEAD gets 405 every time, not a stored GET."""
-    get(client, OVERVIEW)
+    """Other methods pass the cache by: a POST to a page is 405 every time, and nothing is stored."""
     for _ in range(2):
-        response = client.head(OVERVIEW)
-        assert response.status_code == 405 and response["X-Page-Cache"] == "miss"
+        response = client.post(OVERVIEW)
+        assert response.status_code == 405 and "X-Page-Cache" not in response
+    assert get(client, OVERVIEW)["X-Page-Cache"] == "miss"
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ fresh process, after `collectstatic`.
     .venv/bin/python tests/bench/bench_pages.py --db PATH --static-root DIR --json OUT
         [--dataset NAME] [--plan SLUG] [--runs 30] [--cold-runs 15] [--budget 2] [--max-pairs N] [--only KINDS]
 
-Each request goes to Django's WSGI handler as gunicorn hands it one (every middleware, a
-database connection opened and closed per request, DEBUG off, Accept-Encoding: gzip, no
-cookies: an anonymous visitor), and each page is timed four ways:
+Each request goes to Django's WSGI handler as gunicorn hands it one (every middleware, the
+request_started/finished signals that keep or close the database connection as
+DATABASE_CONN_MAX_AGE says, DEBUG off, Accept-Encoding: gzip, no cookies: an anonymous visitor), and each page is timed four ways:
 - first: its first render in this process (templates compiled, every cache empty);
 - cold: the median of renders with every cache emptied before each one (the page cache, any
   memo kept in a Django cache, and the bounded lru_caches of peaceplans' modules, such as the
@@ -147,9 +147,8 @@ def page_cache_off():
 class Browser:
     """
     An anonymous visitor without cookies, handed to Django's WSGI handler as gunicorn hands it
-    requests: every middleware, and the request_started/finished signals that open and close the
-    database connection for each request (the test client keeps it open across requests, which
-    would hide the cost of connecting).
+    requests: every middleware, and the request_started/finished signals that close the database
+    connection or keep it, as DATABASE_CONN_MAX_AGE says (the test client skips them).
     """
 
     def __init__(self):

@@ -23,6 +23,7 @@ Ports: --port (default $BENCH_PORT, else a free one) and the next two.
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import sqlite3
@@ -151,14 +152,15 @@ def run_diff(out: Path, quick: bool) -> dict:
 
 
 def free_port() -> int:
-    """The first of three consecutive free loopback ports."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 65000 and all(_free(port + n) for n in (1, 2)):
+    """The first of three consecutive free loopback ports, below the kernel's ephemeral range
+    (32768 and up), so no outgoing connection of another process can take one of them between
+    this check and the servers' bind."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        if all(_free(port + n) for n in (0, 1, 2)):
             return port
-    raise bench_http.SetupError("no three consecutive free ports")
+    raise bench_http.SetupError("no three consecutive free ports between 20000 and 32000")
 
 
 def _free(port: int) -> bool:
