@@ -1,8 +1,8 @@
 """
 Two revisions of a plan aligned point by point, each pair of wordings diffed.
 
-Reads the clauses of both revisions in one query and the published notes on the rows'
-points in another; the word-level work is diff.py's.
+Reads the clauses of both revisions in one query and the plan's published notes in another;
+the word-level work is diff.py's.
 """
 
 from dataclasses import dataclass, field
@@ -101,9 +101,24 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
     return None
 
 
+# What the rows' readers (the page, its CSV, the embed, the notes' links) use of the clauses and
+# points. Leaving the other columns (dates, topic) in the database and the rows unordered there
+# (they are sorted below) makes the query a quarter quicker: 5 ms instead of 7 for the demo's
+# US draft -> E3, mostly the cost of building the clause and point instances.
+ROW_FIELDS = [
+    *("revision_id", "point_id", "number", "text", "dropped", "change_note", "material_change"),
+    *("point__key", "point__title", "point__sort_order", "point__split_from__key"),
+]
+
+
 def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: bool = False) -> Comparison:
-    """Align A and B by point in plan order: one query for the clauses of both sides, one for the rows' notes."""
-    clauses = Clause.objects.filter(revision__in=[a, b]).select_related("point__split_from")  # rows name it
+    """Align A and B by point in plan order: one query for the clauses of both sides, one for the notes."""
+    clauses = (
+        Clause.objects.filter(revision_id__in=[a.pk, b.pk])
+        .select_related("point__split_from")  # rows name the point a point was split from
+        .only(*ROW_FIELDS)
+        .order_by()  # rows come in plan order, sorted below
+    )
     by_point: dict[int, dict[int, Clause]] = {}
     points: dict[int, Point] = {}
     for clause in clauses:
@@ -127,7 +142,9 @@ def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: boo
         rows.append(Row(point=point, clause_a=clause_a, clause_b=clause_b, status=status, diff=result, url=url))
     if rows:
         notes: dict[int, list[Annotation]] = {}
-        published = Annotation.objects.published().filter(point__in=[row.point.pk for row in rows])
+        # The plan's published notes (an editor writes a few per point at most), not those of the
+        # rows' points by id: a list of a hundred ids costs Django more than the extra notes.
+        published = Annotation.objects.published().filter(point__plan=plan)
         for note in published.select_related("author"):
             notes.setdefault(note.point_id, []).append(note)
         for row in rows:

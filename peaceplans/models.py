@@ -63,6 +63,13 @@ class AnnotationStatus(models.TextChoices):
     PUBLISHED = "published", "published"
 
 
+# Labels by value, made once: Django's get_FOO_display() builds such a dict from the field's
+# choices on every call, and pages that list many stances or sources call it hundreds of times.
+KIND_LABELS = dict(SourceKind.choices)
+STATUS_LABELS = dict(RevisionStatus.choices)
+POSITION_LABELS = dict(Position.choices)
+
+
 class Party(models.Model):
     """One negotiating side, such as the United States or Russia. Shared by all plans."""
 
@@ -179,6 +186,10 @@ class Source(models.Model):
         """The sources page that lists it (they are paginated), at its entry."""
         return reverse("source_list") + f"?source={self.pk}#source-{self.pk}"
 
+    def get_kind_display(self) -> str:
+        """The kind's label, as Django's own method gives it (the value itself when it has none)."""
+        return KIND_LABELS.get(self.kind, self.kind)
+
     @property
     def is_weak(self):
         """Aggregators and state media need a warning next to the citation."""
@@ -232,6 +243,10 @@ class Revision(models.Model):
     def get_absolute_url(self):
         return reverse("revision_detail", args=[self.plan.slug, self.slug])
 
+    def get_status_display(self) -> str:
+        """The status's label, as Django's own method gives it (the value itself when it has none)."""
+        return STATUS_LABELS.get(self.status, self.status)
+
 
 class PointQuerySet(models.QuerySet):
     def in_order(self):
@@ -239,8 +254,8 @@ class PointQuerySet(models.QuerySet):
         return self.order_by("sort_order", "pk")
 
     def for_matrix(self):
-        """Rows of the stance matrix: topic joined, nothing else loaded."""
-        return self.in_order().select_related("topic", "plan")
+        """Rows of the stance matrix: topic joined, nothing else loaded (read as plan.points, each knows its plan)."""
+        return self.in_order().select_related("topic")
 
     def with_neighbours(self):
         """
@@ -448,6 +463,11 @@ class Stance(models.Model):
 
     class Meta:
         ordering = ["stated_on", "pk"]
+        indexes = [
+            # One party's stances in one plan (the party page, its feed and CSV): without it SQLite
+            # may walk the party's stances in every plan of the archive to find them.
+            models.Index(fields=["plan", "party", "point"], name="stance_plan_party_point"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(revision__isnull=False) | Q(point__isnull=False), name="stance_on_revision_or_point"
@@ -463,6 +483,10 @@ class Stance(models.Model):
         if self.point_id:
             return self.point.get_absolute_url() + f"#stance-{self.pk}"
         return self.revision.get_absolute_url() + f"#stance-{self.pk}"
+
+    def get_position_display(self) -> str:
+        """The position's label, as Django's own method gives it (the value itself when it has none)."""
+        return POSITION_LABELS.get(self.position, self.position)
 
     def clean(self):
         words = len(self.quote.split())

@@ -11,7 +11,6 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_tables2 import RequestConfig
 
 from . import diffcache, sharing
 from . import search as fulltext
@@ -19,7 +18,7 @@ from .changes import recent_changes
 from .comparison import compare_revisions
 from .filters import MatrixFilterSet, TimelineFilterSet
 from .models import Clause, Party, Plan, Source, Stance
-from .tables import StanceMatrixTable, matrix_rows
+from .tables import matrix_table, position_lines
 from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
@@ -98,9 +97,7 @@ def plan_detail(request, plan):
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
     context = {"plan": plan, "parties": parties, "filters": filters}
     if filters.is_valid():
-        rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep)
-        context["table"] = table = StanceMatrixTable(rows, plan=plan, parties=parties)
-        RequestConfig(request, paginate={"per_page": MATRIX_PER_PAGE}).configure(table)
+        context["table"] = matrix_table(request, plan, parties, filters, per_page=MATRIX_PER_PAGE)
     status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
@@ -201,7 +198,7 @@ def party_detail(request, plan, party):
     plan, party = get_plan(plan), get_party(party)
     rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
     on_revisions = plan.stances.filter(party=party, point__isnull=True).with_sources().chronological()
-    context = {"plan": plan, "party": party, "rows": rows, "on_revisions": on_revisions}
+    context = {"plan": plan, "party": party, "lines": position_lines(plan, rows), "on_revisions": on_revisions}
     context.update(sharing.for_party(request, plan, party, rows, on_revisions))
     return render(request, "peaceplans/party_detail.html", context)
 
@@ -266,7 +263,7 @@ def compare_params(request, plan) -> tuple:
     shared with its CSV so both refuse the same addresses: 400 for a malformed value, 404 for
     a revision the plan does not have.
     """
-    revisions = list(plan.revisions.for_strip())
+    revisions = list(plan.revisions.in_order())  # the pickers show titles and dates, not authors
     if not revisions:
         raise Http404("This plan has no revisions to compare yet.")
     a = revision_param(request, "a", revisions, revisions[0])
@@ -294,7 +291,7 @@ def compare(request, plan):
         "view": view,
         "changes": changes,
         "comparison": comparison,
-        "first_revision": revisions[0],
+        "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
         **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
     }
     template = "peaceplans/compare.html"
@@ -331,6 +328,6 @@ def search_page(request):
     results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
     partial = is_partial(request)
     context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
-    context.update(sharing.for_search(request, text, plan, results.total if results is not None else None))
+    context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)

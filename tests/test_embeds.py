@@ -337,9 +337,9 @@ def test_embeds_carry_no_script_form_or_inline_style(client, url):
     [
         # plan, point, revisions, clauses, their sources, stances, parties
         (EMBED_POINT, 7),
-        # plan, revisions and their authors, point keys, clauses of both sides, notes, sources of both sides
-        (f"{EMBED_COMPARE}?{US_E3}&points=6,7,8", 7),
-        (f"{EMBED_COMPARE}?{US_E3}", 6),
+        # plan, revisions, point keys, clauses of both sides, notes, sources of both sides
+        (f"{EMBED_COMPARE}?{US_E3}&points=6,7,8", 6),
+        (f"{EMBED_COMPARE}?{US_E3}", 5),
     ],
 )
 @pytest.mark.usefixtures("page_cache_off")
@@ -514,4 +514,4 @@ def test_oembed_query_count_is_small(client):
     client.get("/oembed/", {"url": url})
     with CaptureQueriesContext(connection) as queries:
         client.get("/oembed/", {"url": url})
-    assert len(queries) == 4, [q["sql"][:100] for q in queries]  # plan, revisions, their authors, the point
+    assert len(queries) == 3, [q["sql"][:100] for q in queries]  # plan, revisions, the point

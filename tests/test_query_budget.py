@@ -10,8 +10,10 @@ on, a request adds one primary-key read of the data version (peaceplans/caching.
 runs that query alone.
 
 Search is the one address whose count depends on what is found: one query on the index, one
-per kind of result found (wording, stances, notes, events), one for the wording hits' previous
-texts. The word searched for here is found in the same kinds in both plans.
+per kind of result found (wording, stances, notes, events; the wording's previous texts come
+with it), and on SQLite one for the words a typed prefix of 4 letters or more stands for. The
+word searched for here is found in the same kinds in both plans, with the same count whether
+a kind has more matches than a search counts (peaceplans/search.py, COUNT_LIMIT) or fewer.
 """
 
 import pytest
@@ -19,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from peaceplans import search
 from peaceplans.comparison import compare_revisions
 from peaceplans.models import Plan
 from peaceplans.synthetic import Spec, synthetic_generate
@@ -33,6 +36,7 @@ URLS = [
     ("overview page 2 (htmx)", "/plans/{plan}/?page=2", {"HTTP_HX_REQUEST": "true"}),
     ("overview filtered", "/plans/{plan}/?topic=territory&party=russia&position=opposes&q=the&sort=-russia", {}),
     ("overview sorted (htmx)", "/plans/{plan}/?sort=-ukraine", {"HTTP_HX_REQUEST": "true"}),
+    ("overview by title, page 2", "/plans/{plan}/?sort=-title&page=2", {}),
     ("compare", "/plans/{plan}/compare/?a={a}&b={b}", {}),
     ("compare (htmx)", "/plans/{plan}/compare/?a={a}&b={b}", {"HTTP_HX_REQUEST": "true"}),
     ("compare inline, changes only", "/plans/{plan}/compare/?a={a}&b={b}&view=inline&changes=only", {}),
@@ -158,3 +162,14 @@ def test_as_many_queries_on_generated_data_as_on_the_demo_and_within_budget(clie
     (demo, demo_sql), (generated, generated_sql) = (count_queries(client, url.format(**v), headers) for v in datasets)
     assert demo == generated, {"demo": demo_sql, "generated": generated_sql}
     assert demo <= BUDGET, demo_sql
+
+
+@pytest.mark.django_db
+def test_search_runs_as_many_queries_past_its_count_limit(client, datasets, uncached, monkeypatch):
+    """The generated plan's matches past the limit (counted up to it, some shown): the same count."""
+    url = "/search/?q=ukraine&plan={plan}"
+    demo, _ = count_queries(client, url.format(**datasets[0]), {})
+    monkeypatch.setattr(search, "COUNT_LIMIT", 5)
+    generated, generated_sql = count_queries(client, url.format(**datasets[1]), {})
+    assert "more than 5" in client.get(url.format(**datasets[1])).content.decode()
+    assert generated == demo, generated_sql

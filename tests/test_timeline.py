@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Event, Party, Revision, Source
+from peaceplans.timeline import timeline_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -254,6 +255,19 @@ def test_unknown_plan_is_404(client):
 
 def test_timeline_refuses_post(client):
     assert client.post(URL).status_code == 405
+
+
+def test_each_entry_carries_its_parties_and_sources_as_recorded(plan):
+    """An event's parties and source, a text's authors and sources: what the page and the CSV list for each entry."""
+    entries = timeline_entries(plan, plan.events.all())
+    assert {entry.kind for entry in entries} == {"event", "revision"}
+    for entry in entries:
+        item = entry.item
+        if entry.kind == "revision":
+            assert entry.parties == list(item.authors.all()) and entry.sources == list(item.sources.all())
+        else:
+            assert entry.parties == list(item.parties.all())
+            assert entry.sources == ([item.source] if item.source_id else [])
 
 
 # Query counts

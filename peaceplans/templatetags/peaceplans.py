@@ -4,6 +4,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString
 
+from ..markup import compare_row as compare_row_html
 from ..markup import redline as redline_html
 from ..markup import render_markdown
 from ..tables import POSITION_ICONS, short_date
@@ -27,6 +28,20 @@ def markdown(text: str) -> SafeString:
 def redline(ops, side: str) -> SafeString:
     """A diff's ops as HTML for one side ("a", "b" or "inline"): markup.redline, which escapes every slice."""
     return redline_html(ops, side)
+
+
+@register.simple_tag(takes_context=True)
+def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeString:
+    """
+    One row of the compare page: markup.compare_row, its editors' notes rendered by their
+    component as {% include %} would (with the page's context, so the same output).
+    """
+    notes = ""
+    if row.notes:
+        template = context.template.engine.get_template("peaceplans/components/notes.html")
+        with context.push(notes=row.notes, point=row.point):
+            notes = template.render(context)
+    return compare_row_html(row, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes=notes)
 
 
 @register.filter

@@ -8,7 +8,8 @@ fresh process, after `collectstatic`.
 
 Each request goes to Django's WSGI handler as gunicorn hands it one (every middleware, the
 request_started/finished signals that keep or close the database connection as
-DATABASE_CONN_MAX_AGE says, DEBUG off, Accept-Encoding: gzip, no cookies: an anonymous visitor), and each page is timed four ways:
+DATABASE_CONN_MAX_AGE says, DEBUG off, Accept-Encoding: gzip, no cookies: an anonymous
+visitor), and each page is timed four ways:
 - first: its first render in this process (templates compiled, every cache empty);
 - cold: the median of renders with every cache emptied before each one (the page cache, any
   memo kept in a Django cache, and the bounded lru_caches of peaceplans' modules, such as the
