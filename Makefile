@@ -4,7 +4,7 @@
 #   make dev     Django's runserver with DEBUG on, same address
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
 #   make lint    ruff check + ruff format --check
-#   make bench   benchmarks (the word diff on two 5,000-word texts); figures in .run/
+#   make bench   benchmarks: pages in process and over HTTP (gunicorn, wrk, Datasette); .run/bench.md
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
@@ -149,10 +149,23 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check . || status=1
 	exit $$status
 
-# Benchmarks: speed is measured here, never in timed tests. Figures go to .run/bench-*.json.
+# Benchmarks: speed is measured here, never in timed tests (tests/bench/run.py says what and how).
+# About 6 minutes; own databases and servers on loopback; a table printed and written to
+# .run/bench.md, every figure in .run/bench.json and .run/bench-*.json. Exits 0 whatever the
+# figures; fails only when it cannot measure. wrk comes from apt (installed here when root).
 bench: $(VENV)/.installed-dev
 	@mkdir -p .run
-	$(PY) tests/bench/bench_diff.py --json .run/bench-diff.json
+	if ! command -v wrk >/dev/null; then
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	    echo "==> installing wrk (apt-get)"
+	    apt-get -o DPkg::Lock::Timeout=600 -y -q install wrk >/dev/null \
+	      || { apt-get -q update >/dev/null && apt-get -o DPkg::Lock::Timeout=600 -y -q install wrk >/dev/null; }
+	  else
+	    echo "make bench needs wrk: sudo apt-get install -y wrk" >&2
+	    exit 1
+	  fi
+	fi
+	$(PY) tests/bench/run.py --out .run
 
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import openapi, sharing
 from .models import Party, Plan, Position, Topic
@@ -344,7 +344,7 @@ def events(request, plan):
 # ---- The documented schema page ----
 
 
-@require_GET
+@require_safe
 def docs(request):
     """The documented schema page: the OpenAPI document as HTML, with the dataset download."""
     context = openapi.docs_context(Links(request).base)

@@ -6,4 +6,6 @@ class PeaceplansConfig(AppConfig):
     verbose_name = "Peace plans"
 
     def ready(self):
-        from . import search  # noqa: F401 (connects the signals that keep the search index exact)
+        from . import caching, search  # noqa: F401 (search connects the signals that keep its index exact)
+
+        caching.watch_open_connections()  # and every connection opened later: each write moves the data version

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from .changes import recent_changes
@@ -107,7 +107,7 @@ def source_urls(sources) -> str:
     return URL_SEPARATOR.join(url for url in map(source_url, sources) if url)
 
 
-@require_GET
+@require_safe
 def plan_matrix_csv(request, plan):
     """The stance matrix as filtered and sorted on the overview."""
     plan = get_plan(plan)
@@ -143,7 +143,7 @@ def matrix_lines(request, table, parties):
         yield line
 
 
-@require_GET
+@require_safe
 def timeline_csv(request, plan):
     """The timeline as filtered on its page: one row per event or revision, by date."""
     plan = get_plan(plan)
@@ -172,7 +172,7 @@ def timeline_csv(request, plan):
     return csv_response(f"{plan.slug}-timeline" + (f"-{party}" if party else ""), header, lines)
 
 
-@require_GET
+@require_safe
 @plain_text_errors
 def compare_csv(request, plan):
     """The comparison of revisions a and b, one row per compared point (changes=only as on the page)."""
@@ -221,7 +221,7 @@ def get_point(plan, key):
     return point
 
 
-@require_GET
+@require_safe
 @plain_text_errors
 def wording_csv(request, plan, point):
     """A point's wording in every revision, marked against one (?against=) as on its page."""
@@ -254,7 +254,7 @@ def wording_csv(request, plan, point):
     return csv_response(f"{plan.slug}-point-{point.key}-wording", header, lines)
 
 
-@require_GET
+@require_safe
 def stances_csv(request, plan, point):
     """Every party's stances on a point, party by party, newest first as on its page."""
     plan = get_plan(plan)
@@ -283,7 +283,7 @@ def stances_csv(request, plan, point):
     return csv_response(f"{plan.slug}-point-{point.key}-stances", header, lines)
 
 
-@require_GET
+@require_safe
 def clauses_csv(request, plan, revision):
     """One revision's text, point by point, as on its page."""
     plan = get_plan(plan)
@@ -312,7 +312,7 @@ def clauses_csv(request, plan, revision):
     return csv_response(f"{plan.slug}-{revision.slug}-clauses", header, lines)
 
 
-@require_GET
+@require_safe
 def positions_csv(request, plan, party):
     """One party's latest position on every point, as on its page."""
     plan, party = get_plan(plan), get_party(party)
@@ -331,7 +331,7 @@ def positions_csv(request, plan, party):
     return csv_response(f"{plan.slug}-{party.slug}-positions", header, lines)
 
 
-@require_GET
+@require_safe
 def changes_csv(request, plan):
     """The public change log: the same entries, newest first."""
     plan = get_plan(plan)
@@ -341,10 +341,9 @@ def changes_csv(request, plan):
     return csv_response(f"{plan.slug}-changes", ["changed_at", "action", "what", "url"], lines)
 
 
-@require_GET
+@require_safe
 def sources_csv(request):
     """Every source, newest first; the URL only where the source may be cited."""
-    page = reverse("source_list")
     header = ["id", "outlet", "title", "published_on", "kind", "via", "citable", "url", "note", "page_url"]
     lines = (
         [
@@ -357,7 +356,7 @@ def sources_csv(request):
             source.citable,
             source_url(source),
             source.note,
-            request.build_absolute_uri(f"{page}#source-{source.pk}"),
+            request.build_absolute_uri(source.get_absolute_url()),  # the page of the list that shows it
         ]
         for source in sources_in_order()
     )

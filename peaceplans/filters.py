@@ -112,6 +112,11 @@ class MatrixFilterSet(django_filters.FilterSet):
         """Whether any filter narrows the matrix (sorting and paging do not)."""
         return self.is_valid() and any(self.form.cleaned_data.values())
 
+    @property
+    def on_positions(self) -> bool:
+        """Whether the party or position filter is set: the rows then depend on every point's latest stances."""
+        return self.is_valid() and bool(self.form.cleaned_data.get("party") or self.form.cleaned_data.get("position"))
+
     def keep(self, stances: dict) -> bool:
         """Whether a row, given {party slug: latest stance or None}, passes the party and position filters."""
         party, position = self.form.cleaned_data.get("party"), self.form.cleaned_data.get("position")

@@ -5,12 +5,15 @@ point (clauses), the parties' stances on them, with sources, events and editors'
 Reads are QuerySet methods; writes that touch several models are in services.py.
 """
 
+import datetime
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length
+from django.db.models.functions import Length, RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +61,13 @@ class Position(models.TextChoices):
 class AnnotationStatus(models.TextChoices):
     DRAFT = "draft", "draft"
     PUBLISHED = "published", "published"
+
+
+# Labels by value, made once: Django's get_FOO_display() builds such a dict from the field's
+# choices on every call, and pages that list many stances or sources call it hundreds of times.
+KIND_LABELS = dict(SourceKind.choices)
+STATUS_LABELS = dict(RevisionStatus.choices)
+POSITION_LABELS = dict(Position.choices)
 
 
 class Party(models.Model):
@@ -124,6 +134,20 @@ class Plan(models.Model):
         return reverse("plan_detail", args=[self.slug])
 
 
+class SourceQuerySet(models.QuerySet):
+    def in_order(self):
+        """The sources page's order: newest first (undated last on every database), then outlet."""
+        return self.order_by(models.F("published_on").desc(nulls_last=True), "outlet", "pk")
+
+    def before(self, source: "Source"):
+        """The sources that come before `source` in `in_order()`: its position is their count."""
+        same_day = Q(published_on=source.published_on) if source.published_on else Q(published_on__isnull=True)
+        earlier = Q(published_on__gt=source.published_on) if source.published_on else Q(published_on__isnull=False)
+        return self.filter(
+            earlier | (same_day & (Q(outlet__lt=source.outlet) | Q(outlet=source.outlet, pk__lt=source.pk)))
+        )
+
+
 class Source(models.Model):
     """One published page that reports a text, a position or an event."""
 
@@ -146,6 +170,8 @@ class Source(models.Model):
     note = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
+    objects = SourceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published_on", "outlet"]
         constraints = [
@@ -157,7 +183,12 @@ class Source(models.Model):
         return f"{self.outlet}, {date}"
 
     def get_absolute_url(self):
-        return reverse("source_list") + f"#source-{self.pk}"
+        """The sources page that lists it (they are paginated), at its entry."""
+        return reverse("source_list") + f"?source={self.pk}#source-{self.pk}"
+
+    def get_kind_display(self) -> str:
+        """The kind's label, as Django's own method gives it (the value itself when it has none)."""
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def is_weak(self):
@@ -212,6 +243,10 @@ class Revision(models.Model):
     def get_absolute_url(self):
         return reverse("revision_detail", args=[self.plan.slug, self.slug])
 
+    def get_status_display(self) -> str:
+        """The status's label, as Django's own method gives it (the value itself when it has none)."""
+        return STATUS_LABELS.get(self.status, self.status)
+
 
 class PointQuerySet(models.QuerySet):
     def in_order(self):
@@ -219,8 +254,29 @@ class PointQuerySet(models.QuerySet):
         return self.order_by("sort_order", "pk")
 
     def for_matrix(self):
-        """Rows of the stance matrix: topic joined, nothing else loaded."""
-        return self.in_order().select_related("topic", "plan")
+        """Rows of the stance matrix: topic joined, nothing else loaded (read as plan.points, each knows its plan)."""
+        return self.in_order().select_related("topic")
+
+    def with_neighbours(self):
+        """
+        Each point with the key and title of the points before and after it in plan order, as
+        four subqueries of its own query: Point.neighbours() then runs no query of its own.
+        """
+        siblings = Point.objects.filter(plan_id=models.OuterRef("plan_id"))
+        here = {"order": models.OuterRef("sort_order"), "pk": models.OuterRef("pk")}
+        before = siblings.filter(
+            Q(sort_order__lt=here["order"]) | Q(sort_order=here["order"], pk__lt=here["pk"])
+        ).order_by("-sort_order", "-pk")
+        after = siblings.filter(
+            Q(sort_order__gt=here["order"]) | Q(sort_order=here["order"], pk__gt=here["pk"])
+        ).order_by("sort_order", "pk")
+        return self.annotate(
+            **{
+                f"{side}_{name}": models.Subquery(rows.values(name)[:1])
+                for side, rows in (("previous", before), ("next", after))
+                for name in ("key", "title")
+            }
+        )
 
 
 class Point(models.Model):
@@ -266,7 +322,16 @@ class Point(models.Model):
         return reverse("point_detail", args=[self.plan.slug, self.key])
 
     def neighbours(self) -> tuple["Point | None", "Point | None"]:
-        """The previous and next point in plan order (two small indexed queries)."""
+        """
+        The previous and next point in plan order: from the annotations of
+        PointQuerySet.with_neighbours() when the point was read with them (as key and title
+        only, enough to link to them), otherwise two small indexed queries.
+        """
+        if hasattr(self, "previous_key"):
+            return tuple(
+                Point(plan=self.plan, key=key, title=title) if key else None
+                for key, title in ((self.previous_key, self.previous_title), (self.next_key, self.next_title))
+            )
         siblings = Point.objects.filter(plan_id=self.plan_id).select_related("plan")
         before = siblings.filter(Q(sort_order__lt=self.sort_order) | Q(sort_order=self.sort_order, pk__lt=self.pk))
         after = siblings.filter(Q(sort_order__gt=self.sort_order) | Q(sort_order=self.sort_order, pk__gt=self.pk))
@@ -334,15 +399,39 @@ class StanceQuerySet(models.QuerySet):
     def chronological(self):
         return self.order_by("stated_on", "pk")
 
+    def latest(self):
+        """
+        The most recent stance of each (point, party) pair, in one query whatever the number of
+        stances: the database picks them (a window function), so a page builds one object per
+        cell, not one per stance ever recorded.
+        """
+        pair, newest_first = ["point_id", "party_id"], [models.F("stated_on").desc(), models.F("pk").desc()]
+        rank = models.Window(RowNumber(), partition_by=[models.F(f) for f in pair], order_by=newest_first)
+        return self.on_points().annotate(rank=rank).filter(rank=1).order_by()
+
     def latest_per_point(self, *, party: "Party | None" = None) -> dict:
+        """{(point id, party id): the most recent stance}: the party page needs one per pair, not the history."""
+        qs = self if party is None else self.filter(party=party)
+        return {(s.point_id, s.party_id): s for s in qs.latest()}
+
+    def latest_cells(self) -> dict:
         """
-        {(point id, party id): the most recent stance}, in one query whatever the number of
-        stances: the matrix and party pages need one cell per pair, not the history.
+        {(point id, party id): LatestStance}: what the stance matrix shows of each latest stance,
+        as plain tuples (a model object per cell cost more than the rest of the page).
         """
-        qs = self.on_points().select_related("party").order_by("stated_on", "pk")
-        if party is not None:
-            qs = qs.filter(party=party)
-        return {(s.point_id, s.party_id): s for s in qs}
+        rows = self.latest().values_list(*LatestStance._fields)
+        return {(row[1], row[2]): LatestStance(*row) for row in rows}
+
+
+class LatestStance(NamedTuple):
+    """A party's latest stance on a point as a matrix cell shows it (StanceQuerySet.latest_cells)."""
+
+    pk: int
+    point_id: int
+    party_id: int
+    position: str
+    stated_on: datetime.date
+    speaker: str
 
 
 class Stance(models.Model):
@@ -374,6 +463,11 @@ class Stance(models.Model):
 
     class Meta:
         ordering = ["stated_on", "pk"]
+        indexes = [
+            # One party's stances in one plan (the party page, its feed and CSV): without it SQLite
+            # may walk the party's stances in every plan of the archive to find them.
+            models.Index(fields=["plan", "party", "point"], name="stance_plan_party_point"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(revision__isnull=False) | Q(point__isnull=False), name="stance_on_revision_or_point"
@@ -389,6 +483,10 @@ class Stance(models.Model):
         if self.point_id:
             return self.point.get_absolute_url() + f"#stance-{self.pk}"
         return self.revision.get_absolute_url() + f"#stance-{self.pk}"
+
+    def get_position_display(self) -> str:
+        """The position's label, as Django's own method gives it (the value itself when it has none)."""
+        return POSITION_LABELS.get(self.position, self.position)
 
     def clean(self):
         words = len(self.quote.split())
@@ -474,3 +572,20 @@ class Annotation(models.Model):
 
     def get_absolute_url(self):
         return self.point.get_absolute_url() + f"#note-{self.pk}"
+
+
+class DataVersion(models.Model):
+    """
+    The one row whose token changes with every write to the data, in the same transaction
+    as the write: the page cache keys on it (caching.py), so an edit shows on the next
+    request on every server. Nobody edits it by hand.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(help_text="When the data last changed: the pages' Last-Modified.")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="dataversion_single_row")]
+
+    def __str__(self):
+        return f"data version {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

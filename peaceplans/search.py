@@ -3,8 +3,8 @@ Full-text search over the plans' wording, the parties' stances, editors' publish
 and timeline events: one interface, `search(text, plan=..., limit=...)`, two backends
 chosen by the database in use.
 
-- SQLite: the FTS5 table `peaceplans_search` (migration 0005), one row per searchable
-  object. It is kept exact inside the writing transaction: signals on save and delete
+- SQLite: the FTS5 table `peaceplans_search` (migrations 0005 and 0008), one row per
+  searchable object. It is kept exact inside the writing transaction: signals on save and delete
   (below), `reindex` in the bulk services, and `manage.py rebuild_search_index`.
 - PostgreSQL: full-text search on the tables themselves, served by GIN expression
   indexes (migration 0005), so there is no copy to keep in step.
@@ -15,6 +15,13 @@ same things, except that SQLite also ignores Latin accents.
 
 User text never reaches FTS5 MATCH or to_tsquery: `parse_query` reduces it to words made
 of letters and digits only, and each backend writes its own query syntax around them.
+
+The work of one search is bounded whatever the size of the archive: per kind, the database
+counts matches only up to COUNT_LIMIT + 1 and returns at most `limit` rows. Up to
+COUNT_LIMIT matches, the hits are the best by rank among all of them; beyond, the page says
+"more than 1,000" and shows `limit` of them unranked (SQLite: the latest added; PostgreSQL:
+the highest ids of the first its index hands over), since ranking them all would mean
+scoring every match (a word such as "the" is in nearly every text of the archive).
 """
 
 # ruff: noqa: S608 -- the SQL below is assembled from this module's constants only; every
@@ -26,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db import connection, connections
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -37,6 +45,8 @@ from .models import Annotation, Clause, Event, Plan, Point, Revision, Stance
 
 MAX_QUERY_CHARS = 200
 RESULTS_PER_KIND = 20
+MIN_PREFIX_CHARS = 2  # a final word of one character is a whole word: as a prefix, it would match most words
+COUNT_LIMIT = 1000  # per kind: counted exactly and ranked up to this; beyond, "more than" and unranked
 SNIPPET_CHARS = 280
 
 # Kinds in the order the page shows them; the position is part of the SQLite row id.
@@ -78,7 +88,8 @@ def parse_query(text: str) -> list[Term]:
     The terms of a search as typed: "double quotes" make a phrase; otherwise each word is a
     term and all must match; a word such as Russia's or 600,000 is a phrase of its parts,
     and a grouped number also matches written without separators (600000) and the other way
-    round. The last word is a prefix unless the text ends with a space or a closing quote.
+    round. The last word is a prefix unless the text ends with a space or a closing quote,
+    or it is a single character (the start of a word that could be any word in the archive).
     Operators of FTS5 or tsquery are ordinary words here; punctuation and emoji are dropped.
     """
     terms: list[Term] = []
@@ -88,13 +99,13 @@ def parse_query(text: str) -> list[Term]:
         if index % 2:  # inside quotes; an unclosed quote runs to the end
             words = tuple(TOKEN.findall(part.lower()))
             if words:
-                terms.append((Phrase(words, prefix=typing),))
+                terms.append((Phrase(words, prefix=typing and len(words[-1]) >= MIN_PREFIX_CHARS),))
             continue
         words = _join_digit_groups(part.split())
         for position, word in enumerate(words, start=1):
             term = _word_term(word)
             if term and typing and position == len(words):
-                term = tuple(Phrase(p.words, prefix=True) for p in term)
+                term = tuple(Phrase(p.words, prefix=len(p.words[-1]) >= MIN_PREFIX_CHARS) for p in term)
             if term:
                 terms.append(term)
     return terms
@@ -185,7 +196,7 @@ class Hit:
     kind: str
     obj: object
     fields: dict[str, SafeString] = field(default_factory=dict)
-    previous: Revision | None = None  # clauses: the revision before theirs, for the comparison row
+    previous: Revision | None = None  # clauses: the revision before theirs (slug and title), for the comparison
 
     @property
     def url(self) -> str:
@@ -205,13 +216,25 @@ class Hit:
 
 @dataclass
 class Group:
+    """The hits of one kind. `count` is exact up to `count_limit`; beyond, it is `count_limit` + 1."""
+
     kind: str
     count: int = 0
     hits: list[Hit] = field(default_factory=list)
+    count_limit: int = COUNT_LIMIT
 
     @property
     def label(self) -> str:
         return KIND_LABELS[self.kind]
+
+    @property
+    def capped(self) -> bool:
+        """More matches than were counted: the hits are then some of them, unranked, not the best."""
+        return self.count > self.count_limit
+
+    @property
+    def count_label(self) -> str:
+        return f"more than {self.count_limit:,}" if self.capped else f"{self.count:,}"
 
 
 @dataclass
@@ -221,22 +244,42 @@ class Results:
 
     @property
     def total(self) -> int:
-        return sum(g.count for g in self.groups)
+        """All the matches, or, if a kind has more than were counted, a number they exceed."""
+        return sum(g.count_limit if g.capped else g.count for g in self.groups)
+
+    @property
+    def capped(self) -> bool:
+        return any(g.capped for g in self.groups)
+
+    @property
+    def found(self) -> str:
+        """ "12 matches", "1 match", "More than 3,257 matches": the start of a sentence."""
+        if self.capped:
+            return f"More than {self.total:,} matches"
+        return f"{self.total:,} match" + ("" if self.total == 1 else "es")
 
 
-def search(query_text: str, *, plan: Plan | None = None, limit: int = RESULTS_PER_KIND) -> Results:
+def search(
+    query_text: str, *, plan: Plan | None = None, limit: int = RESULTS_PER_KIND, count_limit: int | None = None
+) -> Results:
     """
-    The best `limit` matches of each kind, with the count of all matches of that kind,
-    optionally within one plan. A fixed number of queries whatever the data: one on the
-    index, one per kind found, one for the clauses' previous revisions.
+    The best `limit` matches of each kind with the count of that kind's matches, optionally
+    within one plan. Counts stop at `count_limit` (COUNT_LIMIT by default): a kind with more
+    matches shows `limit` of them, unranked, instead of its best. A fixed number of queries,
+    and a bounded amount of work, whatever the data: one on the index, one per kind found,
+    and on SQLite one for the words a long prefix stands for.
     """
+    count_limit = COUNT_LIMIT if count_limit is None else count_limit
     terms = parse_query(query_text)
-    groups = {kind: Group(kind) for kind in KINDS}
+    groups = {kind: Group(kind, count_limit=count_limit) for kind in KINDS}
     results = Results(terms=terms, groups=list(groups.values()))
     if not terms:
         return results
     ids: dict[str, list[int]] = {kind: [] for kind in KINDS}
-    for kind, pk, count in _backend().find(terms, plan_id=plan.pk if plan else None, limit=limit):
+    backend = _backend()
+    asked = backend.expand(terms)
+    found = backend.find(asked, plan_id=plan.pk if plan else None, limit=limit, count_limit=count_limit)
+    for kind, pk, count in found:
         ids[kind].append(pk)
         groups[kind].count = count
     pattern = matcher(terms)
@@ -244,12 +287,30 @@ def search(query_text: str, *, plan: Plan | None = None, limit: int = RESULTS_PE
         if pks:
             objects = _FETCH[kind]().in_bulk(pks)  # the querysets re-check visibility: no draft, no dropped text
             groups[kind].hits = [_hit(kind, objects[pk], pattern) for pk in pks if pk in objects]
-    _attach_previous(groups["clause"].hits)
     return results
 
 
+def _clauses():
+    """Visible clauses with what the page shows, and the revision before each one's (for the comparison link)."""
+    earlier = (
+        Revision.objects.filter(plan_id=OuterRef("revision__plan_id"))
+        .filter(
+            Q(published_on__lt=OuterRef("revision__published_on"))
+            | Q(published_on=OuterRef("revision__published_on"), pk__lt=OuterRef("revision_id"))
+        )
+        .order_by("-published_on", "-pk")  # the reverse of Revision.objects.in_order()
+    )
+    return (
+        Clause.objects.filter(dropped=False)
+        .select_related("revision__plan", "point__plan")
+        .annotate(
+            previous_slug=Subquery(earlier.values("slug")[:1]), previous_title=Subquery(earlier.values("title")[:1])
+        )
+    )
+
+
 _FETCH = {
-    "clause": lambda: Clause.objects.filter(dropped=False).select_related("revision__plan", "point__plan"),
+    "clause": _clauses,
     "stance": lambda: Stance.objects.with_sources(),
     "note": lambda: Annotation.objects.published().select_related("point__plan"),
     "event": lambda: Event.objects.select_related("plan", "source"),
@@ -263,22 +324,12 @@ _FIELDS = {
 
 
 def _hit(kind: str, obj, pattern) -> Hit:
-    fields = {name: snippet(get(obj), pattern) for name, get in _FIELDS[kind].items() if get(obj)}
-    return Hit(kind=kind, obj=obj, fields=fields)
-
-
-def _attach_previous(hits: list[Hit]) -> None:
-    """Each clause hit's previous revision in its plan's order (date, then entry), in one query."""
-    plan_ids = {hit.obj.revision.plan_id for hit in hits}
-    if not plan_ids:
-        return
-    previous, last = {}, {}
-    revisions = Revision.objects.filter(plan_id__in=plan_ids).only("plan_id", "slug", "title", "published_on")
-    for revision in revisions.order_by("plan_id", "published_on", "pk"):
-        previous[revision.pk] = last.get(revision.plan_id)
-        last[revision.plan_id] = revision
-    for hit in hits:
-        hit.previous = previous.get(hit.obj.revision_id)
+    texts = {name: get(obj) for name, get in _FIELDS[kind].items()}  # once each: a note's Markdown takes a while
+    fields = {name: snippet(text, pattern) for name, text in texts.items() if text}
+    previous = None
+    if kind == "clause" and obj.previous_slug is not None:
+        previous = Revision(plan_id=obj.revision.plan_id, slug=obj.previous_slug, title=obj.previous_title)
+    return Hit(kind=kind, obj=obj, fields=fields, previous=previous)
 
 
 # Backends
@@ -290,6 +341,9 @@ def _backend(conn=None):
 
 
 FTS_TABLE = "peaceplans_search"
+FTS_TERMS = "peaceplans_search_terms"  # its words (fts5vocab, migration 0008)
+EXPAND_MIN_CHARS = 4  # FTS5 has prefix indexes for 2 and 3 characters (migration 0005)
+EXPAND_MAX_WORDS = 32
 PG_CONFIG = "peaceplans_search"  # `simple` without hyphenated compounds (migration 0005)
 
 # Per kind: the column naming the object, the tables it is read from, what makes it
@@ -310,7 +364,31 @@ _SOURCES = {
     ),
     "event": ("e.id", "peaceplans_event e", "TRUE", "e.plan_id"),
 }
-# SQLite: an object's row is (rowid, kind, plan_id, title, body, quote); rowid = id * 4 + kind.
+# PostgreSQL: per kind, the object's table, what makes it searchable, and the condition that
+# keeps it to a plan, written without a join: the planner then reads the GIN index once.
+_PG_SOURCES = {
+    "clause": (
+        "peaceplans_clause c",
+        "NOT c.dropped",
+        "c.revision_id = ANY(ARRAY(SELECT id FROM peaceplans_revision WHERE plan_id = %(plan)s))",
+    ),
+    "stance": ("peaceplans_stance s", "TRUE", "s.plan_id = %(plan)s"),
+    "note": (
+        "peaceplans_annotation a",
+        "a.status = 'published'",
+        "a.point_id = ANY(ARRAY(SELECT id FROM peaceplans_point WHERE plan_id = %(plan)s))",
+    ),
+    "event": ("peaceplans_event e", "TRUE", "e.plan_id = %(plan)s"),
+}
+_PG_COLUMNS = {
+    "clause": ("text",),
+    "stance": ("summary", "quote", "speaker"),
+    "note": ("body",),
+    "event": ("title", "summary"),
+}
+# SQLite: an object's row is (rowid, plan, title, body, quote), rowid = kind * ROWID_SPAN + id
+# (migration 0008): each kind is one range of rowids, which FTS5 searches on its own.
+ROWID_SPAN = 10**12
 _SQLITE_COLUMNS = {
     "clause": "'', c.text, ''",
     "stance": "s.speaker, s.summary, s.quote",
@@ -329,7 +407,7 @@ _PG_VECTORS = {
 
 
 def _rowid(kind: str) -> str:
-    return f"{_SOURCES[kind][0]} * {len(KINDS)} + {KINDS.index(kind)}"
+    return f"{KINDS.index(kind) * ROWID_SPAN} + {_SOURCES[kind][0]}"
 
 
 class _SqliteBackend:
@@ -337,27 +415,92 @@ class _SqliteBackend:
         self.conn = conn
 
     @staticmethod
-    def match(terms: list[Term]) -> str:
-        """FTS5 query syntax: every word double-quoted (words hold letters, digits and dots only)."""
+    def match(terms: list[Term], plan_id: int | None = None) -> str:
+        """
+        FTS5 query syntax: every word double-quoted (words hold letters, digits and dots only),
+        all of them within the text columns; a plan is the number in the `plan` column.
+        """
 
         def phrase(p: Phrase) -> str:
             return '"' + " ".join(p.words) + '"' + ("*" if p.prefix else "")
 
-        return " AND ".join(phrase(t[0]) if len(t) == 1 else "(" + " OR ".join(map(phrase, t)) + ")" for t in terms)
+        words = " AND ".join(phrase(t[0]) if len(t) == 1 else "(" + " OR ".join(map(phrase, t)) + ")" for t in terms)
+        text = "{title body quote} : (" + words + ")"
+        return text if plan_id is None else f'plan : "{int(plan_id)}" AND {text}'
 
-    def find(self, terms, *, plan_id, limit):
-        where, params = f"{FTS_TABLE} MATCH %s", [self.match(terms)]
-        if plan_id is not None:
-            where, params = where + " AND plan_id = %s", [*params, plan_id]
-        # bm25 is lower for better matches; titles (event titles, speakers) weigh double.
-        sql = (
-            "SELECT kind, id, n FROM (SELECT kind, id, count(*) OVER (PARTITION BY kind) AS n, "
-            "row_number() OVER (PARTITION BY kind ORDER BY score, id) AS rn FROM ("
-            f"SELECT kind, rowid / {len(KINDS)} AS id, bm25({FTS_TABLE}, 0, 0, 2.0, 1.0, 1.0) AS score "
-            f"FROM {FTS_TABLE} WHERE {where})) WHERE rn <= %s ORDER BY kind, rn"
+    def expand(self, terms: list[Term]) -> list[Term]:
+        """
+        The terms with each prefix of 4 characters or more replaced by the words of the index
+        it stands for ("ukrain" -> ukraine, ukrainian, ukrainians), in one query. FTS5 answers
+        such a prefix by merging all the rows of all those words, in every query that uses it
+        (four counts and four lists here); named words it reads only as far as it needs. A
+        prefix found in no word, or in more than EXPAND_MAX_WORDS, stays a prefix.
+        """
+        prefixes = sorted({p.words[-1] for t in terms for p in t if p.prefix and len(p.words[-1]) >= EXPAND_MIN_CHARS})
+        if not prefixes:
+            return terms
+        # Words are compared by their UTF-8 bytes, that is by code point: all that start with the prefix sort
+        # between it and the prefix followed by the last code point.
+        sql = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT %s AS prefix, term FROM {FTS_TERMS} WHERE term >= %s AND term <= %s "
+            f"LIMIT {EXPAND_MAX_WORDS + 1})"
+            for _ in prefixes
         )
+        words: dict[str, list[str]] = {prefix: [] for prefix in prefixes}
         with self.conn.cursor() as cursor:
-            cursor.execute(sql, [*params, limit])
+            cursor.execute(sql, [value for prefix in prefixes for value in (prefix, prefix, prefix + "\U0010ffff")])
+            for prefix, word in cursor.fetchall():
+                words[prefix].append(word)
+
+        def phrases(p: Phrase) -> tuple[Phrase, ...]:
+            found = words.get(p.words[-1]) if p.prefix else None
+            if not found or len(found) > EXPAND_MAX_WORDS:
+                return (p,)
+            return tuple(Phrase((*p.words[:-1], word)) for word in found)
+
+        return [tuple(e for p in term for e in phrases(p)) for term in terms]
+
+    @staticmethod
+    def find_sql() -> str:
+        """
+        One statement; per kind, FTS5 reads only that kind's range of rowids:
+        - the count, stopping at %(over)s (count_limit + 1) rows, without scoring them;
+        - up to that many matches, the best %(limit)s by bm25 (lower is better; titles, that
+          is event titles and speakers, weigh double);
+        - beyond, the %(limit)s latest added (highest rowids), which FTS5 reads in rowid order
+          and stops after: no match is scored.
+        The count decides each branch's LIMIT, which SQLite evaluates before the branch runs:
+        at LIMIT 0 it never opens the FTS5 cursor (as a WHERE condition, it would be tested on
+        every row of the branch ruled out, walking all its matches).
+        """
+        counts, parts = [], []
+        for index, kind in enumerate(KINDS):
+            low, high = index * ROWID_SPAN, (index + 1) * ROWID_SPAN - 1
+            where = f"{FTS_TABLE} MATCH %(match)s AND rowid BETWEEN {low} AND {high}"
+            counts.append(
+                f"SELECT '{kind}' AS kind, (SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {where} "
+                "LIMIT %(over)s)) AS n"
+            )
+            n = f"(SELECT n FROM counts WHERE kind = '{kind}')"
+            parts.append(
+                f"SELECT * FROM (SELECT '{kind}' AS kind, rowid - {low} AS id, "
+                f"bm25({FTS_TABLE}, 0, 2.0, 1.0, 1.0) AS position FROM {FTS_TABLE} "
+                f"WHERE {where} ORDER BY position, rowid LIMIT (CASE WHEN {n} < %(over)s THEN %(limit)s ELSE 0 END))"
+            )
+            parts.append(
+                f"SELECT * FROM (SELECT '{kind}' AS kind, rowid - {low} AS id, -rowid AS position FROM {FTS_TABLE} "
+                f"WHERE {where} ORDER BY rowid DESC LIMIT (CASE WHEN {n} < %(over)s THEN 0 ELSE %(limit)s END))"
+            )
+        return (
+            f"WITH counts AS MATERIALIZED ({' UNION ALL '.join(counts)}) "
+            f"SELECT hits.kind, hits.id, counts.n FROM ({' UNION ALL '.join(parts)}) AS hits "
+            "JOIN counts ON counts.kind = hits.kind ORDER BY hits.kind, hits.position, hits.id"
+        )
+
+    def find(self, terms, *, plan_id, limit, count_limit):
+        params = {"match": self.match(terms, plan_id), "limit": limit, "over": count_limit + 1}
+        with self.conn.cursor() as cursor:
+            cursor.execute(self.find_sql(), params)
             return cursor.fetchall()
 
     def refresh(self, kind: str, where: str, params: list) -> None:
@@ -368,22 +511,26 @@ class _SqliteBackend:
                 f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT {_rowid(kind)} FROM {tables} WHERE {where})", params
             )
             cursor.execute(
-                f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, kind, plan_id, title, body, quote) "
-                f"SELECT {_rowid(kind)}, '{kind}', {plan_column}, {_SQLITE_COLUMNS[kind]} "
+                f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, plan, title, body, quote) "
+                f"SELECT {_rowid(kind)}, {plan_column}, {_SQLITE_COLUMNS[kind]} "
                 f"FROM {tables} WHERE ({where}) AND {visible}",
                 params,
             )
 
     def remove(self, kind: str, pk: int) -> None:
         with self.conn.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [pk * len(KINDS) + KINDS.index(kind)])
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [KINDS.index(kind) * ROWID_SPAN + pk])
 
     def reindex(self, plan_id: int | None) -> int:
         with self.conn.cursor() as cursor:
             if plan_id is None:
                 cursor.execute(f"DELETE FROM {FTS_TABLE}")
             else:  # also drops rows of objects deleted without a signal (QuerySet.delete on raw SQL)
-                cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE plan_id = %s", [plan_id])
+                cursor.execute(
+                    f"DELETE FROM {FTS_TABLE} WHERE rowid IN "
+                    f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)",
+                    [f'plan : "{int(plan_id)}"'],
+                )
         for kind in KINDS:
             if plan_id is None:
                 self.refresh(kind, "TRUE", [])
@@ -418,25 +565,60 @@ class _PostgresBackend:
 
     @staticmethod
     def find_sql(*, in_plan: bool) -> str:
-        """One query for all kinds: each kind's best rows by rank, with the count of all its matches."""
-        query = f"to_tsquery('{PG_CONFIG}', %(query)s)"
-        parts = []
-        for kind in KINDS:
-            pk, tables, visible, plan_column = _SOURCES[kind]
-            vector = _PG_VECTORS[kind]
-            plan_filter = f" AND {plan_column} = %(plan)s" if in_plan else ""
-            parts.append(
-                f"SELECT '{kind}' AS kind, {pk} AS id, count(*) OVER () AS n, "
-                f"row_number() OVER (ORDER BY ts_rank({vector}, {query}) DESC, {pk}) AS rn "
-                f"FROM {tables} WHERE {vector} @@ {query} AND {visible}{plan_filter}"
-            )
-        return f"SELECT kind, id, n FROM ({' UNION ALL '.join(parts)}) AS hits WHERE rn <= %(limit)s ORDER BY kind, rn"
+        """
+        One statement, as on SQLite. Per kind, the table is read once, on its GIN index: the
+        first %(over)s (count_limit + 1) matching rows with their text, kept aside; then
+        - their number is the count;
+        - up to count_limit, the best %(limit)s of them by ts_rank;
+        - beyond, %(limit)s of them (the highest ids), unranked.
+        The conditions on the counts are one-time filters: the branch ruled out is never run.
 
-    def find(self, terms, *, plan_id, limit):
+        Every row PostgreSQL looks at outside the index costs a to_tsvector of its text (tens
+        of microseconds), which its planner underrates: walking the primary key backwards to
+        find the latest matches, it may compute the documents of the whole table. So the
+        query reaches the planner through a subquery it cannot see into: expecting few
+        matches, it reads the GIN index, whose bitmap hands over matching rows only, and a
+        LIMIT without an order stops the reading there. (The bitmap itself reads every entry
+        of the words in the index, a few tenths of a microsecond each.)
+        """
+        query = f"(SELECT to_tsquery('{PG_CONFIG}', %(query)s))"
+        found, counts, parts = [], [], []
+        for kind in KINDS:
+            pk = _SOURCES[kind][0]
+            alias = pk.split(".")[0]
+            table, visible, plan_filter = _PG_SOURCES[kind]
+            vector = _PG_VECTORS[kind]
+            columns = ", ".join(f"{alias}.{column}" for column in _PG_COLUMNS[kind])
+            where = f"{vector} @@ {query} AND {visible}" + (f" AND {plan_filter}" if in_plan else "")
+            found.append(
+                f"found_{kind} AS MATERIALIZED (SELECT {pk}, {columns} FROM {table} WHERE {where} LIMIT %(over)s)"
+            )
+            counts.append(f"SELECT '{kind}' AS kind, (SELECT count(*) FROM found_{kind}) AS n")
+            n = f"(SELECT n FROM counts WHERE kind = '{kind}')"
+            # The kept rows take the table's alias, so that the document is written as in the index.
+            parts.append(
+                f"(SELECT '{kind}' AS kind, {pk} AS id, -ts_rank({vector}, {query})::float8 AS position "
+                f"FROM found_{kind} AS {alias} WHERE {n} < %(over)s ORDER BY position, {pk} LIMIT %(limit)s)"
+            )
+            parts.append(
+                f"(SELECT '{kind}' AS kind, {pk} AS id, -{pk}::float8 AS position "
+                f"FROM found_{kind} AS {alias} WHERE {n} >= %(over)s ORDER BY {pk} DESC LIMIT %(limit)s)"
+            )
+        return (
+            f"WITH {', '.join(found)}, counts AS ({' UNION ALL '.join(counts)}) "
+            f"SELECT hits.kind, hits.id, counts.n FROM ({' UNION ALL '.join(parts)}) AS hits "
+            "JOIN counts ON counts.kind = hits.kind ORDER BY hits.kind, hits.position, hits.id"
+        )
+
+    def expand(self, terms: list[Term]) -> list[Term]:
+        """Nothing to do: the GIN index finds the words a prefix stands for itself."""
+        return terms
+
+    def find(self, terms, *, plan_id, limit, count_limit):
         with self.conn.cursor() as cursor:
             cursor.execute(
                 self.find_sql(in_plan=plan_id is not None),
-                {"query": self.tsquery(terms), "plan": plan_id, "limit": limit},
+                {"query": self.tsquery(terms), "plan": plan_id, "limit": limit, "over": count_limit + 1},
             )
             return cursor.fetchall()
 
@@ -513,7 +695,12 @@ def _deleted(sender, instance, using, **kwargs):
 
 @receiver(post_migrate, dispatch_uid="search_after_migrate")
 def _after_migrate(sender, app_config, using, **kwargs):
-    """`flush` empties the tables but not the FTS5 table, and emits this too: start from the tables."""
+    """
+    `flush` empties the tables but not the FTS5 table, and emits this too: start from the tables.
+    Only with the layout this module writes (migration 0008 makes both tables), not after a
+    migration back to an older one.
+    """
     conn = connections[using]
-    if app_config.label == "peaceplans" and conn.vendor == "sqlite" and FTS_TABLE in conn.introspection.table_names():
+    ours = app_config.label == "peaceplans" and conn.vendor == "sqlite"
+    if ours and {FTS_TABLE, FTS_TERMS} <= set(conn.introspection.table_names()):
         _SqliteBackend(conn).reindex(None)

@@ -57,6 +57,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous pages from the cache, keyed by the data version; before gzip, so hits are stored
+    # compressed, and before sessions and auth, so a hit touches neither (peaceplans/middleware.py).
+    "peaceplans.middleware.PageCacheMiddleware",
     # Pages are mostly repeated markup (a comparison is ~65 KB raw, ~9 KB gzipped). BREACH:
     # public pages carry no secrets, and Django masks the CSRF token anew on every response.
     "django.middleware.gzip.GZipMiddleware",
@@ -83,7 +86,6 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "peaceplans.context_processors.site",
@@ -102,7 +104,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (DATABASE_CONN_MAX_AGE) as on PostgreSQL: every anonymous request reads
+    # the data version, and opening SQLite anew (file, pragmas, a lock for journal_mode) costs more
+    # than serving the page from the cache; under two workers it cut cached pages to a third.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -117,10 +121,15 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "peaceplans",
+            # Redis down must not hold pages up: the page cache then serves them uncached.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long an anonymous page stays in the cache (peaceplans/middleware.py); 0 turns the page cache
+# off. Its key carries the data version, so an edit never waits for this: it only bounds memory.
+PAGE_CACHE_SECONDS = int(os.environ.get("PEACEPLANS_PAGE_CACHE_SECONDS", "3600"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,11 +158,12 @@ STORAGES = {
 # Hashed file names never change content, so browsers may keep them for a year.
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 
-# Built-in CSP: everything from our own origin, scripts only with the per-request nonce,
-# no inline styles at all. Embeds (a later issue) will loosen frame-ancestors per view.
+# Built-in CSP: everything from our own origin, no inline scripts or styles at all. No nonce:
+# every script is a file from 'self' (htmx, copy.js, the admin's), and cached pages would replay
+# a nonce to everyone. Embeds loosen frame-ancestors per view (peaceplans/embeds.py).
 SECURE_CSP = {
     "default-src": [CSP.NONE],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],

@@ -222,13 +222,15 @@ def for_sources(request, count: int) -> dict:
     return {"share": Share(title="Sources", description=description, url=absolute(request, reverse("source_list")))}
 
 
-def for_search(request, text: str, plan: Plan | None, total: int | None) -> dict:
-    """A search's own address (q and plan) and what it found; an empty search describes the page."""
+def for_search(request, text: str, plan: Plan | None, found: str | None) -> dict:
+    """
+    A search's own address (q and plan) and what it found ("12 matches", "More than 3,257
+    matches": search.Results.found); an empty search describes the page.
+    """
     url = absolute(request, reverse("search"), {"q": text, "plan": plan.slug if plan else ""})
     if not text:
         description = "Full-text search over the wording of every text, the parties' positions, notes and events."
         return {"share": Share(title="Search", description=description, url=url)}
-    found = f"{total:,} match" + ("" if total == 1 else "es")
     where = f" in {plan.title}" if plan else ""
     description = f"{found} for “{text}”{where}: wording, positions, notes and events, each linked to its source."
     return {"share": Share(title=f"Search: {text}", description=description, url=url)}

@@ -5,23 +5,24 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_tables2 import RequestConfig
 
-from . import diff, sharing
+from . import diffcache, sharing
 from . import search as fulltext
 from .changes import recent_changes
 from .comparison import compare_revisions
 from .filters import MatrixFilterSet, TimelineFilterSet
 from .models import Clause, Party, Plan, Source, Stance
-from .tables import StanceMatrixTable, matrix_rows
+from .tables import matrix_table, position_lines
 from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
+SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
 
 
 def get_plan(slug: str) -> Plan:
@@ -80,14 +81,14 @@ def bad_request(request, exception=None):
     return render(request, "400.html", {"exception": message}, status=400)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def home(request):
     """The featured plan's overview."""
     return plan_detail(request, settings.FEATURED_PLAN)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def plan_detail(request, plan):
     """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
@@ -96,9 +97,7 @@ def plan_detail(request, plan):
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
     context = {"plan": plan, "parties": parties, "filters": filters}
     if filters.is_valid():
-        rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep)
-        context["table"] = table = StanceMatrixTable(rows, plan=plan, parties=parties)
-        RequestConfig(request, paginate={"per_page": MATRIX_PER_PAGE}).configure(table)
+        context["table"] = matrix_table(request, plan, parties, filters, per_page=MATRIX_PER_PAGE)
     status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
@@ -120,7 +119,9 @@ def point_wording(point, revisions: list, against) -> list[tuple]:
     for revision in revisions:
         clause = clauses.get(revision.pk)
         text = clause.text if clause and not clause.dropped else None
-        changes = diff.compare(base_text, text) if against and revision != against and text is not None else None
+        changes = None
+        if against and revision != against and text is not None:
+            changes = diffcache.compare(base_text, text)  # the same pairs as the comparison's, reused
         wording.append((revision, clause, changes))
     return wording
 
@@ -131,12 +132,12 @@ def stances_by_party(point) -> list[tuple]:
     return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def point_detail(request, plan, point):
     """One point through every revision, optionally diffed against one; each party's stances."""
     plan = get_plan(plan)
-    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").first()
+    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").with_neighbours().first()
     if point is None:
         raise Http404("This plan has no point with that number.")
     revisions = list(plan.revisions.in_order())
@@ -159,7 +160,7 @@ def point_detail(request, plan, point):
     return render(request, "peaceplans/point_detail.html", context)
 
 
-@require_GET
+@require_safe
 def revision_detail(request, plan, revision):
     """The full text of one revision with its provenance and sources."""
     plan = get_plan(plan)
@@ -191,18 +192,18 @@ def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
     return [(point, latest.get((point.pk, party.pk))) for point in plan.points.for_matrix()]
 
 
-@require_GET
+@require_safe
 def party_detail(request, plan, party):
     """One party's latest position on every point, and its statements on whole revisions."""
     plan, party = get_plan(plan), get_party(party)
     rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
     on_revisions = plan.stances.filter(party=party, point__isnull=True).with_sources().chronological()
-    context = {"plan": plan, "party": party, "rows": rows, "on_revisions": on_revisions}
+    context = {"plan": plan, "party": party, "lines": position_lines(plan, rows), "on_revisions": on_revisions}
     context.update(sharing.for_party(request, plan, party, rows, on_revisions))
     return render(request, "peaceplans/party_detail.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def timeline(request, plan):
     """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
@@ -220,14 +221,39 @@ def timeline(request, plan):
 
 def sources_in_order():
     """Every source, newest first: the sources page and its CSV."""
-    return Source.objects.order_by("-published_on", "outlet", "pk")
+    return Source.objects.in_order()
 
 
-@require_GET
+def whole_number(request, name: str, example: str) -> int | None:
+    """A positive whole number from the query, None when absent; anything else is a 400."""
+    value = query_value(request, name)
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0):
+        raise BadQuery(f"“{name}” must be a whole number, such as {example}.")
+    return int(value)
+
+
+@require_safe
 def source_list(request):
-    """Every source with its outlet, date and kind; the footer links here."""
-    sources = sources_in_order()
-    context = {"sources": sources, "kinds": Source.Kind, **sharing.for_sources(request, len(sources))}
+    """
+    Every source with its outlet, date and kind, SOURCES_PER_PAGE to a page (two queries);
+    ?source=<id> opens the page that lists that source (two more). The footer links here.
+    """
+    paginator = Paginator(sources_in_order(), SOURCES_PER_PAGE)
+    number = whole_number(request, "page", "2") or 1
+    wanted = whole_number(request, "source", "12")
+    if wanted is not None:
+        source = Source.objects.filter(pk=wanted).first()
+        if source is None:
+            raise Http404("There is no source with that number.")
+        number = sources_in_order().before(source).count() // SOURCES_PER_PAGE + 1
+    if number > paginator.num_pages:
+        raise Http404(f"There is no page {number}: pages run from 1 to {paginator.num_pages}.")
+    page = paginator.page(number)
+    page_range = paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+    context = {"sources": page.object_list, "page": page, "page_range": page_range, "kinds": Source.Kind}
+    context.update(sharing.for_sources(request, paginator.count))
     return render(request, "peaceplans/source_list.html", context)
 
 
@@ -237,7 +263,7 @@ def compare_params(request, plan) -> tuple:
     shared with its CSV so both refuse the same addresses: 400 for a malformed value, 404 for
     a revision the plan does not have.
     """
-    revisions = list(plan.revisions.for_strip())
+    revisions = list(plan.revisions.in_order())  # the pickers show titles and dates, not authors
     if not revisions:
         raise Http404("This plan has no revisions to compare yet.")
     a = revision_param(request, "a", revisions, revisions[0])
@@ -247,7 +273,7 @@ def compare_params(request, plan) -> tuple:
     return revisions, a, b, view, changes
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def compare(request, plan):
     """Two revisions aligned by point, word-level changes side by side or inline."""
@@ -265,14 +291,14 @@ def compare(request, plan):
         "view": view,
         "changes": changes,
         "comparison": comparison,
-        "first_revision": revisions[0],
+        "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
         **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
     }
     template = "peaceplans/compare.html"
     return render(request, template + "#comparison" if is_partial(request) else template, context)
 
 
-@require_GET
+@require_safe
 def change_log(request, plan):
     """The public log of recent edits to the plan's texts, points, stances and published notes."""
     plan = get_plan(plan)
@@ -281,7 +307,7 @@ def change_log(request, plan):
     return render(request, "peaceplans/change_log.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search_page(request):
     """Full-text search over wording, stances, published notes and events; HTMX asks for the results alone."""
@@ -302,6 +328,6 @@ def search_page(request):
     results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
     partial = is_partial(request)
     context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
-    context.update(sharing.for_search(request, text, plan, results.total if results is not None else None))
+    context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)

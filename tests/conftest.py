@@ -7,6 +7,7 @@ change the data freely without seeing each other's changes.
 import json
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from peaceplans.models import Plan
@@ -29,6 +30,22 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with an empty page cache: one test's settings must not shape another's pages."""
+    cache.clear()
+
+
+@pytest.fixture
+def page_cache_off(settings):
+    """
+    For tests that pin a view's own query count: without the page cache in front, which would
+    add its one query (the data version) on a miss and answer a repeat with that query alone
+    (tests/test_caching.py pins those figures).
+    """
+    settings.PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture

@@ -367,6 +367,7 @@ def query_count(client, url) -> int:
 
 
 @pytest.mark.parametrize("url,expected", [(PLAN_FEED, 5), (POINT_FEED, 6), (PARTY_FEED, 3)])
+@pytest.mark.usefixtures("page_cache_off")
 def test_query_count_is_fixed_whatever_the_size_of_the_data(client, plan, point, url, expected):
     assert query_count(client, url) == expected
     writer = User.objects.create_user("writer", password=PASSWORD, first_name="Writer")

@@ -3,12 +3,16 @@
 import csv
 import io
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from peaceplans.models import Clause, Party, Point, Stance, Topic
+from peaceplans.tables import NO_STANCE_RANK, POSITION_RANK, short_date
 
 pytestmark = pytest.mark.django_db
 
@@ -430,6 +434,7 @@ def grow_data(plan):
 
 
 @pytest.mark.parametrize("url,count", [(URL + FILTERED, 7), (CSV_URL + FILTERED, 5)])
+@pytest.mark.usefixtures("page_cache_off")
 def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan, url, count):
     """The filtered overview runs 7 queries and its CSV 5, before and after 60 points, 240 stances and more clauses."""
     client.get(url)
@@ -443,6 +448,7 @@ def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan
     assert len(before) == len(after) == count, [q["sql"][:100] for q in after]
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_htmx_region_query_count_is_pinned(client):
     """The HTMX region skips the time strip: 5 queries, filters included."""
     client.get(URL + FILTERED, headers={"HX-Request": "true"})
@@ -456,3 +462,65 @@ def test_every_matrix_row_has_a_point_anchor(client):
     ids = re.findall(r'<tr[^>]* id="(point-[^"]+)"', html)
     assert "point-6" in ids
     assert len(ids) == len(set(ids)) > 0
+
+
+# Reading what the page shows
+
+
+def stance_query(queries) -> str:
+    """The SQL of the one query that picks the latest stances (a window function)."""
+    [sql] = [query["sql"] for query in queries if "ROW_NUMBER" in query["sql"]]
+    return sql
+
+
+def shown_positions(html: str, party: str) -> dict[str, str]:
+    """{point key: the position in that party's column, "none" for no stance}, for the rows shown, in order."""
+    column = 3 + [p.slug for p in Party.objects.all()].index(party)  # after number, point and topic
+    body = html.split("<tbody")[1].split("</tbody>")[0]
+    shown = {}
+    for key, row in re.findall(r'<tr id="point-([^"]+)">(.*?)</tr>', body, re.S):
+        cell = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column]
+        shown[key] = re.search(r'class="stance stance--([a-z-]+)"', cell).group(1)
+    return shown
+
+
+@pytest.mark.parametrize("query", ["?page=2", "?topic=nato&sort=-title&page=2", "?q=NATO&page=3", "?sort=topic"])
+@pytest.mark.usefixtures("page_cache_off")
+def test_the_matrix_reads_the_latest_stances_of_the_rows_it_shows_only(client, plan, query):
+    """
+    Sorted by number, title or topic and not filtered on positions, a page reads the latest
+    stances of its own rows, not of every point of the plan; its cells still show each
+    party's latest position.
+    """
+    grow_data(plan)
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, query, **{"HX-Request": "true"})
+    keys = row_keys(html)
+    assert 0 < len(keys) <= 30
+    listed = re.search(r'"point_id" IN \(([^)]*)\)', stance_query(queries)).group(1)
+    assert {int(pk) for pk in listed.split(", ")} == set(plan.points.filter(key__in=keys).values_list("pk", flat=True))
+    for party in Party.objects.all():
+        latest = latest_positions(party.slug)
+        assert shown_positions(html, party.slug) == {key: latest.get(key, "none") for key in keys}
+
+
+@pytest.mark.parametrize("query", ["?sort=-russia", "?sort=us&page=2", "?position=supports", "?party=ukraine"])
+@pytest.mark.usefixtures("page_cache_off")
+def test_sorting_or_filtering_on_positions_reads_every_points_latest_stance(client, plan, query):
+    """A party's column and the party and position filters need every point's latest stance: one query reads all."""
+    with CaptureQueriesContext(connection) as queries:
+        html = page(client, query)
+    assert " IN (" not in stance_query(queries)
+    assert row_keys(html)
+    if "sort" in query:
+        party = query.split("sort=")[1].split("&")[0].lstrip("-")
+        ranks = [POSITION_RANK.get(position, NO_STANCE_RANK) for position in shown_positions(html, party).values()]
+        assert ranks == sorted(ranks, reverse=query.startswith("?sort=-"))
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de", "uk"])
+def test_dates_in_cells_are_written_as_the_date_filter_writes_them(language):
+    """short_date gives what {{ day|date:"j M Y" }} gives, month names in the active language."""
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(0, 365, 11)] + [date(999, 12, 31), date(2026, 5, 9)]
+    with translation.override(language):
+        assert [short_date(day) for day in days] == [date_filter(day, "j M Y") for day in days]

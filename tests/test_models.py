@@ -286,7 +286,7 @@ def test_source_str_and_url():
     """A source reads as outlet and date ('undated' without one) and links to its entry in the source list."""
     source = Source.objects.get(url__startswith="https://uanews.net/en/post/142581")
     assert str(source) == "UA News, 2025-11-20"
-    assert source.get_absolute_url() == f"/sources/#source-{source.pk}"
+    assert source.get_absolute_url() == f"/sources/?source={source.pk}#source-{source.pk}"
     source.published_on = None
     assert str(source) == "UA News, undated"
 

@@ -150,6 +150,7 @@ def test_published_note_is_in_the_compare_htmx_partial(client, point):
     assert "Also in the swapped region." in compare_row(html, "6")
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_compare_query_count_does_not_grow_with_notes(client, plan):
     """One query fetches the published notes of every row, however many rows have notes."""
     client.get(COMPARE)
@@ -162,9 +163,10 @@ def test_compare_query_count_does_not_grow_with_notes(client, plan):
     with CaptureQueriesContext(connection) as after:
         html = html_of(client, COMPARE)
     assert html.count('class="note"') == 16
-    assert len(before) == len(after) == 6, [q["sql"][:100] for q in after]
+    assert len(before) == len(after) == 5, [q["sql"][:100] for q in after]
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_point_page_query_count_does_not_grow_with_notes(client, point):
     client.get(POINT_PAGE)
     with CaptureQueriesContext(connection) as before:
@@ -173,7 +175,7 @@ def test_point_page_query_count_does_not_grow_with_notes(client, point):
         note(point, f"Note {n}.", author=User.objects.create_user(f"w{n}", password=PASSWORD))
     with CaptureQueriesContext(connection) as after:
         client.get(POINT_PAGE)
-    assert len(before) == len(after) == 10, [q["sql"][:100] for q in after]
+    assert len(before) == len(after) == 8, [q["sql"][:100] for q in after]
 
 
 # The admin's live preview
@@ -249,8 +251,7 @@ def test_change_form_wires_the_textarea_to_the_preview(client, editor, point):
     assert 'hx-target="#annotation-preview"' in textarea
     assert "load" in re.search(r'hx-trigger="([^"]*)"', textarea).group(1)
     assert 'id="annotation-preview"' in html
-    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
-    assert re.search(rf'<script [^>]*src="[^"]*htmx[^"]*"[^>]*nonce="{nonce}"', html)
+    assert re.search(r'<script [^>]*src="/static/[^"]*htmx[^"]*"', html)  # a file from 'self', as the CSP requires
     assert "style=" not in textarea and "hx-on" not in html
 
 

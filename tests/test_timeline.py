@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Event, Party, Revision, Source
+from peaceplans.timeline import timeline_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -256,6 +257,19 @@ def test_timeline_refuses_post(client):
     assert client.post(URL).status_code == 405
 
 
+def test_each_entry_carries_its_parties_and_sources_as_recorded(plan):
+    """An event's parties and source, a text's authors and sources: what the page and the CSV list for each entry."""
+    entries = timeline_entries(plan, plan.events.all())
+    assert {entry.kind for entry in entries} == {"event", "revision"}
+    for entry in entries:
+        item = entry.item
+        if entry.kind == "revision":
+            assert entry.parties == list(item.authors.all()) and entry.sources == list(item.sources.all())
+        else:
+            assert entry.parties == list(item.parties.all())
+            assert entry.sources == ([item.source] if item.source_id else [])
+
+
 # Query counts
 
 
@@ -285,6 +299,7 @@ def grow_timeline(plan):
 
 
 @pytest.mark.parametrize("query", ["", "?party=us"])
+@pytest.mark.usefixtures("page_cache_off")
 def test_query_count_is_pinned_and_does_not_grow_with_data(client, plan, query):
     """7 queries (plan, parties, events with their parties, texts with authors and sources), before and after growth."""
     client.get(URL + query)
@@ -297,6 +312,7 @@ def test_query_count_is_pinned_and_does_not_grow_with_data(client, plan, query):
     assert len(before) == len(after) == 7, [q["sql"][:100] for q in after]
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_htmx_query_count_is_pinned(client):
     client.get(URL + "?party=us", headers={"HX-Request": "true"})
     with CaptureQueriesContext(connection) as queries:

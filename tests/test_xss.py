@@ -433,5 +433,6 @@ def test_mark_safe_is_called_only_in_the_sanitizer():
         if re.search(r"mark_safe|SafeString\(|\|\s*safe\b|\|\s*safeseq\b|autoescape\s+off", text):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
-    # render_markdown (nh3's output) and highlight (search snippets: escaped text and <mark> only)
-    assert (ROOT / "peaceplans" / "markup.py").read_text().count("mark_safe(") == 2
+    # render_markdown (nh3's output), highlight (search snippets: escaped text and <mark> only) and
+    # _assembled (the matrix rows and word diffs, built from values escaped first)
+    assert (ROOT / "peaceplans" / "markup.py").read_text().count("mark_safe(") == 3

@@ -1,0 +1,100 @@
+"""
+`make bench` in its quick mode, so the harness cannot rot unnoticed: it must build its databases,
+start its servers, measure every figure, stop everything and write its table. The figures
+themselves are not checked: it is a benchmark, not a test. Deselect with `-m "not bench"`.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bench_http import SetupError, make_run_command
+from common import HTML_PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+MAKEFILE_RUN = """
+run: $(VENV)/.installed-runtime
+\t@export DJANGO_DEBUG=0
+\texec $(VENV)/bin/gunicorn peaceplans.wsgi:application \\
+\t  --bind 127.0.0.1:$${PORT:-8000} --workers $${WEB_CONCURRENCY:-3} \\
+\t  --no-control-socket --pid .run/gunicorn.pid --access-logfile -
+
+dev:
+\texec something else
+"""
+
+
+def test_gunicorn_is_started_as_the_makefile_run_recipe_says(tmp_path, monkeypatch):
+    """Flags come from the recipe, shell defaults expanded; only the address and the PID file change."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(MAKEFILE_RUN)
+    command = make_run_command(8299, tmp_path / "g.pid", makefile)
+    assert command[0] == str(ROOT / ".venv/bin/gunicorn")
+    assert command[1:] == [
+        "peaceplans.wsgi:application",
+        "--bind",
+        "127.0.0.1:8299",
+        "--workers",
+        "3",
+        "--no-control-socket",
+        "--pid",
+        str(tmp_path / "g.pid"),
+        "--access-logfile",
+        "-",
+    ]
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    assert make_run_command(8299, tmp_path / "g.pid", makefile)[5] == "5"
+
+
+def test_the_real_makefile_run_recipe_is_understood(tmp_path):
+    command = make_run_command(8299, tmp_path / "g.pid")
+    assert "peaceplans.wsgi:application" in command
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8299"
+
+
+def test_a_makefile_without_a_run_target_is_a_broken_setup(tmp_path):
+    makefile = tmp_path / "Makefile"
+    makefile.write_text("test:\n\tpytest\n")
+    with pytest.raises(SetupError, match="no `run` target"):
+        make_run_command(8299, tmp_path / "g.pid", makefile)
+
+
+@pytest.mark.bench
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install -y wrk)")
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"),
+    reason="the benchmark builds its own SQLite databases: it runs in the SQLite pass only",
+)
+def test_quick_bench_measures_everything_and_writes_its_table(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests/bench/run.py"), "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads((tmp_path / "bench.json").read_text())
+    assert set(figures["pages"]) == {"demo", "generated"}, "generate_synthetic did not run"
+    demo = figures["pages"]["demo"]
+    assert len(demo["compare"]) == 1  # quick mode: one pair
+    assert all(page["cold_ms"] > 0 and page["queries"] > 0 for page in demo["pages"])
+    http = figures["http"]
+    assert http["static"]["rps"] > 0 and http["datasette"]["rps"] > 0 and http["compare_cold"]["rps"] > 0
+    assert {p["kind"] for p in demo["pages"]} == {"overview", "api detail"}  # quick mode: three kinds of page
+    assert set(http["pages"]) == {"overview", "compare", "api detail"}
+    assert set(http["bytes"]["first_load"]) == set(HTML_PAGES)
+    assert http["workers"] and all(w["peak_rss_mb"] > 10 for w in http["workers"])
+    assert len(figures["targets"]) == 8 and all(isinstance(t["met"], bool) for t in figures["targets"])
+    table = (tmp_path / "bench.md").read_text()
+    assert table in done.stdout
+    assert "| stance table (overview) ÷ Datasette's table page measured just after it, req/s |" in table
+    for part in ("bench-pages-demo.json", "bench-pages-generated.json", "bench-http.json", "bench-diff.json"):
+        assert (tmp_path / part).exists(), part
+    assert not list(tmp_path.glob("bench-work-*")), "the databases and logs were not removed"
