@@ -322,7 +322,7 @@ def stances(request, plan):
     queryset = _party_filter(request, stance_query(plan))
     point = query_value(request, "point")
     if point:
-        if not KEY.match(point) or not plan.points.filter(key=point).exists():
+        if not KEY.match(point) or not plan.points.public().filter(key=point).exists():
             raise BadQuery("“point” must be the key of one of this plan's points, such as 6 or 10a.")
         queryset = queryset.filter(point__key=point)
     position = query_value(request, "position")

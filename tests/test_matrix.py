@@ -349,7 +349,7 @@ def test_csv_neutralises_formulas(client, start):
         ("?party=martians", "Party: Select a valid choice. martians is not one of the available choices."),
         ("?position=maybe", "Latest position: Select a valid choice. maybe is not one of the available choices."),
         ("?q=" + "x" * 201, "Words: Ensure this value has at most 200 characters (it has 201)."),
-        ("?q=a%00b", "Words: Null characters are not allowed."),
+        # "?q=a%00b" never reaches the form: peaceplans/limits.py refuses a NUL first (tests/test_limits.py).
         ("?topic=nato&topic=territory", "“topic” was given 2 times in the address; give it once."),
         ("?q=a&q=b&q=c", "“q” was given 3 times in the address; give it once."),
         ("?sort=key&sort=-key", "“sort” was given 2 times in the address; give it once."),
@@ -510,7 +510,7 @@ def test_sorting_or_filtering_on_positions_reads_every_points_latest_stance(clie
     """A party's column and the party and position filters need every point's latest stance: one query reads all."""
     with CaptureQueriesContext(connection) as queries:
         html = page(client, query)
-    assert " IN (" not in stance_query(queries)
+    assert '"point_id" IN (' not in stance_query(queries)  # not narrowed to the points of one page
     assert row_keys(html)
     if "sort" in query:
         party = query.split("sort=")[1].split("&")[0].lstrip("-")
