@@ -261,7 +261,7 @@ def plans(request):
 def plan(request, plan):
     """One plan with its revisions and topics."""
     plan, link = _plan(plan), Links(request)
-    topics = Topic.objects.filter(points__plan=plan).distinct()
+    topics = Topic.objects.filter(points__in=plan.points.public()).distinct()
     return {
         **plan_data(plan, link),
         "revisions": [revision_data(r, link, plan) for r in revision_query(plan)],

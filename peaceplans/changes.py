@@ -51,7 +51,9 @@ def recent_changes(plan: Plan, limit: int = 50) -> list[Entry]:
     for c in Clause.history.filter(revision_id__in=list(revisions)).order_by("-history_date")[:limit]:
         what = f"wording of point {points.get(c.point_id, '?')} in “{revisions.get(c.revision_id, '?')}”"
         entries.append(Entry(c.history_date, ACTIONS[c.history_type], what, point_url(c.point_id)))
+    hidden_points = plan.points.unpublished().values("pk")
     stances = Stance.history.filter(plan_id=plan.pk).exclude(revision_id__in=unpublished)
+    stances = stances.exclude(point_id__in=hidden_points)
     for s in stances.select_related("party").order_by("-history_date")[:limit]:
         target = f"point {points[s.point_id]}" if s.point_id in points else "a whole text"
         entries.append(

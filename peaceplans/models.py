@@ -136,6 +136,14 @@ class Plan(models.Model):
 
 
 class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """
+        The sources readers may see: all but those cited only by unpublished revisions (an import
+        brings a new text's sources with it, and they must not announce it). A source cited by
+        nothing yet stays visible, as does one a published text, a stance or an event cites.
+        """
+        return self.exclude(pk__in=RawSQL(SOURCES_ONLY_IN_UNPUBLISHED, []))  # noqa: S611 (constant SQL)
+
     def in_order(self):
         """The sources page's order: newest first (undated last on every database), then outlet."""
         return self.order_by(models.F("published_on").desc(nulls_last=True), "outlet", "pk")
@@ -204,6 +212,21 @@ POINTS_ONLY_IN_UNPUBLISHED = (
     f"SELECT c.point_id FROM peaceplans_clause c WHERE c.revision_id IN ({UNPUBLISHED_REVISIONS}) "  # noqa: S608
     "AND NOT EXISTS (SELECT 1 FROM peaceplans_clause o WHERE o.point_id = c.point_id "
     f"AND o.revision_id NOT IN ({UNPUBLISHED_REVISIONS}))"
+)
+
+# Cited by an unpublished revision or its clauses, and by nothing readers see.
+SOURCES_ONLY_IN_UNPUBLISHED = (
+    f"SELECT rs.source_id FROM peaceplans_revision_sources rs WHERE rs.revision_id IN ({UNPUBLISHED_REVISIONS}) "  # noqa: S608
+    "UNION SELECT cs.source_id FROM peaceplans_clause_sources cs JOIN peaceplans_clause c ON c.id = cs.clause_id "
+    f"WHERE c.revision_id IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT rs.source_id FROM peaceplans_revision_sources rs "
+    f"WHERE rs.revision_id NOT IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT cs.source_id FROM peaceplans_clause_sources cs JOIN peaceplans_clause c ON c.id = cs.clause_id "
+    f"WHERE c.revision_id NOT IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT st.source_id FROM peaceplans_stance st "
+    f"WHERE (st.revision_id IS NULL OR st.revision_id NOT IN ({UNPUBLISHED_REVISIONS})) "
+    f"AND (st.point_id IS NULL OR st.point_id NOT IN ({POINTS_ONLY_IN_UNPUBLISHED})) "
+    "EXCEPT SELECT ev.source_id FROM peaceplans_event ev WHERE ev.source_id IS NOT NULL"
 )
 
 
@@ -456,8 +479,12 @@ class Clause(models.Model):
 
 class StanceQuerySet(models.QuerySet):
     def public(self):
-        """Stances readers may see: not those answering an unpublished revision."""
-        return self.exclude(revision__in=Revision.objects.unpublished_ids())
+        """
+        Stances readers may see: not those answering an unpublished revision, nor those on a point
+        worded only in unpublished revisions (a point readers cannot see).
+        """
+        hidden = Revision.objects.unpublished_ids()
+        return self.exclude(revision__in=hidden).exclude(point__in=Point.objects.only_in_unpublished())
 
     def with_sources(self):
         """Stances as the public pages show them: party, speaker's source and revision joined."""

@@ -359,7 +359,8 @@ _SOURCES = {
     "stance": (
         "s.id",
         "peaceplans_stance s LEFT JOIN peaceplans_revision r ON r.id = s.revision_id",
-        "(s.revision_id IS NULL OR r.public)",
+        "(s.revision_id IS NULL OR r.public) "
+        f"AND (s.point_id IS NULL OR s.point_id NOT IN ({POINTS_ONLY_IN_UNPUBLISHED}))",
         "s.plan_id",
     ),
     "note": (
@@ -382,7 +383,8 @@ _PG_SOURCES = {
     ),
     "stance": (
         "peaceplans_stance s",
-        f"(s.revision_id IS NULL OR s.revision_id <> ALL({_PG_UNPUBLISHED}))",
+        f"(s.revision_id IS NULL OR s.revision_id <> ALL({_PG_UNPUBLISHED})) "
+        f"AND (s.point_id IS NULL OR s.point_id <> ALL(ARRAY({POINTS_ONLY_IN_UNPUBLISHED})))",
         "s.plan_id = %(plan)s",
     ),
     "note": (
@@ -663,9 +665,10 @@ def _refresh(kind: str, where: str, pk: int, using: str) -> None:
 
 @receiver(post_save, sender=Clause, dispatch_uid="search_clause_saved")
 def _clause_saved(sender, instance, using, **kwargs):
-    """Its point's notes follow too: wording in an unpublished revision only hides the point, and them."""
+    """Its point's notes and stances follow too: wording in an unpublished revision only hides the point, and them."""
     _refresh("clause", "c.id = %s", instance.pk, using)
     _refresh("note", "a.point_id = %s", instance.point_id, using)
+    _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
 
 @receiver(post_save, sender=Stance, dispatch_uid="search_stance_saved")
@@ -690,9 +693,9 @@ def _revision_saved(sender, instance, using, created, **kwargs):
     if not created:
         _refresh("clause", "c.revision_id = %s", instance.pk, using)
         _refresh("stance", "s.revision_id = %s", instance.pk, using)
-        _refresh(
-            "note", "a.point_id IN (SELECT point_id FROM peaceplans_clause WHERE revision_id = %s)", instance.pk, using
-        )
+        its_points = "IN (SELECT point_id FROM peaceplans_clause WHERE revision_id = %s)"
+        _refresh("note", f"a.point_id {its_points}", instance.pk, using)
+        _refresh("stance", f"s.point_id {its_points}", instance.pk, using)
 
 
 @receiver(post_save, sender=Point, dispatch_uid="search_point_saved")
@@ -709,8 +712,9 @@ def _point_saved(sender, instance, using, created, **kwargs):
 def _deleted(sender, instance, using, **kwargs):
     kind = {Clause: "clause", Stance: "stance", Annotation: "note", Event: "event"}[sender]
     _backend(connections[using]).remove(kind, instance.pk)
-    if sender is Clause:  # its point may be public again, and its notes with it
+    if sender is Clause:  # its point may be public again, and its notes and stances with it
         _refresh("note", "a.point_id = %s", instance.point_id, using)
+        _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
 
 @receiver(post_migrate, dispatch_uid="search_after_migrate")

@@ -229,8 +229,8 @@ def timeline(request, plan):
 
 
 def sources_in_order():
-    """Every source, newest first: the sources page and its CSV."""
-    return Source.objects.in_order()
+    """Every source readers may see, newest first: the sources page and its CSV."""
+    return Source.objects.public().in_order()
 
 
 def whole_number(request, name: str, example: str) -> int | None:
@@ -271,7 +271,7 @@ def source_list(request):
     number = whole_number(request, "page", "2") or 1
     wanted = whole_number(request, "source", "12")
     if wanted is not None:
-        source = Source.objects.filter(pk=wanted).first()
+        source = Source.objects.public().filter(pk=wanted).first()
         if source is None:
             raise Http404("There is no source with that number.")
         number = sources_in_order().before(source).count() // SOURCES_PER_PAGE + 1

@@ -29,7 +29,7 @@ from urllib.parse import quote
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from peaceplans.models import Annotation, Clause, Party, Point, Revision, Source, Stance
+from peaceplans.models import Annotation, Clause, Party, Point, Revision, Source, Stance, Topic
 from peaceplans.services import revisions_publish
 
 PLAN = "russia-ukraine-2025"
@@ -196,7 +196,15 @@ def add_unpublished_revision(plan) -> Revision:
         public=False,
     )
     revision.authors.add(russia)
-    revision.sources.add(source)
+    # A source the import brought with the text, cited by it alone: not on the sources page.
+    own_source = Source.objects.create(
+        url=f"https://example.org/{MARKER}",
+        outlet=f"Outlet {MARKER}",
+        title=f"Report {MARKER}",
+        published_on=datetime.date(2026, 1, 20),
+        kind=Source.Kind.ORIGINAL_REPORT,
+    )
+    revision.sources.add(source, own_source)
     Clause.objects.create(
         revision=revision,
         point=point,
@@ -206,10 +214,11 @@ def add_unpublished_revision(plan) -> Revision:
         material_change=True,
     )
     Clause.objects.create(revision=revision, point=dropped, number="7", dropped=True, change_note=f"Cut {MARKER}.")
-    new = Point.objects.create(
-        plan=plan, key=HIDDEN_POINT, title=f"New {MARKER}"[:40], topic=point.topic, sort_order=10**6
-    )
-    Clause.objects.create(revision=revision, point=new, number="1", text=f"A wholly new clause {MARKER}.")
+    # A topic only the new point has: not among the overview's topics nor the API's.
+    topic = Topic.objects.create(slug="hidden-topic", name=f"Topic {MARKER}", sort_order=99)
+    new = Point.objects.create(plan=plan, key=HIDDEN_POINT, title=f"New {MARKER}"[:40], topic=topic, sort_order=10**6)
+    clause = Clause.objects.create(revision=revision, point=new, number="1", text=f"A wholly new clause {MARKER}.")
+    clause.sources.add(own_source)
     Annotation.objects.create(point=new, body=f"A published note on the new point: {MARKER}.", status="published")
     answer = {"plan": plan, "party": russia, "revision": revision, "source": source, "speaker": MARKER}
     latest = datetime.date(2026, 1, 21)  # the newest stance on the point, were it shown
@@ -217,6 +226,14 @@ def add_unpublished_revision(plan) -> Revision:
     Stance.objects.create(**answer, point=new, position="supports", stated_on=latest, summary=f"Yes {MARKER}.")
     Stance.objects.create(
         **answer, position="supports", stated_on=latest, summary=f"All of it {MARKER}.", quote=f"We {MARKER}"
+    )
+    # A stance answering no text, on the point only the unpublished text has: hidden with the point.
+    Stance.objects.create(
+        **{**answer, "revision": None, "source": own_source},
+        point=new,
+        position="opposes",
+        stated_on=latest,
+        summary=f"Never {MARKER}.",
     )
     return revision
 
@@ -246,6 +263,7 @@ def test_every_public_url_is_the_same_with_an_unpublished_revision_as_without(cl
     showing = {url for (url, hx), (_status, body) in shown.items() if body.count(mark) > after[url, hx][1].count(mark)}
     expected = {f"/plans/{PLAN}/", "/", f"/plans/{PLAN}/timeline/", f"/plans/{PLAN}/changes/", f"/feeds/plans/{PLAN}/"}
     expected |= {f"/search/?q={MARKER}", f"/plans/{PLAN}/?q={MARKER}", reverse("plan_dataset", args=[PLAN])}
+    expected |= {reverse("source_list"), reverse("sources_csv")}
     expected |= {
         reverse("api_plan", args=[PLAN]),
         reverse("api_revisions", args=[PLAN]),
