@@ -22,7 +22,7 @@ from .tables import matrix_table, position_lines
 from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
-MATRIX_MAX_PER_PAGE = 100  # ?per_page= may ask for 1 to this many rows; more is a 400, never every row
+MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row
 SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
 
 
@@ -245,20 +245,25 @@ def whole_number(request, name: str, example: str) -> int | None:
 
 def matrix_paging(request) -> tuple[int, int]:
     """
-    The overview's ?page= and ?per_page=, checked as every other parameter is (no guessing):
-    a page is a whole number from 1 (past the last page is a 404), per_page one from 1 to
-    MATRIX_MAX_PER_PAGE; anything else (-5, 0, 1e3, " 10 ", 100000000) is a 400 saying so.
+    The overview's ?page= and ?per_page=. A page is a whole number from 1 (past the last page
+    is a 404). per_page is a whole number, clamped to 1..MATRIX_MAX_PER_PAGE: -5 and 0 show one
+    row, 100000000 shows MATRIX_MAX_PER_PAGE, never every row. Anything that is not a whole
+    number (1e3, " 10 ", +5, 1.5, non-ASCII digits) is a 400 saying so.
     """
     number = whole_number(request, "page", "2") or 1
     per_page = query_value(request, "per_page")
     if not per_page:
         return number, MATRIX_PER_PAGE
-    in_range = (
-        per_page.isascii() and per_page.isdigit() and len(per_page) <= 9 and 0 < int(per_page) <= MATRIX_MAX_PER_PAGE
-    )
-    if not in_range:
-        raise BadQuery(f"“per_page” must be a whole number from 1 to {MATRIX_MAX_PER_PAGE}, such as {MATRIX_PER_PAGE}.")
-    return number, int(per_page)
+    negative, digits = per_page.startswith("-"), per_page.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise BadQuery(
+            f"“per_page” must be a whole number, such as {MATRIX_PER_PAGE}; "
+            f"from 1 to {MATRIX_MAX_PER_PAGE} rows are shown on a page."
+        )
+    if negative:
+        return number, 1
+    wanted = int(digits) if len(digits) <= 9 else MATRIX_MAX_PER_PAGE  # no need to read a 4,000-digit number
+    return number, min(max(wanted, 1), MATRIX_MAX_PER_PAGE)
 
 
 @require_safe
