@@ -498,7 +498,7 @@ def test_the_matrix_reads_the_latest_stances_of_the_rows_it_shows_only(client, p
         html = page(client, query, **{"HX-Request": "true"})
     keys = row_keys(html)
     assert 0 < len(keys) <= 30
-    listed = re.search(r'"point_id" IN \(([^)]*)\)', stance_query(queries)).group(1)
+    listed = re.search(r'"point_id" IN \((\d[^)]*)\)', stance_query(queries)).group(1)  # a list of ids, not a subquery
     assert {int(pk) for pk in listed.split(", ")} == set(plan.points.filter(key__in=keys).values_list("pk", flat=True))
     for party in Party.objects.all():
         latest = latest_positions(party.slug)
@@ -511,7 +511,8 @@ def test_sorting_or_filtering_on_positions_reads_every_points_latest_stance(clie
     """A party's column and the party and position filters need every point's latest stance: one query reads all."""
     with CaptureQueriesContext(connection) as queries:
         html = page(client, query)
-    assert '"point_id" IN (' not in stance_query(queries)  # not narrowed to the points of one page
+    # Not narrowed to a list of the points of one page (the subquery that hides unpublished points stays).
+    assert not re.search(r'"point_id" IN \(\d', stance_query(queries))
     assert row_keys(html)
     if "sort" in query:
         party = query.split("sort=")[1].split("&")[0].lstrip("-")
@@ -528,6 +529,7 @@ def test_dates_in_cells_are_written_as_the_date_filter_writes_them(language):
 
 
 @pytest.mark.parametrize("sort", ["../../", "-..", "russia.slug", "__class__", "-", ""])
+@pytest.mark.filterwarnings("ignore:Use '__' to separate path components:DeprecationWarning:django_tables2")
 def test_an_unknown_sort_is_ignored_quietly(client, sort):
     """Not a column: plan order, as without ?sort= (django-tables2 drops it; no warning, no 500)."""
     assert row_keys(page(client, "?topic=nato&sort=" + quote(sort))) == topic_keys("nato")
