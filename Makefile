@@ -110,7 +110,8 @@ run: $(VENV)/.installed-runtime
 	echo "==> peaceplans on http://127.0.0.1:$${PORT:-8000}/ (Ctrl-C stops it)"
 	exec $(VENV)/bin/gunicorn peaceplans.wsgi:application \
 	  --bind 127.0.0.1:$${PORT:-8000} --workers $${WEB_CONCURRENCY:-2} \
-	  --no-control-socket --pid .run/gunicorn.pid --access-logfile -
+	  --no-control-socket --pid .run/gunicorn.pid --access-logfile - \
+	  --limit-request-line 8190
 
 # Development server with DEBUG on (auto-reload, static files served from static/).
 dev: $(VENV)/.installed-runtime

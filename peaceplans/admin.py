@@ -9,12 +9,11 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import diff
 from .admin_history import EditorAdmin
-from .markup import MAX_MARKDOWN_CHARS, render_markdown, too_intricate
+from .markup import note_preview
 from .models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
 admin.site.site_header = "peaceplans editors"
@@ -57,12 +56,37 @@ class ClauseInline(admin.StackedInline):
 
 @admin.register(Revision)
 class RevisionAdmin(EditorAdmin):
-    list_display = ["title", "plan", "published_on", "status"]
-    list_filter = ["plan", "status", "authors", "published_on"]
+    list_display = ["title", "plan", "published_on", "status", "public"]
+    list_filter = ["public", "plan", "status", "authors", "published_on"]
     search_fields = ["title", "slug", "summary", "provenance"]
     filter_horizontal = ["authors"]
     autocomplete_fields = ["sources"]
     inlines = [ClauseInline]
+    actions = ["publish_selected", "unpublish_selected"]
+
+    def get_changeform_initial_data(self, request):
+        """A revision added here starts unpublished: readers see it once an editor has checked it and publishes it."""
+        return {"public": False, **super().get_changeform_initial_data(request)}
+
+    def has_publish_permission(self, request) -> bool:
+        """Editors add revisions but do not change their record; publishing is a right of its own (migration 0009)."""
+        return request.user.has_perm(f"{self.opts.app_label}.publish_revision")
+
+    @admin.action(permissions=["publish"], description="Publish selected revisions")
+    def publish_selected(self, request, queryset):
+        from .services import revisions_publish
+
+        count = revisions_publish(queryset, public=True)
+        self.message_user(request, f"Published {count} revision{'s' if count != 1 else ''}.")
+
+    @admin.action(permissions=["publish"], description="Unpublish selected revisions")
+    def unpublish_selected(self, request, queryset):
+        from .services import revisions_publish
+
+        count = revisions_publish(queryset, public=False)
+        self.message_user(
+            request, f"Unpublished {count} revision{'s' if count != 1 else ''}: readers no longer see them."
+        )
 
     def get_urls(self):
         paste = path("paste/", self.admin_site.admin_view(self.paste_view), name="peaceplans_revision_paste")
@@ -115,10 +139,13 @@ class PointAdmin(EditorAdmin):
     inlines = [StanceInline]
 
     def save_formset(self, request, form, formset, change):
-        """A stance added on a point belongs to that point's plan."""
+        """
+        A stance added on a point belongs to that point's plan. The point is the formset's own
+        instance: on the add page its stances' forms were built before it had a key to point to.
+        """
         for inline_form in formset.forms:
-            if formset.model is Stance and inline_form.instance.point_id and not inline_form.instance.plan_id:
-                inline_form.instance.plan = inline_form.instance.point.plan
+            if formset.model is Stance and not inline_form.instance.plan_id:
+                inline_form.instance.plan = formset.instance.plan
         super().save_formset(request, form, formset, change)
 
 
@@ -214,11 +241,4 @@ class AnnotationAdmin(EditorAdmin):
         """A note's Markdown as the public pages will show it, through the same sanitizer."""
         if not (self.has_change_permission(request) or self.has_add_permission(request)):
             raise PermissionDenied
-        body = request.POST.get("body", "")
-        html = render_markdown(body) or format_html('<p class="annotation-preview__empty">{}</p>', "Nothing yet.")
-        if len(body) > MAX_MARKDOWN_CHARS:
-            limit = f"{MAX_MARKDOWN_CHARS:,}"
-            html = format_html('<p class="errornote">Only the first {} characters fit in a note.</p>{}', limit, html)
-        elif reason := too_intricate(body):
-            html = format_html('<p class="errornote">Shown as plain text, because {}.</p>{}', reason, html)
-        return HttpResponse(html)
+        return HttpResponse(note_preview(request.POST.get("body", "")))

@@ -5,7 +5,7 @@ a form opened before someone else's save is refused, showing what changed meanwh
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.template.defaultfilters import truncatechars
 from simple_history.admin import SimpleHistoryAdmin
@@ -82,6 +82,19 @@ class EditorAdmin(SimpleHistoryAdmin):
         return WordDiffHistoryHelper(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        """A restore writes the row, its history and its search index row in one transaction, as a change does."""
+        """
+        A restore writes the row, its history and its search index row in one transaction, as a change does.
+        It needs the change permission: django-simple-history saves a POST from anyone who may merely view
+        the object, which let editors rewrite the plans, parties, topics and revisions they can only read.
+        """
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
         with transaction.atomic(using=router.db_for_write(self.model)):
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        """A bulk action the user may not run is refused (403, logged), not quietly ignored as Django does."""
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)

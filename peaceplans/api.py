@@ -261,7 +261,7 @@ def plans(request):
 def plan(request, plan):
     """One plan with its revisions and topics."""
     plan, link = _plan(plan), Links(request)
-    topics = Topic.objects.filter(points__plan=plan).distinct()
+    topics = Topic.objects.filter(points__in=plan.points.public()).distinct()
     return {
         **plan_data(plan, link),
         "revisions": [revision_data(r, link, plan) for r in revision_query(plan)],
@@ -322,7 +322,7 @@ def stances(request, plan):
     queryset = _party_filter(request, stance_query(plan))
     point = query_value(request, "point")
     if point:
-        if not KEY.match(point) or not plan.points.filter(key=point).exists():
+        if not KEY.match(point) or not plan.points.public().filter(key=point).exists():
             raise BadQuery("“point” must be the key of one of this plan's points, such as 6 or 10a.")
         queryset = queryset.filter(point__key=point)
     position = query_value(request, "position")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PeaceplansConfig(AppConfig):
@@ -6,6 +7,25 @@ class PeaceplansConfig(AppConfig):
     verbose_name = "Peace plans"
 
     def ready(self):
-        from . import caching, search  # noqa: F401 (search connects the signals that keep its index exact)
+        from . import caching, search, security, signin  # noqa: F401 (search, security, signin connect signals)
 
         caching.watch_open_connections()  # and every connection opened later: each write moves the data version
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """
+    django.contrib.admin with the staff sign-in's site (peaceplans/signin.py) as `admin.site`, so
+    every registration keeps working. Authenticators are managed with `manage.py add_totp_device`,
+    not in the admin: a stolen admin session must not be able to read or add a second factor.
+    """
+
+    default = False  # named in INSTALLED_APPS; "peaceplans" itself stays PeaceplansConfig
+    default_site = "peaceplans.signin.StaffAdminSite"
+
+    def ready(self):
+        super().ready()
+        from django.contrib import admin
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        if admin.site.is_registered(TOTPDevice):
+            admin.site.unregister(TOTPDevice)

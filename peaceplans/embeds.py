@@ -81,7 +81,7 @@ def chosen_revisions(query, revisions: list[Revision], wording_by_revision: dict
 
 
 def find_point(plan: Plan, key: str) -> Point:
-    point = plan.points.filter(key=key).select_related("plan").first()
+    point = plan.points.public().filter(key=key).select_related("plan").first()
     if point is None:
         raise Http404(f"This plan has no point “{key}”.")
     return point
@@ -89,11 +89,11 @@ def find_point(plan: Plan, key: str) -> Point:
 
 def point_card(request, plan: Plan, point: Point) -> dict:
     """The point card's context: the wording in the chosen revisions and each party's latest stance."""
-    revisions = list(plan.revisions.in_order())
+    revisions = list(plan.revisions.public().in_order())
     wording = point_wording(point, revisions, None)
     by_revision = {revision.pk: clause for revision, clause, _ in wording}
     chosen = chosen_revisions(request, revisions, by_revision)
-    stances = list(point.stances.with_sources().chronological())
+    stances = list(point.stances.public().with_sources().chronological())
     latest = {stance.party_id: stance for stance in stances}  # the last one per party wins
     return {
         "plan": plan,
@@ -117,7 +117,7 @@ def compare_card(request, plan: Plan) -> dict:
     _, a, b, view, changes = compare_params(request, plan)
     keys = listed_values(request, "points", POINT_KEY, "6,7,8")
     if keys:
-        found = set(plan.points.filter(key__in=keys).values_list("key", flat=True))
+        found = set(plan.points.public().filter(key__in=keys).values_list("key", flat=True))
         missing = [key for key in keys if key not in found]
         if missing:
             raise Http404(f"This plan has no point “{missing[0]}”.")
@@ -189,14 +189,14 @@ def described_embed(request, url: str) -> sharing.Embed:
             point = find_point(plan, match.kwargs["point"])
             revisions = []
             if match.url_name == "embed_point" and target.GET.get("revisions"):
-                revisions = chosen_revisions(target, list(plan.revisions.in_order()), {})
+                revisions = chosen_revisions(target, list(plan.revisions.public().in_order()), {})
             return sharing.point_embed(request, point, revisions)
         if match.url_name in {"compare", "embed_compare"}:
             _, a, b, view, changes = compare_params(target, plan)
             keys = listed_values(target, "points", POINT_KEY, "6,7,8")
             if not keys and parts.fragment.startswith("point-"):
                 keys = [parts.fragment.removeprefix("point-")]
-            if keys and plan.points.filter(key__in=keys).count() != len(keys):
+            if keys and plan.points.public().filter(key__in=keys).count() != len(keys):
                 raise Http404("That comparison names a point this plan does not have.")
             return sharing.compare_embed(request, plan, a, b, view, changes, keys)
     except BadQuery:

@@ -215,7 +215,7 @@ def clause_status(clause) -> str:
 
 
 def get_point(plan, key):
-    point = plan.points.filter(key=key).select_related("plan").first()
+    point = plan.points.public().filter(key=key).select_related("plan").first()
     if point is None:
         raise Http404("This plan has no point with that number.")
     return point
@@ -227,7 +227,7 @@ def wording_csv(request, plan, point):
     """A point's wording in every revision, marked against one (?against=) as on its page."""
     plan = get_plan(plan)
     point = get_point(plan, point)
-    revisions = list(plan.revisions.in_order())
+    revisions = list(plan.revisions.public().in_order())
     against = revision_param(request, "against", revisions, None)
     page = point.get_absolute_url()
     header = ["revision", "revision_title", "published_on", "number", "status", "text", "change_note"]
@@ -287,7 +287,7 @@ def stances_csv(request, plan, point):
 def clauses_csv(request, plan, revision):
     """One revision's text, point by point, as on its page."""
     plan = get_plan(plan)
-    revision = plan.revisions.filter(slug=revision).select_related("plan").first()
+    revision = plan.revisions.public().filter(slug=revision).select_related("plan").first()
     if revision is None:
         raise Http404("This plan has no revision with that name.")
     clauses = revision.clauses.select_related("point__plan").prefetch_related("sources")

@@ -10,6 +10,7 @@ so an edited stance keeps its id.
 """
 
 import html
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ FEED_LIMIT = 50
 TAG_DATE = "2025"
 FEED_AUTHOR = "peaceplans editors"
 NOTE_SUMMARY_WORDS = 60
+# Characters XML 1.0 cannot carry (Django refuses to write them): an editor's text may hold one.
+XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # How a title reads: "Russia opposes point 6 (Army cap)".
 POSITION_VERBS = {
@@ -94,9 +97,12 @@ class ChangesAtomFeed(Atom1Feed):
 # Reads. Each is one query; together they are everything a feed shows.
 
 
-def first_recorded(model):
-    """When a row was first saved, from its simple-history records: a subquery, no extra query."""
-    history = model.history.model.objects.filter(id=OuterRef("pk")).order_by("history_date", "history_id")
+def first_recorded(model, **conditions):
+    """
+    When a row was first saved (with `conditions`, first saved so: public=True, first published),
+    from its simple-history records: a subquery, no extra query.
+    """
+    history = model.history.model.objects.filter(id=OuterRef("pk"), **conditions).order_by("history_date", "history_id")
     return Subquery(history.values("history_date")[:1])
 
 
@@ -109,11 +115,13 @@ def new_revisions(plan: Plan) -> list[Revision]:
     """
     The plan's texts by when they were added to the site, not by their own date: a leaked draft
     dated three weeks ago that an editor adds today is news today, and must reach the top of the
-    feed. Corrections to a text do not re-date it (the point feeds carry changed wording). Two
-    queries: the revisions, then their authors.
+    feed. A text entered unpublished is news when it is published, and not before. Corrections to a
+    text do not re-date it (the point feeds carry changed wording). Two queries: the revisions,
+    then their authors.
     """
     return list(
-        plan.revisions.annotate(added_at=first_recorded(Revision))
+        plan.revisions.public()
+        .annotate(added_at=first_recorded(Revision, public=True))
         .prefetch_related("authors")
         .order_by(F("added_at").desc(nulls_last=True), "-published_on", "-pk")[:FEED_LIMIT]
     )
@@ -122,7 +130,8 @@ def new_revisions(plan: Plan) -> list[Revision]:
 def changed_stances(stances) -> list[Stance]:
     """Stances by their last change, newest first, with everything their entry names: one query."""
     return list(
-        stances.with_sources()
+        stances.public()
+        .with_sources()
         .select_related("point__topic")
         .annotate(added_at=first_recorded(Stance), was_edited=edited(Stance))
         .order_by("-updated_at", "-pk")[:FEED_LIMIT]
@@ -144,7 +153,8 @@ def published_notes(notes) -> list[Annotation]:
 def point_wording(point: Point) -> list[Clause]:
     """The point's wording in each text, by its last change: two queries (clauses, then authors)."""
     return list(
-        point.clauses.select_related("revision__plan")
+        point.clauses.public()
+        .select_related("revision__plan")
         .prefetch_related("revision__authors")
         .annotate(added_at=first_recorded(Clause))
         .order_by("-updated_at", "-pk")[:FEED_LIMIT]
@@ -280,11 +290,27 @@ def newest(subject: Subject, *groups) -> list[Entry]:
 # Feeds
 
 
+def xml_text(value):
+    """A feed value (text, or a list of texts) with the characters XML 1.0 forbids replaced by U+FFFD."""
+    if isinstance(value, str):
+        return XML_FORBIDDEN.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return [xml_text(v) for v in value]
+    return value
+
+
 class ChangesFeed(Feed):
     """The common part: every item is an Entry, written as Atom with plain-text summaries."""
 
     feed_type = ChangesAtomFeed
     author_name = FEED_AUTHOR
+
+    def get_feed(self, obj, request):
+        """The feed with every character XML cannot carry shown as U+FFFD, rather than a 500 for the whole feed."""
+        feed = super().get_feed(obj, request)
+        feed.feed = {name: xml_text(value) for name, value in feed.feed.items()}
+        feed.items = [{name: xml_text(value) for name, value in item.items()} for item in feed.items]
+        return feed
 
     def subject(self, request, plan: str) -> Subject:
         """The plan (404 when unknown) and the host name, without its port, for the tag: URIs."""
@@ -362,7 +388,7 @@ class PointFeed(ChangesFeed):
         # never reaches the database (a NUL byte would make PostgreSQL raise).
         found = None
         if len(point) <= Point._meta.get_field("key").max_length and key_validator.regex.match(point):
-            found = subject.plan.points.filter(key=point).select_related("plan", "topic").first()
+            found = subject.plan.points.public().filter(key=point).select_related("plan", "topic").first()
         if found is None:
             raise Http404("This plan has no point with that number.")
         return replace(subject, point=found)

@@ -89,8 +89,8 @@ class MatrixFilterSet(django_filters.FilterSet):
         form = MatrixFilterForm
 
     def __init__(self, data, *, plan: Plan, parties: list[Party]):
-        super().__init__(data, queryset=plan.points.for_matrix())
-        topics = Topic.objects.filter(points__plan=plan).distinct().order_by("sort_order", "name")
+        super().__init__(data, queryset=plan.points.public().for_matrix())
+        topics = Topic.objects.filter(points__in=plan.points.public()).distinct().order_by("sort_order", "name")
         self.filters["topic"].extra["choices"] = [(topic.slug, topic.name) for topic in topics]
         self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
         self.parties = {party.slug: party for party in parties}
@@ -100,7 +100,7 @@ class MatrixFilterSet(django_filters.FilterSet):
         pattern = text_pattern(value)
         if not pattern:
             return queryset
-        in_clauses = Exists(Clause.objects.filter(point=OuterRef("pk"), text__iregex=pattern))
+        in_clauses = Exists(Clause.objects.public().filter(point=OuterRef("pk"), text__iregex=pattern))
         return queryset.filter(Q(key__iregex=pattern) | Q(title__iregex=pattern) | in_clauses)
 
     def on_latest_stances(self, queryset, name, value):

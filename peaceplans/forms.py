@@ -249,5 +249,6 @@ class ConfirmForm(forms.Form):
         clauses = len(self.pasted.clauses)
         return (
             f"Created “{result.revision.title}” with {clauses} clause{'s' if clauses != 1 else ''}: "
-            f"{matched} matched to existing points, {len(result.points_created)} new."
+            f"{matched} matched to existing points, {len(result.points_created)} new. It is unpublished: check it, "
+            "then show it to readers with the action “Publish selected revisions” on the list of revisions."
         )

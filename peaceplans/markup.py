@@ -9,7 +9,11 @@ Every template that shows an editor's Markdown goes through `render_markdown` (t
 which `highlight` builds from plain text escaped first, with <mark> as the only tag, and the
 stance matrix's rows (`table_row`, `stance_link`, `link`), word diffs (`redline`) and the
 compare page's rows (`compare_row`), built from values escaped first, so that a table or a
-comparison costs a few string joins rather than a template node per cell or per changed word.
+comparison costs a few string joins rather than a template node per cell or per changed word,
+and the admin's note preview (`note_preview`), the rendered note under an escaped warning.
+
+`format_html`, `mark_safe`, `SafeString` and `|safe` appear nowhere else in the project
+(tests/test_xss.py checks): other modules annotate what they pass on from here as `SafeHtml`.
 """
 
 import re
@@ -23,6 +27,10 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown.extensions import Extension
 
 from .comparison import ABSENT
+
+# The type of the HTML this module returns, for other modules' annotations. A type alias, not
+# a class: SafeHtml("<b>") is a TypeError, so nothing outside this module can mark text safe.
+type SafeHtml = SafeString
 
 # The model caps a note at 20,000 characters; anything longer (the admin preview is sent
 # whatever was typed) is cut here, so no request can make Markdown work on megabytes.
@@ -132,6 +140,27 @@ def render_markdown(text: str) -> SafeString:
     # can survive it. This and the builders below, which escape every value first, are the
     # project's only calls to mark_safe (STYLE.md, principle 2).
     return mark_safe(sanitize_html(html))  # noqa: S308
+
+
+# The admin's live preview of a note (AnnotationAdmin.preview_view)
+
+PREVIEW_EMPTY = "Nothing yet."
+
+
+def note_preview(body: str) -> SafeString:
+    """
+    A note's Markdown as the public pages will show it (render_markdown), for the admin's live
+    preview: "Nothing yet." when it renders to nothing, and above it a warning, escaped, when the
+    text is cut at MAX_MARKDOWN_CHARS or shown as plain text because Markdown would take too long.
+    """
+    html = render_markdown(body) or f'<p class="annotation-preview__empty">{PREVIEW_EMPTY}</p>'
+    if len(body) > MAX_MARKDOWN_CHARS:
+        warning = f"Only the first {MAX_MARKDOWN_CHARS:,} characters fit in a note."
+    elif reason := too_intricate(body):
+        warning = f"Shown as plain text, because {reason}."
+    else:
+        return _assembled(html)
+    return _assembled(f'<p class="errornote">{escape_text(warning)}</p>{html}')
 
 
 def markdown_to_text(text: str) -> str:

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length, RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
@@ -135,6 +136,14 @@ class Plan(models.Model):
 
 
 class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """
+        The sources readers may see: all but those cited only by unpublished revisions (an import
+        brings a new text's sources with it, and they must not announce it). A source cited by
+        nothing yet stays visible, as does one a published text, a stance or an event cites.
+        """
+        return self.exclude(pk__in=RawSQL(SOURCES_ONLY_IN_UNPUBLISHED, []))  # noqa: S611 (constant SQL)
+
     def in_order(self):
         """The sources page's order: newest first (undated last on every database), then outlet."""
         return self.order_by(models.F("published_on").desc(nulls_last=True), "outlet", "pk")
@@ -196,6 +205,31 @@ class Source(models.Model):
         return self.kind in {SourceKind.AGGREGATOR, SourceKind.STATE_MEDIA} or not self.citable
 
 
+# Subqueries of the public reads, written out (see RevisionQuerySet.unpublished_ids): constants,
+# with no value in them. Each starts from the unpublished revisions, which the database reads once.
+UNPUBLISHED_REVISIONS = "SELECT id FROM peaceplans_revision WHERE NOT public"
+POINTS_ONLY_IN_UNPUBLISHED = (
+    f"SELECT c.point_id FROM peaceplans_clause c WHERE c.revision_id IN ({UNPUBLISHED_REVISIONS}) "  # noqa: S608
+    "AND NOT EXISTS (SELECT 1 FROM peaceplans_clause o WHERE o.point_id = c.point_id "
+    f"AND o.revision_id NOT IN ({UNPUBLISHED_REVISIONS}))"
+)
+
+# Cited by an unpublished revision or its clauses, and by nothing readers see.
+SOURCES_ONLY_IN_UNPUBLISHED = (
+    f"SELECT rs.source_id FROM peaceplans_revision_sources rs WHERE rs.revision_id IN ({UNPUBLISHED_REVISIONS}) "  # noqa: S608
+    "UNION SELECT cs.source_id FROM peaceplans_clause_sources cs JOIN peaceplans_clause c ON c.id = cs.clause_id "
+    f"WHERE c.revision_id IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT rs.source_id FROM peaceplans_revision_sources rs "
+    f"WHERE rs.revision_id NOT IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT cs.source_id FROM peaceplans_clause_sources cs JOIN peaceplans_clause c ON c.id = cs.clause_id "
+    f"WHERE c.revision_id NOT IN ({UNPUBLISHED_REVISIONS}) "
+    "EXCEPT SELECT st.source_id FROM peaceplans_stance st "
+    f"WHERE (st.revision_id IS NULL OR st.revision_id NOT IN ({UNPUBLISHED_REVISIONS})) "
+    f"AND (st.point_id IS NULL OR st.point_id NOT IN ({POINTS_ONLY_IN_UNPUBLISHED})) "
+    "EXCEPT SELECT ev.source_id FROM peaceplans_event ev WHERE ev.source_id IS NOT NULL"
+)
+
+
 class RevisionQuerySet(models.QuerySet):
     def in_order(self):
         """Revisions by date, ties broken by the order they were entered."""
@@ -204,6 +238,22 @@ class RevisionQuerySet(models.QuerySet):
     def for_strip(self):
         """What the time strip and pickers show: the revision with its authors, two queries."""
         return self.in_order().prefetch_related("authors")
+
+    def public(self):
+        """
+        The revisions readers may see. Every public read starts here: an unpublished revision
+        (an editor still entering a newly leaked text) is shown nowhere, and its own addresses
+        answer 404, as if it did not exist.
+        """
+        return self.filter(public=True)
+
+    def unpublished_ids(self) -> RawSQL:
+        """
+        The ids of the unpublished revisions, as a subquery the database runs once (a few rows at
+        most). Written out: the public reads filter by it on every page, and the ORM would take
+        longer to compile it than the database takes to run it.
+        """
+        return RawSQL(UNPUBLISHED_REVISIONS, [])  # noqa: S611 (constant SQL, no value in it)
 
 
 class Revision(models.Model):
@@ -226,12 +276,21 @@ class Revision(models.Model):
     original_language = models.CharField(max_length=50, blank=True)
     translation = models.CharField(max_length=200, blank=True, help_text="Whose translation the wording follows.")
     sources = models.ManyToManyField(Source, blank=True, related_name="revisions")
+    public = models.BooleanField(
+        "published",
+        default=True,
+        help_text="Untick while the text is being entered or checked: an unpublished revision, its wording "
+        "and the stances on it appear nowhere on the public site, feeds, API, exports or search. "
+        "Tick it to publish.",
+    )
     history = HistoricalRecords(m2m_fields=[authors, sources])
 
     objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["published_on", "pk"]
+        # Editors add revisions but do not change their record; publishing one is a right of its own.
+        permissions = [("publish_revision", "Can publish or unpublish a revision")]
         constraints = [
             models.UniqueConstraint(fields=["plan", "slug"], name="revision_slug_unique_per_plan"),
             models.CheckConstraint(condition=Q(status__in=RevisionStatus.values), name="revision_status_valid"),
@@ -257,12 +316,34 @@ class PointQuerySet(models.QuerySet):
         """Rows of the stance matrix: topic joined, nothing else loaded (read as plan.points, each knows its plan)."""
         return self.in_order().select_related("topic")
 
+    def public(self):
+        """
+        The points readers may see: every point except one whose wording is only in unpublished
+        revisions (a point an import made for a new, unpublished text: its key names that text and
+        its title comes from its wording). A point with no wording at all stays visible. A subquery
+        of the same query, no query of its own.
+        """
+        return self.exclude(pk__in=self.only_in_unpublished())
+
+    def unpublished(self):
+        """The points `public()` leaves out."""
+        return self.filter(pk__in=self.only_in_unpublished())
+
+    @staticmethod
+    def only_in_unpublished() -> RawSQL:
+        """
+        The ids of the points worded in unpublished revisions only, as a subquery the database
+        runs once: it starts from the unpublished revisions' clauses (none, or one text's, at
+        most a few), so it costs nothing per point of the plan. Written out, as unpublished_ids().
+        """
+        return RawSQL(POINTS_ONLY_IN_UNPUBLISHED, [])  # noqa: S611 (constant SQL, no value in it)
+
     def with_neighbours(self):
         """
-        Each point with the key and title of the points before and after it in plan order, as
+        Each point with the key and title of the public points before and after it in plan order, as
         four subqueries of its own query: Point.neighbours() then runs no query of its own.
         """
-        siblings = Point.objects.filter(plan_id=models.OuterRef("plan_id"))
+        siblings = Point.objects.public().filter(plan_id=models.OuterRef("plan_id"))
         here = {"order": models.OuterRef("sort_order"), "pk": models.OuterRef("pk")}
         before = siblings.filter(
             Q(sort_order__lt=here["order"]) | Q(sort_order=here["order"], pk__lt=here["pk"])
@@ -332,10 +413,16 @@ class Point(models.Model):
                 Point(plan=self.plan, key=key, title=title) if key else None
                 for key, title in ((self.previous_key, self.previous_title), (self.next_key, self.next_title))
             )
-        siblings = Point.objects.filter(plan_id=self.plan_id).select_related("plan")
+        siblings = Point.objects.public().filter(plan_id=self.plan_id).select_related("plan")
         before = siblings.filter(Q(sort_order__lt=self.sort_order) | Q(sort_order=self.sort_order, pk__lt=self.pk))
         after = siblings.filter(Q(sort_order__gt=self.sort_order) | Q(sort_order=self.sort_order, pk__gt=self.pk))
         return before.order_by("-sort_order", "-pk").first(), after.order_by("sort_order", "pk").first()
+
+
+class ClauseQuerySet(models.QuerySet):
+    def public(self):
+        """Wording readers may see: the clauses of published revisions only."""
+        return self.exclude(revision__in=Revision.objects.unpublished_ids())
 
 
 class Clause(models.Model):
@@ -359,6 +446,8 @@ class Clause(models.Model):
     sources = models.ManyToManyField(Source, blank=True, related_name="clauses")
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[sources], excluded_fields=["updated_at"])
+
+    objects = ClauseQuerySet.as_manager()
 
     class Meta:
         ordering = ["revision", "sort_order", "pk"]
@@ -389,6 +478,14 @@ class Clause(models.Model):
 
 
 class StanceQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Stances readers may see: not those answering an unpublished revision, nor those on a point
+        worded only in unpublished revisions (a point readers cannot see).
+        """
+        hidden = Revision.objects.unpublished_ids()
+        return self.exclude(revision__in=hidden).exclude(point__in=Point.objects.only_in_unpublished())
+
     def with_sources(self):
         """Stances as the public pages show them: party, speaker's source and revision joined."""
         return self.select_related("party", "source", "revision__plan", "point__plan")
@@ -529,8 +626,8 @@ class Event(models.Model):
 
 class AnnotationQuerySet(models.QuerySet):
     def published(self):
-        """Notes journalists may see."""
-        return self.filter(status=AnnotationStatus.PUBLISHED)
+        """Notes journalists may see: published, on a point they may see (Point.objects.public())."""
+        return self.filter(status=AnnotationStatus.PUBLISHED).exclude(point__in=PointQuerySet.only_in_unpublished())
 
 
 class Annotation(models.Model):

@@ -474,7 +474,9 @@ def _operation(operation_id, summary, description, parameter_names, schema_name,
 DESCRIPTION = """\
 The peaceplans data as read-only JSON: the plans, their revisions with every clause, the points
 followed through each revision, the parties' stances with their sources, timeline events and
-editors' published notes. Free to read from any site, without a key.
+editors' published notes. Free to read from any site, without a key. A revision an editor has not
+yet published is not in it at all, nor is its wording or a stance answering it: its addresses
+answer 404, as for a revision that does not exist.
 
 Only GET and HEAD are answered (any other method: 405). Field names are snake_case and stable
 within v1; every field listed below is always present, null where it says so. Dates and times

@@ -38,10 +38,9 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
 
-from .markup import highlight, markdown_to_text
-from .models import Annotation, Clause, Event, Plan, Point, Revision, Stance
+from .markup import SafeHtml, highlight, markdown_to_text
+from .models import POINTS_ONLY_IN_UNPUBLISHED, Annotation, Clause, Event, Plan, Point, Revision, Stance
 
 MAX_QUERY_CHARS = 200
 RESULTS_PER_KIND = 20
@@ -167,7 +166,7 @@ def matcher(terms: list[Term]) -> re.Pattern | None:
     return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
 
 
-def snippet(text: str, pattern: re.Pattern | None, *, width: int = SNIPPET_CHARS) -> SafeString:
+def snippet(text: str, pattern: re.Pattern | None, *, width: int = SNIPPET_CHARS) -> SafeHtml:
     """The text (cut to about `width` characters around the first match) with each match in <mark>."""
     text = " ".join((text or "").split())
     spans = [m.span() for m in pattern.finditer(_fold(text))] if pattern else []
@@ -195,7 +194,7 @@ class Hit:
 
     kind: str
     obj: object
-    fields: dict[str, SafeString] = field(default_factory=dict)
+    fields: dict[str, SafeHtml] = field(default_factory=dict)
     previous: Revision | None = None  # clauses: the revision before theirs (slug and title), for the comparison
 
     @property
@@ -293,7 +292,8 @@ def search(
 def _clauses():
     """Visible clauses with what the page shows, and the revision before each one's (for the comparison link)."""
     earlier = (
-        Revision.objects.filter(plan_id=OuterRef("revision__plan_id"))
+        Revision.objects.public()
+        .filter(plan_id=OuterRef("revision__plan_id"))
         .filter(
             Q(published_on__lt=OuterRef("revision__published_on"))
             | Q(published_on=OuterRef("revision__published_on"), pk__lt=OuterRef("revision_id"))
@@ -301,7 +301,8 @@ def _clauses():
         .order_by("-published_on", "-pk")  # the reverse of Revision.objects.in_order()
     )
     return (
-        Clause.objects.filter(dropped=False)
+        Clause.objects.public()
+        .filter(dropped=False)
         .select_related("revision__plan", "point__plan")
         .annotate(
             previous_slug=Subquery(earlier.values("slug")[:1]), previous_title=Subquery(earlier.values("title")[:1])
@@ -311,7 +312,7 @@ def _clauses():
 
 _FETCH = {
     "clause": _clauses,
-    "stance": lambda: Stance.objects.with_sources(),
+    "stance": lambda: Stance.objects.public().with_sources(),
     "note": lambda: Annotation.objects.published().select_related("point__plan"),
     "event": lambda: Event.objects.select_related("plan", "source"),
 }
@@ -352,30 +353,43 @@ _SOURCES = {
     "clause": (
         "c.id",
         "peaceplans_clause c JOIN peaceplans_revision r ON r.id = c.revision_id",
-        "NOT c.dropped",
+        "NOT c.dropped AND r.public",
         "r.plan_id",
     ),
-    "stance": ("s.id", "peaceplans_stance s", "TRUE", "s.plan_id"),
+    "stance": (
+        "s.id",
+        "peaceplans_stance s LEFT JOIN peaceplans_revision r ON r.id = s.revision_id",
+        "(s.revision_id IS NULL OR r.public) "
+        f"AND (s.point_id IS NULL OR s.point_id NOT IN ({POINTS_ONLY_IN_UNPUBLISHED}))",
+        "s.plan_id",
+    ),
     "note": (
         "a.id",
         "peaceplans_annotation a JOIN peaceplans_point p ON p.id = a.point_id",
-        "a.status = 'published'",
+        f"a.status = 'published' AND a.point_id NOT IN ({POINTS_ONLY_IN_UNPUBLISHED})",
         "p.plan_id",
     ),
     "event": ("e.id", "peaceplans_event e", "TRUE", "e.plan_id"),
 }
 # PostgreSQL: per kind, the object's table, what makes it searchable, and the condition that
-# keeps it to a plan, written without a join: the planner then reads the GIN index once.
+# keeps it to a plan, written without a join: the planner then reads the GIN index once. The
+# unpublished revisions (a few at most) are read once, as the plan's are.
+_PG_UNPUBLISHED = "ARRAY(SELECT id FROM peaceplans_revision WHERE NOT public)"
 _PG_SOURCES = {
     "clause": (
         "peaceplans_clause c",
-        "NOT c.dropped",
+        f"NOT c.dropped AND c.revision_id <> ALL({_PG_UNPUBLISHED})",
         "c.revision_id = ANY(ARRAY(SELECT id FROM peaceplans_revision WHERE plan_id = %(plan)s))",
     ),
-    "stance": ("peaceplans_stance s", "TRUE", "s.plan_id = %(plan)s"),
+    "stance": (
+        "peaceplans_stance s",
+        f"(s.revision_id IS NULL OR s.revision_id <> ALL({_PG_UNPUBLISHED})) "
+        f"AND (s.point_id IS NULL OR s.point_id <> ALL(ARRAY({POINTS_ONLY_IN_UNPUBLISHED})))",
+        "s.plan_id = %(plan)s",
+    ),
     "note": (
         "peaceplans_annotation a",
-        "a.status = 'published'",
+        f"a.status = 'published' AND a.point_id <> ALL(ARRAY({POINTS_ONLY_IN_UNPUBLISHED}))",
         "a.point_id = ANY(ARRAY(SELECT id FROM peaceplans_point WHERE plan_id = %(plan)s))",
     ),
     "event": ("peaceplans_event e", "TRUE", "e.plan_id = %(plan)s"),
@@ -651,7 +665,10 @@ def _refresh(kind: str, where: str, pk: int, using: str) -> None:
 
 @receiver(post_save, sender=Clause, dispatch_uid="search_clause_saved")
 def _clause_saved(sender, instance, using, **kwargs):
+    """Its point's notes and stances follow too: wording in an unpublished revision only hides the point, and them."""
     _refresh("clause", "c.id = %s", instance.pk, using)
+    _refresh("note", "a.point_id = %s", instance.point_id, using)
+    _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
 
 @receiver(post_save, sender=Stance, dispatch_uid="search_stance_saved")
@@ -672,9 +689,13 @@ def _event_saved(sender, instance, using, **kwargs):
 
 @receiver(post_save, sender=Revision, dispatch_uid="search_revision_saved")
 def _revision_saved(sender, instance, using, created, **kwargs):
-    """Its clauses carry its plan in the index."""
+    """Its clauses carry its plan in the index; they, and the stances answering it, follow whether it is published."""
     if not created:
         _refresh("clause", "c.revision_id = %s", instance.pk, using)
+        _refresh("stance", "s.revision_id = %s", instance.pk, using)
+        its_points = "IN (SELECT point_id FROM peaceplans_clause WHERE revision_id = %s)"
+        _refresh("note", f"a.point_id {its_points}", instance.pk, using)
+        _refresh("stance", f"s.point_id {its_points}", instance.pk, using)
 
 
 @receiver(post_save, sender=Point, dispatch_uid="search_point_saved")
@@ -691,6 +712,9 @@ def _point_saved(sender, instance, using, created, **kwargs):
 def _deleted(sender, instance, using, **kwargs):
     kind = {Clause: "clause", Stance: "stance", Annotation: "note", Event: "event"}[sender]
     _backend(connections[using]).remove(kind, instance.pk)
+    if sender is Clause:  # its point may be public again, and its notes and stances with it
+        _refresh("note", "a.point_id = %s", instance.point_id, using)
+        _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
 
 @receiver(post_migrate, dispatch_uid="search_after_migrate")

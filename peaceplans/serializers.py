@@ -202,19 +202,19 @@ def note_data(note, link, plan) -> dict:
 
 
 def revision_query(plan):
-    return plan.revisions.in_order().prefetch_related("authors", "sources")
+    return plan.revisions.public().in_order().prefetch_related("authors", "sources")
 
 
 def clause_query():
-    return Clause.objects.select_related("revision", "point").prefetch_related("sources")
+    return Clause.objects.public().select_related("revision", "point").prefetch_related("sources")
 
 
 def point_query(plan):
-    return plan.points.in_order().select_related("topic", "split_from")
+    return plan.points.public().in_order().select_related("topic", "split_from")
 
 
 def stance_query(plan):
-    return plan.stances.select_related("party", "point", "revision", "source").chronological()
+    return plan.stances.public().select_related("party", "point", "revision", "source").chronological()
 
 
 def event_query(plan):
@@ -240,10 +240,11 @@ def dataset_objects(plan) -> dict:
     objects = {
         "parties": parties,
         "topics": sorted({p.topic_id: p.topic for p in points}.values(), key=lambda t: (t.sort_order, t.name, t.pk)),
-        "revisions": list(plan.revisions.in_order()),
+        "revisions": list(plan.revisions.public().in_order()),
         "points": points,
         "clauses": list(
-            Clause.objects.select_related("revision", "point")
+            Clause.objects.public()
+            .select_related("revision", "point")
             .filter(revision__plan=plan)
             .order_by("revision__published_on", "revision", "sort_order")
         ),
@@ -262,13 +263,19 @@ def dataset_objects(plan) -> dict:
 def _dataset_links(plan, parties: list) -> dict[str, dict[int, list]]:
     """
     {link: {owner id: [party or source, ...]}} for the plan's four many-to-many links, in the
-    order prefetch_related would give (the models' own ordering): two queries.
+    order prefetch_related would give (the models' own ordering): two queries. Only the plan's
+    published revisions and their clauses: an unpublished text's sources are not cited by it.
     """
+    revisions = plan.revisions.public()  # a subquery of the queries below
     links = {
-        "authors": (Revision.authors.through.objects.filter(revision__plan=plan), "revision_id", "party_id"),
-        "revision_sources": (Revision.sources.through.objects.filter(revision__plan=plan), "revision_id", "source_id"),
+        "authors": (Revision.authors.through.objects.filter(revision__in=revisions), "revision_id", "party_id"),
+        "revision_sources": (
+            Revision.sources.through.objects.filter(revision__in=revisions),
+            "revision_id",
+            "source_id",
+        ),
         "clause_sources": (
-            Clause.sources.through.objects.filter(clause__revision__plan=plan),
+            Clause.sources.through.objects.filter(clause__revision__in=revisions),
             "clause_id",
             "source_id",
         ),

@@ -95,14 +95,19 @@ def read_json_file(path: Path) -> Any:
         raise ImportProblem("malformed JSON: nested too deeply", origin=str(path)) from None
 
 
-def revision_import_file(*, path: Path, plan_slug: str) -> list[ImportResult]:
+def revision_import_file(*, path: Path, plan_slug: str, public: bool | None = None) -> list[ImportResult]:
     """Import one revision object, or a list of them, from a JSON file, all or nothing."""
     data = read_json_file(path)
-    return revisions_import(data=data, plan_slug=plan_slug, origin=str(path))
+    return revisions_import(data=data, plan_slug=plan_slug, origin=str(path), public=public)
 
 
-def revisions_import(*, data: Any, plan_slug: str, origin: str = "") -> list[ImportResult]:
-    """Import already parsed revision data (one object or a list) into a plan, all or nothing."""
+def revisions_import(*, data: Any, plan_slug: str, origin: str = "", public: bool | None = None) -> list[ImportResult]:
+    """
+    Import already parsed revision data (one object or a list) into a plan, all or nothing.
+    `public`: True or False publishes or unpublishes every revision imported; None (the default)
+    publishes new ones and leaves an existing one as it is (re-importing never publishes a text
+    an editor has not).
+    """
     items = data if isinstance(data, list) else [data]
     if not items:
         raise ImportProblem("the file holds an empty list; expected at least one revision", origin=origin)
@@ -121,7 +126,7 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "") -> list[Imp
             if slug in seen:
                 raise ImportProblem("the same revision appears twice in the file", origin=origin, revision=str(slug))
             seen.add(slug)
-            results.append(_RevisionImporter(plan, item, origin).run())
+            results.append(_RevisionImporter(plan, item, origin, public).run())
         search.reindex(plan=plan)  # in this transaction: the index never shows half an import
         return results
 
@@ -131,8 +136,9 @@ class _RevisionImporter:
 
     REQUIRED = ("slug", "title", "author", "published_on", "status", "points")
 
-    def __init__(self, plan: Plan, data: dict, origin: str):
+    def __init__(self, plan: Plan, data: dict, origin: str, public: bool | None = None):
         self.plan = plan
+        self.public = public
         self.data = data
         self.origin = origin
         self.slug = str(data.get("slug") or "")
@@ -144,8 +150,10 @@ class _RevisionImporter:
 
     def run(self) -> ImportResult:
         for name in self.REQUIRED:
-            if name not in self.data or self.data[name] in (None, "", []):
+            value = self.data.get(name)
+            if value in (None, "", []) or (isinstance(value, str) and not value.strip()):
                 raise self.problem("missing", field=name)
+        self._refuse_nul(self.data)
         for name in ("slug", "title", "published_on", "status", "summary", "date_note", "provenance"):
             if name in self.data and self.data[name] is not None and not isinstance(self.data[name], str):
                 raise self.problem("must be a text", field=name)
@@ -153,6 +161,23 @@ class _RevisionImporter:
         result = ImportResult(revision=revision, created=created)
         self._save_clauses(revision, result)
         return result
+
+    def _refuse_nul(self, value: Any, *, field: str = "", point: str = "") -> None:
+        """
+        A NUL character is not text: PostgreSQL refuses it (a crash mid-import) and SQLite would
+        store it. Refused up front, naming the field (and the clause), before anything is written.
+        """
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise self.problem("contains a NUL character, which is not text", point=point, field=field)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                self._refuse_nul(item, field=f"{field}.{name}" if field and field != "points" else name, point=point)
+        elif isinstance(value, list):
+            for n, item in enumerate(value, start=1):
+                number = item.get("number") if field == "points" and isinstance(item, dict) else None
+                where = str(number)[:40].replace("\x00", "") if isinstance(number, str | int) else point or f"#{n}"
+                self._refuse_nul(item, field=field, point=where if field == "points" else point)
 
     # Revision
 
@@ -200,6 +225,8 @@ class _RevisionImporter:
         created = revision is None
         if created:
             revision = Revision(plan=self.plan, slug=self.slug)
+        if self.public is not None:
+            values["public"] = self.public
         changed = _assign(revision, values)
         self._clean(revision)
         if created or changed:
@@ -537,7 +564,8 @@ def revision_create_from_paste(*, data: dict, plan_slug: str) -> ImportResult:
     points (the editors' paste page builds `data` in the import format). The same import
     as the import_revision command's, all or nothing, except that it never updates: a slug
     the plan already has is refused. The plan's row is locked meanwhile, so two editors
-    pasting the same slug at once cannot both pass the check.
+    pasting the same slug at once cannot both pass the check. The revision starts unpublished:
+    the editor checks it, then publishes it (revisions_publish).
     """
     origin = "pasted text"
     with transaction.atomic():
@@ -553,4 +581,20 @@ def revision_create_from_paste(*, data: dict, plan_slug: str) -> ImportResult:
                 revision=str(slug),
             )
         # revisions_import also rewrites the plan's search index, inside this transaction.
-        return revisions_import(data=data, plan_slug=plan_slug, origin=origin)[0]
+        return revisions_import(data=data, plan_slug=plan_slug, origin=origin, public=False)[0]
+
+
+def revisions_publish(revisions, *, public: bool = True) -> int:
+    """
+    Publish (or, with public=False, unpublish) revisions; the number whose state changed. Each is
+    saved on its own, in one transaction: its history records the change, and the search index
+    takes in (or drops) its wording and the stances answering it (search._revision_saved).
+    """
+    changed = 0
+    with transaction.atomic():
+        pks = list(revisions.values_list("pk", flat=True))
+        for revision in Revision.objects.filter(pk__in=pks, public=not public).order_by("pk"):
+            revision.public = public
+            revision.save(update_fields=["public"])
+            changed += 1
+    return changed

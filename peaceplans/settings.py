@@ -5,6 +5,7 @@ Every variable is listed in README.md ("Environment variables").
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,7 +40,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "peaceplans.apps.StaffAdminConfig",  # django.contrib.admin with the staff sign-in's site (peaceplans/signin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,13 +51,18 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "peaceplans",
 ]
 
 MIDDLEWARE = [
+    "peaceplans.security.SecurityHeadersMiddleware",  # outermost: every response, cache hits and 304s too
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "peaceplans.limits.RequestLimitsMiddleware",  # 414/400 for over-long addresses, bodies, NUL; before the cache
     # Anonymous pages from the cache, keyed by the data version; before gzip, so hits are stored
     # compressed, and before sessions and auth, so a hit touches neither (peaceplans/middleware.py).
     "peaceplans.middleware.PageCacheMiddleware",
@@ -68,11 +74,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a TOTP code
+    "peaceplans.signin.RefusalLogMiddleware",  # every 403 to the peaceplans.security log
     "django.contrib.messages.middleware.MessageMiddleware",
+    "peaceplans.security.SessionLimitsMiddleware",  # signs out idle (30 min) and old (8 h) sessions
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records who made each change, for django-simple-history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a locked sign-in into the 429 page; axes wants it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "peaceplans.urls"
@@ -179,16 +190,51 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Production HTTPS, cookies and sessions (issue 7, items 1 and 3; headers: peaceplans/security.py).
 # HTTPS-only settings switch on with DJANGO_SECURE_HTTPS once a TLS proxy is in front;
 # `make run` serves plain HTTP on loopback, where Secure cookies would break the admin login.
 SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", False)
-SESSION_COOKIE_SECURE = SECURE_HTTPS
-CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_SSL_REDIRECT = SECURE_HTTPS
+# One year, subdomains included. Preload is opt-in (DJANGO_HSTS_PRELOAD=1): the preload list
+# takes the whole registered domain and every subdomain, for months even after leaving it, and
+# the site may run on a newsroom's subdomain whose owner has not made that promise.
 SECURE_HSTS_SECONDS = 31536000 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
+SECURE_HSTS_PRELOAD = SECURE_HTTPS and env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    # security.W021 (SECURE_HSTS_PRELOAD not set): preload is a decision for the owner of the
+    # whole domain, not a default (above); DJANGO_HSTS_PRELOAD=1 sets it.
+    "security.W021",
+]
+# Behind a TLS proxy, the header it sets to tell HTTPS requests apart, which it must overwrite
+# (never pass on from the client): X-Forwarded-Proto unless DJANGO_PROXY_SSL_HEADER names another.
 if env_bool("DJANGO_BEHIND_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _proxy_header = os.environ.get("DJANGO_PROXY_SSL_HEADER", "") or "X-Forwarded-Proto"
+    if not all(c.isascii() and (c.isalnum() or c == "-") for c in _proxy_header):
+        raise ImproperlyConfigured("DJANGO_PROXY_SSL_HEADER must be a header name, such as X-Forwarded-Proto.")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# Cookies: Secure and __Host- prefixed in production (the browser then refuses them over HTTP, with
+# a Domain or with a Path other than "/", so no subdomain can set or read them). Plain HTTP on
+# loopback (`make run`) cannot hold a __Host- cookie, so there they keep their usual names.
+# SameSite=Lax rather than Strict: every change is a CSRF-checked POST, which Lax already keeps
+# from other sites, while Strict would sign an editor out of every admin link followed from mail.
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_HTTPS else "csrftoken"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it; forms carry the token
+CSRF_FAILURE_VIEW = "peaceplans.security.csrf_failure"
+# Sessions in the database: a cache can fail or evict, and a signed-out session must stay out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Signed-in sessions end 30 minutes after the last request or 8 hours after signing in, whichever
+# comes first (peaceplans.security.SessionLimitsMiddleware); the cookie itself lasts no longer.
+PEACEPLANS_SESSION_IDLE_SECONDS = 30 * 60
+PEACEPLANS_SESSION_MAX_SECONDS = 8 * 60 * 60
+SESSION_COOKIE_AGE = PEACEPLANS_SESSION_MAX_SECONDS
 
 # The paste-a-draft confirm page posts two fields per clause; 2,000 clauses need ~4,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
@@ -204,3 +250,47 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# Staff sign-in (peaceplans/signin.py): throttling, two-factor sign-in, the security log.
+# Throttling is django-axes with its database handler: a lock is a row in the shared database,
+# so it holds on every app server (a per-process cache would not).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked sign-in before any password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "peaceplans.signin.SignInAttempts"
+# The 5th failure for one user name from one address locks that pair. The user name from any
+# address, and one address across user names, lock at higher counts: guessing spread over many
+# addresses, or one password sprayed over many names. (Anyone can lock a name out by failing 20
+# times: the price of stopping distributed guessing; `manage.py axes_reset_username NAME` lifts it.)
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+PEACEPLANS_LOCKOUT_LIMITS = {"username": 20, "ip_address": 50}
+# A lock lasts this long after the last failure; failing again while locked starts it anew.
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PEACEPLANS_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_CALLABLE = "peaceplans.signin.lockout_response"
+# The client's address: REMOTE_ADDR, or behind our proxies the X-Forwarded-For entry the nearest
+# of DJANGO_PROXY_COUNT proxies was given (counted from the right; the client writes the left).
+AXES_CLIENT_IP_CALLABLE = "peaceplans.signin.client_ip"
+PEACEPLANS_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "1")) if env_bool("DJANGO_BEHIND_PROXY") else 0
+# Never stored with a failed attempt (axes masks "password" itself).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+AXES_ENABLE_ADMIN = False  # locks are read and lifted from the command line (axes_list_attempts, axes_reset_*)
+# Two-factor sign-in with a TOTP authenticator app: on by default in production (DJANGO_SECURE_HTTPS).
+PEACEPLANS_REQUIRE_2FA = env_bool("PEACEPLANS_REQUIRE_2FA", env_bool("DJANGO_SECURE_HTTPS", False))
+OTP_TOTP_ISSUER = "peaceplans"
+# Sign-ins, failures, lockouts and 403s at INFO, whatever DJANGO_LOG_LEVEL: the root's console handler prints them.
+LOGGING.setdefault("loggers", {})["peaceplans.security"] = {"level": "INFO"}
+
+# Request limits (issue 7, item 7: peaceplans/limits.py refuses these before the page cache or any
+# view). The longest real address is a few hundred bytes; a 200-character search in any script,
+# percent-encoded, is at most 2,400 bytes of query string.
+MAX_PATH_BYTES = 1024
+MAX_QUERY_STRING_BYTES = 4096
+# Django's default (2.5 MiB of form data), stated because the paste import relies on it: each of its
+# two steps posts the text once (multipart), and paste.MAX_CHARS = 500,000 characters are ~1 MB of
+# Cyrillic, 2 MB at worst (four-byte characters). Over it, Django answers 400 (RequestDataTooBig).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A declared body over this is refused before it is read: the form data above plus the multipart
+# framing of up to DATA_UPLOAD_MAX_NUMBER_FIELDS fields (~100 bytes each).
+MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024

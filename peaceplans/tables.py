@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 from django_tables2 import RequestConfig
-from django_tables2.utils import OrderBy
 
 from . import markup
 from .models import LatestStance, Party, Plan, Position, Stance
@@ -153,7 +152,7 @@ def point_rows(plan: Plan, points=None) -> list[dict]:
     text); every point of the plan without it.
     """
     path = point_path(plan)
-    points = plan.points.for_matrix() if points is None else points
+    points = plan.points.public().for_matrix() if points is None else points
     return [
         {"pk": pk, "key": key, "sort_order": order, "title": title, "topic": topic, "url": f"{path}{key}/"}
         for pk, key, order, title, topic in points.values_list(*POINT_FIELDS)
@@ -223,7 +222,7 @@ def matrix_rows(plan: Plan, parties: list[Party], points=None, *, keep=None, wit
     narrowed in the database (topic, text); `keep` decides on each row's latest stances
     (party, position), which only Python has.
     """
-    stances = Stance.objects.filter(plan=plan)
+    stances = Stance.objects.filter(plan=plan).public()
     latest = stances.select_related("source").latest_per_point() if with_sources else stances.latest_cells()
     return with_stances(point_rows(plan, points), parties, latest, keep=keep)
 
@@ -231,26 +230,31 @@ def matrix_rows(plan: Plan, parties: list[Party], points=None, *, keep=None, wit
 def sorted_by_position(request, parties: list[Party]) -> bool:
     """Whether the request sorts the matrix by a party's column, as RequestConfig reads the sort parameter."""
     slugs = {party.slug for party in parties}
-    return any(OrderBy(alias).bare in slugs for alias in request.GET.getlist(StanceMatrixTable._meta.order_by_field))
+    # OrderBy(alias).bare without building an OrderBy: an alias such as "../../" makes django-tables2 warn.
+    aliases = request.GET.getlist(StanceMatrixTable._meta.order_by_field)
+    return any(alias.removeprefix("-") in slugs for alias in aliases)
 
 
-def matrix_table(request, plan: Plan, parties: list[Party], filters, *, per_page: int) -> StanceMatrixTable:
+def matrix_table(request, plan: Plan, parties: list[Party], filters, *, per_page: int, page: int) -> StanceMatrixTable:
     """
-    The overview's table, sorted and paginated as the request asks: three queries whatever the
-    data size. When neither the filters (party, position) nor the sort (a party's column)
-    depend on the parties' positions, the latest stances are read for the rows of the page
-    shown only, so the page costs what it shows however large the plan; otherwise for every
-    point of the plan, as filtering or sorting on them needs.
+    The overview's table, sorted as the request asks and cut to page `page` of `per_page` rows
+    (both checked by the view: RequestConfig would take any integer, and crash on a negative
+    one); EmptyPage past the last page. Three queries whatever the data size. When neither the
+    filters (party, position) nor the sort (a party's column) depend on the parties' positions,
+    the latest stances are read for the rows of the page shown only, so the page costs what it
+    shows however large the plan; otherwise for every point of the plan, as filtering or
+    sorting on them needs.
     """
     rows = point_rows(plan, filters.qs)
     on_positions = filters.on_positions or sorted_by_position(request, parties)
     if on_positions:
-        rows = with_stances(rows, parties, Stance.objects.filter(plan=plan).latest_cells(), keep=filters.keep)
+        rows = with_stances(rows, parties, Stance.objects.filter(plan=plan).public().latest_cells(), keep=filters.keep)
     table = StanceMatrixTable(rows, plan=plan, parties=parties)
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    RequestConfig(request, paginate=False).configure(table)  # the sort only
+    table.paginate(per_page=per_page, page=page)
     if not on_positions:
         shown = [row.record for row in table.paginated_rows]
         # The plan's points: their stances, read through the points' index, not the plan's.
-        latest = Stance.objects.filter(point__in=[row["pk"] for row in shown]).latest_cells()
+        latest = Stance.objects.filter(point__in=[row["pk"] for row in shown]).public().latest_cells()
         with_stances(shown, parties, latest)
     return table

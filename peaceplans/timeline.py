@@ -60,9 +60,9 @@ def timeline_entries(plan: Plan, events, *, party: str = "") -> list[Entry]:
     # from the plan (plan.events, plan.revisions), so each row gets that plan without a join.
     events = events.select_related("source").prefetch_related(Prefetch("parties", to_attr="party_list"))
     revisions = list(
-        plan.revisions.in_order().prefetch_related(
-            Prefetch("authors", to_attr="author_list"), Prefetch("sources", to_attr="source_list")
-        )
+        plan.revisions.public()
+        .in_order()
+        .prefetch_related(Prefetch("authors", to_attr="author_list"), Prefetch("sources", to_attr="source_list"))
     )
     entries = [Entry(e.date, "event", e) for e in events]
     for previous, revision in zip([None, *revisions], revisions, strict=False):

@@ -53,3 +53,4 @@ urlpatterns = [
 ]
 
 handler400 = "peaceplans.views.bad_request"
+handler500 = "peaceplans.security.server_error"  # renders even when templates or static files fail

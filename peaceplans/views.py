@@ -4,10 +4,10 @@ import re
 from collections import Counter
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
-from django.core.paginator import Paginator
+from django.core.exceptions import BadRequest, DisallowedHost
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -22,6 +22,7 @@ from .tables import matrix_table, position_lines
 from .timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
+MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row
 SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
 
 
@@ -77,6 +78,9 @@ def is_partial(request) -> bool:
 
 def bad_request(request, exception=None):
     """400 page. Only our own messages (BadQuery) are shown; others may carry internal detail."""
+    if isinstance(exception, DisallowedHost):  # the page's links would read the refused Host again: plain text
+        message = "Bad request: this site does not answer to that host name.\n"
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     message = str(exception) if isinstance(exception, BadQuery) else ""
     return render(request, "400.html", {"exception": message}, status=400)
 
@@ -93,16 +97,20 @@ def home(request):
 def plan_detail(request, plan):
     """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
     plan = get_plan(plan)
+    number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
     context = {"plan": plan, "parties": parties, "filters": filters}
     if filters.is_valid():
-        context["table"] = matrix_table(request, plan, parties, filters, per_page=MATRIX_PER_PAGE)
+        try:
+            context["table"] = matrix_table(request, plan, parties, filters, per_page=per_page, page=number)
+        except EmptyPage as error:
+            raise Http404(f"There is no page {number} of this table with these filters.") from error
     status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
-    context["revisions"] = list(plan.revisions.for_strip())  # a list: the strip indexes it and loops over it
+    context["revisions"] = list(plan.revisions.public().for_strip())  # a list: the strip indexes it and loops over it
     context.update(sharing.for_plan(request, plan, context["revisions"]))
     return render(request, template, context, status=status)
 
@@ -112,7 +120,7 @@ def point_wording(point, revisions: list, against) -> list[tuple]:
     The point page's wording list, shared with its CSV: (revision, its clause or None, the
     word-level diff against the revision `against` or None) for each revision, two queries.
     """
-    clauses = {c.revision_id: c for c in point.clauses.prefetch_related("sources")}
+    clauses = {c.revision_id: c for c in point.clauses.public().prefetch_related("sources")}
     base = clauses.get(against.pk) if against else None
     base_text = base.text if base and not base.dropped else None
     wording = []
@@ -128,7 +136,7 @@ def point_wording(point, revisions: list, against) -> list[tuple]:
 
 def stances_by_party(point) -> list[tuple]:
     """The point page's stances, shared with its CSV: (party, its stances oldest first) for every party, two queries."""
-    stances = list(point.stances.with_sources().chronological())
+    stances = list(point.stances.public().with_sources().chronological())
     return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
 
 
@@ -137,10 +145,10 @@ def stances_by_party(point) -> list[tuple]:
 def point_detail(request, plan, point):
     """One point through every revision, optionally diffed against one; each party's stances."""
     plan = get_plan(plan)
-    point = plan.points.filter(key=point).select_related("topic", "split_from__plan").with_neighbours().first()
+    point = plan.points.public().filter(key=point).select_related("topic", "split_from__plan").with_neighbours().first()
     if point is None:
         raise Http404("This plan has no point with that number.")
-    revisions = list(plan.revisions.in_order())
+    revisions = list(plan.revisions.public().in_order())
     against = revision_param(request, "against", revisions, None)
     wording = point_wording(point, revisions, against)
     context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
@@ -165,7 +173,8 @@ def revision_detail(request, plan, revision):
     """The full text of one revision with its provenance and sources."""
     plan = get_plan(plan)
     revision = (
-        plan.revisions.filter(slug=revision)
+        plan.revisions.public()
+        .filter(slug=revision)
         .prefetch_related(
             "authors",
             "sources",
@@ -185,11 +194,11 @@ def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
     The party page's table, shared with its CSV: (point, the party's latest stance on it or
     None) in plan order, two queries; the CSV wants each stance's source joined.
     """
-    stances = Stance.objects.filter(plan=plan)
+    stances = Stance.objects.filter(plan=plan).public()
     if with_sources:
         stances = stances.select_related("source")
     latest = stances.latest_per_point(party=party)
-    return [(point, latest.get((point.pk, party.pk))) for point in plan.points.for_matrix()]
+    return [(point, latest.get((point.pk, party.pk))) for point in plan.points.public().for_matrix()]
 
 
 @require_safe
@@ -197,7 +206,7 @@ def party_detail(request, plan, party):
     """One party's latest position on every point, and its statements on whole revisions."""
     plan, party = get_plan(plan), get_party(party)
     rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
-    on_revisions = plan.stances.filter(party=party, point__isnull=True).with_sources().chronological()
+    on_revisions = plan.stances.public().filter(party=party, point__isnull=True).with_sources().chronological()
     context = {"plan": plan, "party": party, "lines": position_lines(plan, rows), "on_revisions": on_revisions}
     context.update(sharing.for_party(request, plan, party, rows, on_revisions))
     return render(request, "peaceplans/party_detail.html", context)
@@ -220,8 +229,8 @@ def timeline(request, plan):
 
 
 def sources_in_order():
-    """Every source, newest first: the sources page and its CSV."""
-    return Source.objects.in_order()
+    """Every source readers may see, newest first: the sources page and its CSV."""
+    return Source.objects.public().in_order()
 
 
 def whole_number(request, name: str, example: str) -> int | None:
@@ -234,6 +243,29 @@ def whole_number(request, name: str, example: str) -> int | None:
     return int(value)
 
 
+def matrix_paging(request) -> tuple[int, int]:
+    """
+    The overview's ?page= and ?per_page=. A page is a whole number from 1 (past the last page
+    is a 404). per_page is a whole number, clamped to 1..MATRIX_MAX_PER_PAGE: -5 and 0 show one
+    row, 100000000 shows MATRIX_MAX_PER_PAGE, never every row. Anything that is not a whole
+    number (1e3, " 10 ", +5, 1.5, non-ASCII digits) is a 400 saying so.
+    """
+    number = whole_number(request, "page", "2") or 1
+    per_page = query_value(request, "per_page")
+    if not per_page:
+        return number, MATRIX_PER_PAGE
+    negative, digits = per_page.startswith("-"), per_page.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise BadQuery(
+            f"“per_page” must be a whole number, such as {MATRIX_PER_PAGE}; "
+            f"from 1 to {MATRIX_MAX_PER_PAGE} rows are shown on a page."
+        )
+    if negative:
+        return number, 1
+    wanted = int(digits) if len(digits) <= 9 else MATRIX_MAX_PER_PAGE  # no need to read a 4,000-digit number
+    return number, min(max(wanted, 1), MATRIX_MAX_PER_PAGE)
+
+
 @require_safe
 def source_list(request):
     """
@@ -244,7 +276,7 @@ def source_list(request):
     number = whole_number(request, "page", "2") or 1
     wanted = whole_number(request, "source", "12")
     if wanted is not None:
-        source = Source.objects.filter(pk=wanted).first()
+        source = Source.objects.public().filter(pk=wanted).first()
         if source is None:
             raise Http404("There is no source with that number.")
         number = sources_in_order().before(source).count() // SOURCES_PER_PAGE + 1
@@ -263,7 +295,7 @@ def compare_params(request, plan) -> tuple:
     shared with its CSV so both refuse the same addresses: 400 for a malformed value, 404 for
     a revision the plan does not have.
     """
-    revisions = list(plan.revisions.in_order())  # the pickers show titles and dates, not authors
+    revisions = list(plan.revisions.public().in_order())  # the pickers show titles and dates, not authors
     if not revisions:
         raise Http404("This plan has no revisions to compare yet.")
     a = revision_param(request, "a", revisions, revisions[0])

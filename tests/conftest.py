@@ -24,12 +24,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Tests run without collectstatic (static names unhashed) and with a fast password hasher."""
+    """
+    Tests run without collectstatic (static names unhashed, whitenoise serving from the finders,
+    so a fresh clone serves /static/ as a deployment does) and with a fast password hasher.
+    """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.WHITENOISE_USE_FINDERS = True
 
 
 @pytest.fixture(autouse=True)

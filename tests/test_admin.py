@@ -74,3 +74,15 @@ def test_editing_a_clause_in_the_admin_records_who_changed_it(staff_client):
     assert clause.text == "Corrected wording, 600,000."
     assert clause.history.count() > history
     assert clause.history.first().history_user.username == "chief"
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/login/", "/admin/", "/admin/peaceplans/revision/", "/admin/peaceplans/point/add/"]
+)
+def test_admin_pages_name_the_site_icon_and_keep_the_site_header(client, url):
+    """Without the icon link Chromium asks for /favicon.ico on every admin page: a 404 in the console."""
+    if url != "/admin/login/":
+        client.force_login(User.objects.create_superuser("chief", "chief@example.org", "a-long-test-password-1"))
+    html = client.get(url).content.decode()
+    assert html.count('<link rel="icon" href="/static/peaceplans/favicon.') == 1
+    assert "peaceplans editors" in html  # Django's base_site.html still fills the branding

@@ -364,7 +364,7 @@ def test_an_empty_list_is_one_empty_page(client):
         ("?per_page=0", 400, "“per_page” must be from 1 to 200"),
         ("?per_page=ten", 400, "“per_page” must be a whole number"),
         ("?per_page=200&per_page=10", 400, "“per_page” was given 2 times"),
-        ("?page=" + "9" * 5000, 400, "“page” must be a whole number"),
+        ("?page=" + "9" * 2000, 400, "“page” must be a whole number"),
     ],
 )
 def test_bad_pagination_is_a_json_error(client, query, status, message):
@@ -543,9 +543,9 @@ HOSTILE = [
     ],
 )
 def test_hostile_values_are_400_or_404_json_never_500(client, template, value):
-    """Injection, traversal, NUL, huge, Cyrillic and emoji values in the path or the query."""
+    """Injection, traversal, NUL, huge (414 past the address limits), Cyrillic and emoji values, in path or query."""
     response = client.get(template.format(value))
-    assert response.status_code in (400, 404), response.status_code
+    assert response.status_code in (400, 404, 414), response.status_code
     if template.startswith("/plans/{}") and response["Content-Type"].startswith("text/html"):
         return  # not a plan slug at all: the site's 404 page, as for every /plans/ address
     assert response["Content-Type"] == "application/json"

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -349,7 +350,7 @@ def test_csv_neutralises_formulas(client, start):
         ("?party=martians", "Party: Select a valid choice. martians is not one of the available choices."),
         ("?position=maybe", "Latest position: Select a valid choice. maybe is not one of the available choices."),
         ("?q=" + "x" * 201, "Words: Ensure this value has at most 200 characters (it has 201)."),
-        ("?q=a%00b", "Words: Null characters are not allowed."),
+        # "?q=a%00b" never reaches the form: peaceplans/limits.py refuses a NUL first (tests/test_limits.py).
         ("?topic=nato&topic=territory", "“topic” was given 2 times in the address; give it once."),
         ("?q=a&q=b&q=c", "“q” was given 3 times in the address; give it once."),
         ("?sort=key&sort=-key", "“sort” was given 2 times in the address; give it once."),
@@ -497,7 +498,7 @@ def test_the_matrix_reads_the_latest_stances_of_the_rows_it_shows_only(client, p
         html = page(client, query, **{"HX-Request": "true"})
     keys = row_keys(html)
     assert 0 < len(keys) <= 30
-    listed = re.search(r'"point_id" IN \(([^)]*)\)', stance_query(queries)).group(1)
+    listed = re.search(r'"point_id" IN \((\d[^)]*)\)', stance_query(queries)).group(1)  # a list of ids, not a subquery
     assert {int(pk) for pk in listed.split(", ")} == set(plan.points.filter(key__in=keys).values_list("pk", flat=True))
     for party in Party.objects.all():
         latest = latest_positions(party.slug)
@@ -510,7 +511,8 @@ def test_sorting_or_filtering_on_positions_reads_every_points_latest_stance(clie
     """A party's column and the party and position filters need every point's latest stance: one query reads all."""
     with CaptureQueriesContext(connection) as queries:
         html = page(client, query)
-    assert " IN (" not in stance_query(queries)
+    # Not narrowed to a list of the points of one page (the subquery that hides unpublished points stays).
+    assert not re.search(r'"point_id" IN \(\d', stance_query(queries))
     assert row_keys(html)
     if "sort" in query:
         party = query.split("sort=")[1].split("&")[0].lstrip("-")
@@ -524,3 +526,10 @@ def test_dates_in_cells_are_written_as_the_date_filter_writes_them(language):
     days = [date(2025, 1, 1) + timedelta(days=n) for n in range(0, 365, 11)] + [date(999, 12, 31), date(2026, 5, 9)]
     with translation.override(language):
         assert [short_date(day) for day in days] == [date_filter(day, "j M Y") for day in days]
+
+
+@pytest.mark.parametrize("sort", ["../../", "-..", "russia.slug", "__class__", "-", ""])
+@pytest.mark.filterwarnings("ignore:Use '__' to separate path components:DeprecationWarning:django_tables2")
+def test_an_unknown_sort_is_ignored_quietly(client, sort):
+    """Not a column: plan order, as without ?sort= (django-tables2 drops it; no warning, no 500)."""
+    assert row_keys(page(client, "?topic=nato&sort=" + quote(sort))) == topic_keys("nato")

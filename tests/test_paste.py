@@ -285,6 +285,12 @@ def test_import_data_is_the_import_format():
 # --- The page -------------------------------------------------------------------------
 
 
+UNPUBLISHED = (
+    " It is unpublished: check it, then show it to readers with the action “Publish selected revisions” "
+    "on the list of revisions."
+)
+
+
 @pytest.fixture
 def editor_client(client, db):
     """A superuser, logged in."""
@@ -478,8 +484,9 @@ def test_confirming_creates_the_revision_with_its_clauses_tied_to_the_matched_po
         "leaked-draft",
     )
     assert sorted(revision.authors.values_list("slug", flat=True)) == ["ukraine", "us"]
+    assert not revision.public, "a pasted draft starts unpublished: the editor checks it, then publishes it"
     messages = [str(m) for m in editor_client.get(response["Location"]).context["messages"]]
-    assert messages == ["Created “Renumbered draft” with 3 clauses: 3 matched to existing points, 0 new."]
+    assert messages == ["Created “Renumbered draft” with 3 clauses: 3 matched to existing points, 0 new." + UNPUBLISHED]
 
 
 def test_changing_a_match_to_new_point_creates_a_point_keyed_by_slug_and_number(editor_client, plan):
@@ -491,7 +498,7 @@ def test_changing_a_match_to_new_point_creates_a_point_keyed_by_slug_and_number(
     assert point.topic.slug == "nuclear"
     assert point.clauses.get().text == DONETSK
     messages = [str(m) for m in editor_client.get(response["Location"]).context["messages"]]
-    assert messages == ["Created “Renumbered draft” with 3 clauses: 2 matched to existing points, 1 new."]
+    assert messages == ["Created “Renumbered draft” with 3 clauses: 2 matched to existing points, 1 new." + UNPUBLISHED]
 
 
 def test_a_new_point_defaults_to_the_topic_of_the_point_it_was_matched_to(editor_client, plan):

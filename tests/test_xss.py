@@ -28,97 +28,22 @@ from peaceplans.markup import (
 )
 from peaceplans.models import Annotation, Clause, Party, Revision, Source, Stance
 
+from . import hostile
+
 PLAN = "russia-ukraine-2025"
 ROOT = Path(__file__).resolve().parents[1]
 
 B64_SCRIPT = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
 
-# (id, payload): each at most 200 characters, the shortest field it is stored in.
-PAYLOADS = [
-    # script elements
-    ("script", "<script>alert(1)</script>"),
-    ("script-src", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>"),
-    ("script-split", "<scr<script>ipt>alert(1)</scr</script>ipt>"),
-    ("script-unclosed", "<script>alert(1)//"),
-    ("script-in-code-fence", "```html\n<script>alert(1)</script>\n```"),
-    # event handlers
-    ("img-onerror", "<img src=x onerror=alert(1)>"),
-    ("attr-breakout", '"><img src=x onerror=alert(1)>'),
-    ("attr-breakout-single", "'><svg/onload=alert(1)>"),
-    ("body-onload", "<body onload=alert(1)>"),
-    ("div-onmouseover", '<div onmouseover="alert(1)">hover me</div>'),
-    ("details-ontoggle", "<details open ontoggle=alert(1)>x</details>"),
-    ("input-onfocus", "<input autofocus onfocus=alert(1)>"),
-    ("link-onclick", '<a href="https://example.org" onclick="alert(1)">x</a>'),
-    # javascript: links, in Markdown and in HTML
-    ("md-javascript", "[x](javascript:alert(1))"),
-    ("md-javascript-case", "[x](JaVaScRiPt:alert(1))"),
-    ("md-javascript-entity", "[x](&#106;avascript:alert(1))"),
-    ("md-javascript-colon-entity", "[x](javascript&#58;alert(1))"),
-    ("md-javascript-space", "[x]( javascript:alert(1) )"),
-    ("md-javascript-angle", "[x](<javascript:alert(1)>)"),
-    ("md-title-breakout", '[x](https://example.org "t\\" onmouseover=\\"alert(1)")'),
-    ("md-image-onerror", '![x](https://example.org/a.png" onerror="alert(1))'),
-    ("md-link-text-html", "[<img src=x onerror=alert(1)>](https://example.org)"),
-    ("html-javascript", '<a href="javascript:alert(1)">x</a>'),
-    ("html-javascript-tab", '<a href="jav&#x09;ascript:alert(1)">x</a>'),
-    ("html-javascript-entities", '<a href="&#x6A;&#x61;&#x76;&#x61;script&colon;alert(1)">x</a>'),
-    ("vbscript", '<a href="vbscript:msgbox(1)">x</a> [y](vbscript:msgbox(1))'),
-    # autolinks and reference links
-    ("autolink-javascript", "<javascript:alert(1)>"),
-    ("autolink-data", f"<data:text/html;base64,{B64_SCRIPT}>"),
-    ("ref-javascript", "[x][r]\n\n[r]: javascript:alert(1)"),
-    ("ref-data-image", f"![x][r]\n\n[r]: data:text/html;base64,{B64_SCRIPT}"),
-    # data: URLs
-    ("md-data", f"[x](data:text/html;base64,{B64_SCRIPT})"),
-    ("html-data", '<a href="data:text/html,<script>alert(1)</script>">x</a>'),
-    ("object-data", f'<object data="data:text/html;base64,{B64_SCRIPT}"></object>'),
-    # SVG and MathML
-    ("svg-onload", "<svg onload=alert(1)>"),
-    ("svg-script", "<svg><script>alert(1)</script></svg>"),
-    ("svg-animate", "<svg><animate onbegin=alert(1) attributeName=x dur=1s>"),
-    ("math-mutation", "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>"),
-    # frames and embeds
-    ("iframe-javascript", '<iframe src="javascript:alert(1)"></iframe>'),
-    ("iframe-srcdoc", '<iframe srcdoc="<script>alert(1)</script>"></iframe>'),
-    ("embed", '<embed src="https://evil.example/x.swf">'),
-    # styles
-    ("style-element", "<style>body{background:url(javascript:alert(1))}</style>"),
-    ("style-expression", '<div style="width: expression(alert(1))">x</div>'),
-    ("link-stylesheet", '<link rel="stylesheet" href="https://evil.example/x.css">'),
-    # navigation and forms
-    ("meta-refresh", '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">'),
-    ("base-href", '<base href="https://evil.example/">'),
-    ("form-action", '<form action="javascript:alert(1)"><button>go</button></form>'),
-    ("button-formaction", "<button formaction=javascript:alert(1)>x</button>"),
-    # entity-encoded and mixed case
-    ("entities-script", "&lt;script&gt;alert(1)&lt;/script&gt; &#60;script&#62;alert(2)&#60;/script&#62;"),
-    ("entities-handler", "<img src=x onerror=&#97;&#108;&#101;&#114;&#116;(1)>"),
-    ("mixed-case", "<ScRiPt>alert(1)</sCrIpT><IMG SRC=x OnErRoR=alert(1)>"),
-    # template injection
-    ("django-variable", "{{ request.user }} {{ 7|add:7 }}"),
-    ("django-tag", '{% debug %}{% include "base.html" %}{% load static %}'),
-    # htmx attribute injection
-    ("hx-get-load", '<div hx-get="/admin/" hx-trigger="load">x</div>'),
-    ("hx-on", '<a hx-on:click="alert(1)">x</a> <b hx-on::load="alert(1)">y</b>'),
-    ("data-hx-post", '<div data-hx-post="/admin/logout/" data-hx-trigger="load">x</div>'),
-    ("hx-vals-js", "<div hx-vals='js:{a: alert(1)}' hx-get='/'>x</div>"),
-    # unicode tricks
-    ("fullwidth", "＜script＞alert(1)＜/script＞"),
-    ("zero-width", "<scr\u200bipt>alert(1)</script> [x](\u200bjavascript:alert(1))"),
-    ("rtl-override", '\u202e<a href="javascript:alert(1)">gnp.exe</a>'),
-    # Browsers drop leading C0 controls and tabs inside a URL; NUL itself cannot be stored in PostgreSQL.
-    ("controls-in-scheme", "[x](\x01javascript:alert(1)) <a href='\x01javascript:alert(1)'>y</a> [z](java\tscript:1)"),
-    ("dotless-i", "<scr\u0131pt>alert(1)</scr\u0131pt>"),
-    # nested and broken markup
-    ("nested-lt", "<<script>alert(1)//<</script>"),
-    ("broken-attribute", '<a href="x" <img src=x onerror=alert(1)>>'),
-    ("comment-breakout", '<!--<img src="--><img src=x onerror=alert(1)//">'),
-    ("noscript-breakout", '<noscript><p title="</noscript><img src=x onerror=alert(1)>">'),
-    ("textarea-breakout", "</textarea><script>alert(1)</script>"),
-    ("title-breakout", "</title><script>alert(1)</script>"),
-    ("cdata", "<![CDATA[<script>alert(1)</script>]]>"),
-]
+# (id, payload): the corpus's written payloads (tests/data/hostile/owasp.json and htmx.json, loaded by
+# tests/hostile.py), each at most 200 characters, the shortest field they are stored in. The three with
+# a NUL character are left out of what is stored (PostgreSQL refuses NUL; tests/test_hostile_input.py
+# checks the admin refuses it), but the sanitizer is tested on them too (ALL_WRITTEN).
+ALL_WRITTEN = [(p.id, p.text) for p in (*hostile.owasp(), *hostile.htmx())]
+PAYLOADS = [(i, text) for i, text in ALL_WRITTEN if "\x00" not in text]
+# The page test stores this many payloads at once, then reads every page: a quarter of the requests.
+PER_TEST = 4
+PAGE_BATCHES = [PAYLOADS[n : n + PER_TEST] for n in range(0, len(PAYLOADS), PER_TEST)]
 
 DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset", "ping"}
@@ -248,66 +173,74 @@ def baseline(client, url: str, htmx: bool = False) -> Parsed:
     return _baselines[url, htmx]
 
 
-def store_everywhere(plan, payload: str) -> Annotation:
-    """The payload in every field a journalist's page shows from the database."""
+def store_everywhere(plan, payloads: list[str]) -> list[Annotation]:
+    """Each payload in every field a journalist's page shows from the database."""
     point = plan.points.get(key="6")
     e3 = Revision.objects.get(plan=plan, slug="e3-counter-proposal")
-    source = Source.objects.create(
-        url="https://example.org/hostile-source",
-        outlet=payload,
-        title=payload,
-        kind=Source.Kind.ORIGINAL_REPORT,
-        published_on=date(2026, 1, 1),
-    )
-    e3.sources.add(source)
-    Stance.objects.create(
-        plan=plan,
-        party=Party.objects.get(slug="russia"),
-        point=point,
-        revision=e3,
-        position=Stance.Position.OPPOSES,
-        stated_on=date(2026, 1, 1),  # the latest: the matrix and the party page show it
-        summary=payload,
-        quote=payload,
-        speaker=payload,
-        source=source,
-    )
+    russia = Party.objects.get(slug="russia")
+    notes = []
+    for n, payload in enumerate(payloads):
+        source = Source.objects.create(
+            url=f"https://example.org/hostile-source/{n}",
+            outlet=payload,
+            title=payload,
+            kind=Source.Kind.ORIGINAL_REPORT,
+            published_on=date(2026, 1, 1),
+        )
+        e3.sources.add(source)
+        Stance.objects.create(
+            plan=plan,
+            party=russia,
+            point=point,
+            revision=e3,
+            position=Stance.Position.OPPOSES,
+            stated_on=date(2026, 1, 1 + n),  # the latest: the matrix and the party page show it
+            summary=payload,
+            quote=payload,
+            speaker=payload,
+            source=source,
+        )
+        notes.append(
+            Annotation.objects.create(
+                point=point, body=f"**bold** marker\n\n{payload}", status=Annotation.Status.PUBLISHED
+            )
+        )
     clause = Clause.objects.get(revision=e3, point=point)
-    clause.text = f"The army is capped at 800,000. {payload}"
+    clause.text = "The army is capped at 800,000. " + " ".join(payloads)
     clause.save()
-    return Annotation.objects.create(
-        point=point, body=f"**bold** marker\n\n{payload}", status=Annotation.Status.PUBLISHED
-    )
+    return notes
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
-def test_payload_is_inert_on_every_public_page(client, plan, payload):
+@pytest.mark.parametrize("batch", PAGE_BATCHES, ids=[f"{b[0][0]}..{b[-1][0]}" for b in PAGE_BATCHES])
+def test_payload_is_inert_on_every_public_page(client, plan, batch):
     baselines = {url: baseline(client, url) for url in PAGES}
     htmx_baselines = {url: baseline(client, url, htmx=True) for url in HTMX_PAGES}
-    note = store_everywhere(plan, payload)
+    ids = ", ".join(i for i, _ in batch)
+    notes = store_everywhere(plan, [payload for _, payload in batch])
     for url in PAGES:
         html = get(client, url)
-        assert_inert(html, baselines[url], url)
+        assert_inert(html, baselines[url], f"{url} [{ids}]")
         if "/points/6/" in url or "/compare/" in url:
-            notes = html.split(f'id="note-{note.pk}"')[1].split("</li>")[0]
-            assert "<strong>bold</strong> marker" in notes, f"{url}: Markdown formatting lost"
+            for note in notes:
+                shown = html.split(f'id="note-{note.pk}"')[1].split("</li>")[0]
+                assert "<strong>bold</strong> marker" in shown, f"{url}: Markdown formatting lost"
     for url in HTMX_PAGES:
-        assert_inert(get(client, url, **{"HX-Request": "true"}), htmx_baselines[url], url + " (HTMX)")
+        assert_inert(get(client, url, **{"HX-Request": "true"}), htmx_baselines[url], f"{url} (HTMX) [{ids}]")
 
 
 @pytest.mark.django_db
 def test_template_syntax_in_data_is_shown_as_typed(client, plan):
-    store_everywhere(plan, "{{ 7|add:7 }} {% now 'Y' %}")
+    store_everywhere(plan, ["{{ 7|add:7 }} {% now 'Y' %}"])
     for url in PAGES[:3]:
         html = get(client, url)
         assert "{{ 7|add:7 }} {% now &#x27;Y&#x27; %}" in html or "{{ 7|add:7 }} {% now 'Y' %}" in html, url
 
 
 def test_the_corpus_is_large_and_fits_every_field():
-    assert len(PAYLOADS) >= 30
-    assert len({i for i, _ in PAYLOADS}) == len(PAYLOADS)
-    assert all(len(p) <= 200 for _, p in PAYLOADS)
+    assert len(PAYLOADS) >= 180 and len(ALL_WRITTEN) - len(PAYLOADS) == 3
+    assert len({i for i, _ in ALL_WRITTEN}) == len(ALL_WRITTEN)
+    assert all(len(p) <= 200 for _, p in ALL_WRITTEN)
 
 
 # The sanitizer on its own
@@ -324,12 +257,12 @@ def assert_allow_listed(html: str):
                 assert value == "noopener nofollow"
 
 
-@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
+@pytest.mark.parametrize("payload", [p for _, p in ALL_WRITTEN], ids=[i for i, _ in ALL_WRITTEN])
 def test_markdown_output_keeps_to_the_allow_list(payload):
     assert_allow_listed(render_markdown(payload))
 
 
-@pytest.mark.parametrize("payload", [p for _, p in PAYLOADS], ids=[i for i, _ in PAYLOADS])
+@pytest.mark.parametrize("payload", [p for _, p in ALL_WRITTEN], ids=[i for i, _ in ALL_WRITTEN])
 def test_raw_html_is_cut_to_the_allow_list_by_nh3_alone(payload):
     """Markdown escapes HTML, but the safety must not rest on that: nh3 alone keeps to the list."""
     assert_allow_listed(sanitize_html(payload))
@@ -423,16 +356,58 @@ def test_a_source_url_must_be_http(url):
     assert "url" in refused.value.message_dict
 
 
+# Whatever makes text count as HTML, in Python or in a template: Django's own markers, the
+# `__html__` protocol conditional_escape trusts, and filters that keep or confer safeness.
+MARKS_SAFE = re.compile(
+    r"mark_safe|format_html|SafeString|SafeText|SafeData|html_safe|__html__|django\.utils\.safestring"
+    r"|\|\s*safe(?:seq)?\b|autoescape\s+off|is_safe\s*=\s*True"
+)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "return mark_safe(text)",
+        'format_html("<p>{}</p>", x)',
+        "format_html_join('', '<li>{}</li>', rows)",
+        "from django.utils.safestring import SafeString",
+        "SafeString(html)",
+        "{{ body|safe }}",
+        "{{ rows | safeseq }}",
+        "{% autoescape off %}{{ x }}{% endautoescape %}",
+        "@register.filter(is_safe=True)",
+        "def __html__(self):",
+    ],
+)
+def test_the_audit_sees_every_way_to_mark_text_safe(line):
+    assert MARKS_SAFE.search(line)
+
+
 def test_mark_safe_is_called_only_in_the_sanitizer():
-    """STYLE.md: nothing is marked safe unless it went through the one sanitizer."""
+    """
+    STYLE.md: nothing is marked safe unless it went through the one sanitizer. format_html,
+    format_html_join, mark_safe, SafeString, |safe and {% autoescape off %} appear only in
+    peaceplans/markup.py (and in Django's own code); other modules annotate with markup.SafeHtml.
+    """
     offenders = []
-    for path in [*(ROOT / "peaceplans").rglob("*.py"), *(ROOT / "templates").rglob("*.html")]:
-        if "migrations" in path.parts or path == ROOT / "peaceplans" / "markup.py":
+    for path in [*(ROOT / "peaceplans").rglob("*.py"), *(ROOT / "templates").rglob("*"), ROOT / "manage.py"]:
+        if path == ROOT / "peaceplans" / "markup.py" or not path.is_file():
             continue
-        text = path.read_text()
-        if re.search(r"mark_safe|SafeString\(|\|\s*safe\b|\|\s*safeseq\b|autoescape\s+off", text):
-            offenders.append(str(path.relative_to(ROOT)))
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            if MARKS_SAFE.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+    markup = (ROOT / "peaceplans" / "markup.py").read_text()
     # render_markdown (nh3's output), highlight (search snippets: escaped text and <mark> only) and
-    # _assembled (the matrix rows and word diffs, built from values escaped first)
-    assert (ROOT / "peaceplans" / "markup.py").read_text().count("mark_safe(") == 3
+    # _assembled (the matrix rows, word diffs, compare rows and the note preview, built from values
+    # escaped first)
+    assert markup.count("mark_safe(") == 3
+    assert "format_html(" not in markup  # escape_text and f-strings: cheaper, and one way of doing it
+
+
+def test_safe_html_cannot_mark_text_safe():
+    """Other modules annotate with markup.SafeHtml, a type alias: it cannot be called to make a SafeString."""
+    from peaceplans.markup import SafeHtml
+
+    with pytest.raises(TypeError):
+        SafeHtml("<script>alert(1)</script>")

@@ -2,11 +2,10 @@ from datetime import datetime
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.utils.safestring import SafeString
 
+from ..markup import SafeHtml, render_markdown
 from ..markup import compare_row as compare_row_html
 from ..markup import redline as redline_html
-from ..markup import render_markdown
 from ..tables import POSITION_ICONS, short_date
 
 register = template.Library()
@@ -19,19 +18,19 @@ def position_icon(position: str) -> str:
 
 
 @register.filter
-def markdown(text: str) -> SafeString:
+def markdown(text: str) -> SafeHtml:
     """An editor's Markdown as sanitized HTML: markup.render_markdown, the one sanitizer."""
     return render_markdown(text)
 
 
 @register.filter
-def redline(ops, side: str) -> SafeString:
+def redline(ops, side: str) -> SafeHtml:
     """A diff's ops as HTML for one side ("a", "b" or "inline"): markup.redline, which escapes every slice."""
     return redline_html(ops, side)
 
 
 @register.simple_tag(takes_context=True)
-def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeString:
+def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
     """
     One row of the compare page: markup.compare_row, its editors' notes rendered by their
     component as {% include %} would (with the page's context, so the same output).

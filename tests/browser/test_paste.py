@@ -29,7 +29,10 @@ def admin_page(page, server_url, editor):
 
 
 def test_editor_pastes_a_renumbered_draft_and_creates_the_revision(admin_page, server_url, tmp_path):
-    """From the revision list: paste, see points 6, 7 and 21d proposed with scores, confirm, land on the revision."""
+    """
+    From the revision list: paste, see points 6, 7 and 21d proposed with scores, confirm, land on the
+    revision; it is unpublished until the list's "Publish selected revisions" action, then public.
+    """
     page = admin_page
     page.goto(server_url + "/admin/peaceplans/revision/")
     page.get_by_role("link", name="Paste a new draft").click()
@@ -67,7 +70,18 @@ def test_editor_pastes_a_renumbered_draft_and_creates_the_revision(admin_page, s
     )
     assert page.evaluate("window.__cspViolations") == []
 
-    page.goto(server_url + "/plans/russia-ukraine-2025/revisions/renumbered-draft-browser/")
+    # A pasted draft starts unpublished: readers get the 404 of an unknown text until it is published.
+    public_url = server_url + "/plans/russia-ukraine-2025/revisions/renumbered-draft-browser/"
+    assert page.goto(public_url).status == 404
+    page.goto(server_url + "/admin/peaceplans/revision/?public__exact=0")
+    row = page.locator("#result_list tbody tr", has_text="Renumbered draft (browser)")
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", label="Publish selected revisions")
+    page.get_by_role("button", name="Run").click()
+    assert "Published 1 revision." in page.inner_text(".messagelist")
+    assert page.evaluate("window.__cspViolations") == []
+
+    assert page.goto(public_url).status == 200
     body = page.inner_text("main")
     assert "capped at 800,000 personnel" in body
     assert "NATO adds to its statutes" in body, "continuation lines carried through the hidden field"
