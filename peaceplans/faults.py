@@ -88,8 +88,10 @@ def is_outage(exc: BaseException) -> bool:
         if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) is not None:
             return error.sqlite_errorcode & 0xFF in SQLITE_OUTAGES
         if type(error).__module__.startswith("psycopg") and hasattr(error, "sqlstate"):
-            if error.sqlstate is None:  # no SQLSTATE: the connection itself failed (refused, lost, closed)
-                return True
+            if error.sqlstate is None:
+                # No SQLSTATE: the connection itself failed (refused, lost, closed): an OperationalError or
+                # InterfaceError. A client-side DataError (a NUL in text) has none either, and is a bug.
+                return any(cls.__name__ in {"OperationalError", "InterfaceError"} for cls in type(error).__mro__)
             return error.sqlstate in PG_OUTAGE_STATES or error.sqlstate.startswith("08")
     message = str(exc).lower()
     if any(phrase in message for phrase in OUTAGE_MESSAGES):
