@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 
 from peaceplans.markup import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     ALLOWED_URL_SCHEMES,
+    highlight,
     render_markdown,
     sanitize_html,
     too_intricate,
@@ -411,3 +413,13 @@ def test_safe_html_cannot_mark_text_safe():
 
     with pytest.raises(TypeError):
         SafeHtml("<script>alert(1)</script>")
+
+
+@pytest.mark.parametrize("payload", [text for _i, text in ALL_WRITTEN], ids=[i for i, _t in ALL_WRITTEN])
+def test_search_highlight_keeps_only_its_own_mark_tags(payload):
+    """highlight() marks text safe: every payload, with spans over and across its markup, comes out as text."""
+    spans = [(0, len(payload) // 2), (len(payload) // 2, len(payload))]
+    html = highlight(payload, spans)
+    assert re.sub(r"</?mark>", "", html) == escape(payload)
+    assert html.count("<mark>") == html.count("</mark>") <= 2
+    assert "<" not in re.sub(r"</?mark>", "", html)
