@@ -117,8 +117,12 @@ def server_url(server_env):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the tests in this package. Package scope, not session: while Playwright's sync API
+    is open its event loop counts as running on the main thread, and Django refuses every new database
+    connection from "an async context" (SynchronousOnlyOperation). pytest-django runs some database tests
+    after this package, so the browser closes before they start."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
