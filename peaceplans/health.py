@@ -6,6 +6,10 @@ cached anywhere, so each probe sees the state of the moment.
 200 {"status": "ok", "database": "ok", "cache": "ok"} when both answer; 503 with "status":
 "error" and each failing part as "error: <exception class>" otherwise. Exception classes only:
 no messages, which may name hosts, users or paths.
+
+?part=database (or ?part=cache) checks that part alone. A load balancer wants the database alone:
+Redis is shared, so a Redis outage fails every server's full check at once, while each server still
+serves every page (uncached); a balancer that took them all out would serve nothing.
 """
 
 import json
@@ -53,12 +57,21 @@ def probe(check) -> str:
         return f"error: {type(exc).__qualname__}"
 
 
+CHECKS = {"database": check_database, "cache": check_cache}
+
+
+def json_response(report: dict, status: int) -> HttpResponse:
+    return HttpResponse(json.dumps(report), status=status, content_type="application/json")
+
+
 @never_cache
 @require_safe
 def healthz(request):
-    """The database and the cache, each "ok" or "error: <class>": 200 when both are ok, else 503. Never cached."""
-    report = {"status": "ok", "database": probe(check_database), "cache": probe(check_cache)}
-    if report["database"] != "ok" or report["cache"] != "ok":
+    """Each part asked for (?part=, default both) "ok" or "error: <class>": 200 when all are ok, else 503."""
+    parts = request.GET.getlist("part") or list(CHECKS)
+    if not set(parts) <= CHECKS.keys():
+        return json_response({"status": "error", "error": "part must be database or cache"}, 400)
+    report = {"status": "ok"} | {part: probe(CHECKS[part]) for part in CHECKS if part in parts}
+    if any(value != "ok" for value in report.values()):
         report["status"] = "error"
-    status = 200 if report["status"] == "ok" else 503
-    return HttpResponse(json.dumps(report), status=status, content_type="application/json")
+    return json_response(report, 200 if report["status"] == "ok" else 503)

@@ -140,7 +140,9 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # to the "django_redis.cache" logger, at ERROR
+    # Each swallowed error goes to the "django_redis.cache" logger at ERROR with its traceback: one per
+    # cache call, so LOGGING (below) lets the first through, then one a minute with a count of the rest.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # How long an anonymous page stays in the cache (peaceplans/middleware.py); 0 turns the page cache
@@ -254,6 +256,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # django-redis logs every cache call it swallows while Redis is down (peaceplans/logthrottle.py).
+    "filters": {"once_a_minute": {"()": "peaceplans.logthrottle.OncePerInterval", "seconds": 60}},
+    "loggers": {"django_redis.cache": {"filters": ["once_a_minute"]}},
 }
 
 # Staff sign-in (peaceplans/signin.py): throttling, two-factor sign-in, the security log.

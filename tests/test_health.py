@@ -12,6 +12,8 @@ from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
+from peaceplans import health
+
 pytestmark = pytest.mark.django_db
 
 HEALTHY = {"status": "ok", "database": "ok", "cache": "ok"}
@@ -115,3 +117,53 @@ def test_both_failing_name_both(settings, database_down):
 def test_only_get_and_head_are_answered(client):
     assert client.head("/healthz").status_code == 200
     assert client.post("/healthz").status_code == 405
+
+
+def test_part_database_checks_the_database_alone_so_a_redis_outage_keeps_servers_in(settings):
+    """What a load balancer asks: Redis is shared, so its outage must not fail every server at once."""
+    settings.CACHES = {"default": DEAD_REDIS}
+    response = Client().get("/healthz?part=database")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert_never_cached(response)
+
+
+def test_part_database_still_fails_with_the_database(database_down, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    response = Client().get("/healthz?part=database")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "error: OperationalError"}
+
+
+def test_part_cache_checks_the_cache_alone(settings, database_down):
+    settings.PAGE_CACHE_SECONDS = 0
+    assert Client().get("/healthz?part=cache").json() == {"status": "ok", "cache": "ok"}
+    settings.CACHES = {"default": DEAD_REDIS}
+    response = Client().get("/healthz?part=cache")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "cache": "error: ConnectionError"}
+
+
+def test_both_parts_named_are_both_checked(client):
+    assert client.get("/healthz?part=cache&part=database").json() == HEALTHY
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["part=", "part=Database", "part=db", "part=database&part=disk", "part=<script>", "part=" + "x" * 900],
+)
+def test_an_unknown_part_is_a_400_that_checks_nothing_and_echoes_nothing(client, query, monkeypatch):
+    def must_not_run():
+        raise AssertionError("no check runs for a bad request")
+
+    monkeypatch.setitem(health.CHECKS, "database", must_not_run)
+    response = client.get(f"/healthz?{query}")
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "error": "part must be database or cache"}
+    assert_never_cached(response)
+
+
+def test_a_nul_in_part_is_the_sites_400_before_any_check(client, monkeypatch):
+    monkeypatch.setitem(health.CHECKS, "database", lambda: pytest.fail("no check runs for a bad request"))
+    response = client.get("/healthz?part=%00")
+    assert response.status_code == 400 and b"NUL" in response.content
