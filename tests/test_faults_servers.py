@@ -98,7 +98,11 @@ def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, f
             assert status == 200 and headers.get("X-Page-Cache") == "miss" and b"Ukraine" in body
             status, _, html = editor.request("/admin/")
             assert status == 200 and EDITOR in html and "Log out" in html
-        assert "django_redis" in log.read_text() or "Redis" in log.read_text()  # the ignored errors are logged
+        # The ignored errors are logged, throttled (peaceplans/logthrottle.py): the first of each kind in
+        # each worker, not one per cache call of every request after the stop.
+        logged = log.read_text().count("Exception ignored")
+        print(f"redis stopped: {logged} tracebacks logged for {len(after)} requests without Redis")
+        assert 1 <= logged <= 2 * 2, logged  # 2 workers; a kind or two each within the minute
 
 
 def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, folder, paths):
