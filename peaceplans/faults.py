@@ -117,7 +117,8 @@ def outage_response(request, exc: BaseException):
         response = healthz(request)  # its own JSON, whose failing check says which part is down
     else:
         response = limits.refuse(request, 503, MESSAGE)
-    response["Retry-After"] = str(settings.PEACEPLANS_RETRY_AFTER_SECONDS)
+    if response.status_code == 503:  # /healthz?part=cache may rightly answer 200 while the database is down
+        response["Retry-After"] = str(settings.PEACEPLANS_RETRY_AFTER_SECONDS)
     return response
 
 

@@ -256,9 +256,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    # django-redis logs every cache call it swallows while Redis is down (peaceplans/logthrottle.py).
-    "filters": {"once_a_minute": {"()": "peaceplans.logthrottle.OncePerInterval", "seconds": 60}},
-    "loggers": {"django_redis.cache": {"filters": ["once_a_minute"]}},
+    # An outage logs one line, not a traceback per cache call or a second copy (peaceplans/logfilters.py).
+    "filters": {
+        "once_a_minute": {"()": "peaceplans.logfilters.OncePerInterval", "seconds": 60},
+        "reported_outages": {"()": "peaceplans.logfilters.ReportedOutages"},
+    },
+    "loggers": {
+        "django_redis.cache": {"filters": ["once_a_minute"]},
+        "django.request": {"filters": ["reported_outages"]},
+    },
 }
 
 # Staff sign-in (peaceplans/signin.py): throttling, two-factor sign-in, the security log.

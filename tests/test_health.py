@@ -167,3 +167,11 @@ def test_a_nul_in_part_is_the_sites_400_before_any_check(client, monkeypatch):
     monkeypatch.setitem(health.CHECKS, "database", lambda: pytest.fail("no check runs for a bad request"))
     response = client.get("/healthz?part=%00")
     assert response.status_code == 400 and b"NUL" in response.content
+
+
+def test_part_cache_answers_200_without_retry_after_while_the_database_is_down(database_down):
+    """The page cache's version read fails first (an outage before the view); the cache part is still the truth."""
+    response = Client(raise_request_exception=False).get("/healthz?part=cache")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "cache": "ok"}
+    assert "Retry-After" not in response
