@@ -101,16 +101,6 @@ def is_outage(exc: BaseException) -> bool:
 
 def outage_response(request, exc: BaseException):
     """The 503 page (JSON under the API), logged at ERROR, never stored by any cache."""
-    # The class and the driver's first line ("database or disk is full"); an outage's message holds
-    # no SQL and no parameters, and the traceback would add nothing an operator can act on.
-    log.error(
-        "Database unavailable for %s %s: %s.%s: %s. Answered 503.",
-        request.method,
-        request.path_info[:200],
-        type(exc).__module__,
-        type(exc).__qualname__,
-        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "",
-    )
     if request.path_info == reverse("healthz"):
         from .health import healthz
 
@@ -119,6 +109,17 @@ def outage_response(request, exc: BaseException):
         response = limits.refuse(request, 503, MESSAGE)
     if response.status_code == 503:  # /healthz?part=cache may rightly answer 200 while the database is down
         response["Retry-After"] = str(settings.PEACEPLANS_RETRY_AFTER_SECONDS)
+    # The class and the driver's first line ("database or disk is full"); an outage's message holds
+    # no SQL and no parameters, and the traceback would add nothing an operator can act on.
+    log.error(
+        "Database unavailable for %s %s: %s.%s: %s. Answered %s.",
+        request.method,
+        request.path_info[:200],
+        type(exc).__module__,
+        type(exc).__qualname__,
+        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "",
+        response.status_code,
+    )
     return response
 
 

@@ -6,7 +6,7 @@ Logging filters that keep an outage's log readable: one line an incident, not a 
   load would write thousands a second. Behind it the first failure of a kind is logged whole, then
   at most one a minute, each saying how many it stands for.
 - `ReportedOutages`, for django.request: a database outage raised in a middleware (the page cache's
-  version read) reaches handler500, which answers the 503 page and logs one line
+  version read) reaches handler500, which answers the 503 page (or /healthz's report) and logs one line
   (peaceplans/faults.py); Django then logs the same exception again with its traceback. This drops
   that repeat, and nothing else.
 
@@ -51,10 +51,14 @@ class OncePerInterval(logging.Filter):
 
 
 class ReportedOutages(logging.Filter):
-    """Drop Django's traceback for a 503 whose database outage peaceplans.faults has already logged."""
+    """Drop Django's traceback for a database outage that peaceplans.faults has answered and logged.
+
+    faults.server_error answers every outage (the 503 page, or /healthz's own report, which may be a
+    200 for ?part=cache); a 500 means its answer failed, and keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "status_code", None) != 503 or not record.exc_info or record.exc_info[1] is None:
+        status = getattr(record, "status_code", None)
+        if status is None or status == 500 or not record.exc_info or record.exc_info[1] is None:
             return True
         from .faults import is_outage  # imports Django's database layer: not while settings load
 

@@ -92,6 +92,7 @@ def django_request_record(status: int, exc: BaseException | None) -> logging.Log
         (500, OperationalError("unable to open database file"), True),  # answered 500: not ours to hide
         (503, OperationalError('syntax error at or near "SELEC"'), True),  # a bug, whatever the status
         (503, ValueError("unable to open database file"), True),  # not a database error
+        (200, OperationalError("unable to open database file"), False),  # /healthz?part=cache answered it
         (503, None, True),  # a 503 without an exception
         (500, ZeroDivisionError(), True),
     ],
@@ -128,3 +129,17 @@ def test_a_500_still_logs_its_traceback(monkeypatch, caplog):
     assert response.status_code == 500
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert record.exc_info[0] is ZeroDivisionError
+
+
+@pytest.mark.django_db
+def test_healthz_part_cache_during_an_outage_logs_one_line_saying_what_it_answered(monkeypatch, caplog):
+    def cursor(self):
+        raise OperationalError("unable to open database file")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+    with caplog.at_level(logging.INFO):
+        response = Client(raise_request_exception=False).get("/healthz?part=cache")
+    assert response.status_code == 200
+    logged = [r for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith(("django", "peaceplans"))]
+    assert [(r.name, r.exc_info) for r in logged] == [("peaceplans.faults", None)]
+    assert logged[0].getMessage().endswith("Answered 200.")
