@@ -16,7 +16,6 @@ import argparse
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -36,12 +35,6 @@ class Cluster:
     servers: list[stack.Gunicorn]
     postgres: stack.Postgres
     redis: stack.Redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -81,8 +74,8 @@ def main(argv=None) -> int:
         with cluster(
             folder,
             port=args.port,
-            pg_port=args.pg_port or free_port(),
-            redis_port=args.redis_port or free_port(),
+            pg_port=args.pg_port or stack.free_port(),
+            redis_port=args.redis_port or stack.free_port(),
             workers=args.workers,
             secret_key=secret,
         ) as running:

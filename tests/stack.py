@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,13 @@ def need(path: Path | str, hint: str) -> str:
     if not found:
         missing(f"{path} not found ({hint})")
     return found
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_until(check, *, seconds: float, what: str, poll: float = 0.05):
