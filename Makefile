@@ -5,6 +5,8 @@
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
 #   make lint    ruff check + ruff format --check
 #   make bench   benchmarks: pages in process and over HTTP (gunicorn, wrk, Datasette); .run/bench.md
+#   make loadtest  wrk over every kind of page against `make run`'s gunicorn; .run/loadtest.md, non-zero on any error
+#   make cluster  two gunicorn instances (PORT, PORT+1; default 8001) over one private PostgreSQL and one Redis
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
@@ -32,7 +34,7 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
 
 PYTEST_ARGS ?=
 
-.PHONY: help run dev test lint bench clean venv install install-dev validator
+.PHONY: help run dev test lint bench loadtest cluster clean venv install install-dev validator
 
 # List the targets.
 help:
@@ -167,6 +169,27 @@ bench: $(VENV)/.installed-dev
 	  fi
 	fi
 	$(PY) tests/bench/run.py --out .run
+
+# Load test (issue 8, item 3; tests/bench/loadtest.py): gunicorn with the `run` recipe's command on its
+# own throwaway demo database and a free loopback port, wrk rotating over the overview, a comparison, a
+# point, a search, an HTMX partial and the API. Prints req/s, p50/p99, requests, non-2xx and socket
+# errors into .run/loadtest.md and .json; exits non-zero on any non-2xx or error.
+LOADTEST_SECONDS ?= 60
+LOADTEST_CONNECTIONS ?= 32
+loadtest: $(VENV)/.installed-runtime
+	@if ! command -v wrk >/dev/null; then
+	  echo "make loadtest needs wrk: sudo apt-get install -y wrk" >&2
+	  exit 1
+	fi
+	$(PY) tests/bench/loadtest.py --seconds $(LOADTEST_SECONDS) --connections $(LOADTEST_CONNECTIONS) --out .run
+
+# Several servers (issue 8, item 4; tests/cluster.py): one throwaway PostgreSQL cluster and one Redis on
+# free loopback ports (or CLUSTER_PG_PORT, CLUSTER_REDIS_PORT), migrated and loaded with the demo, and two gunicorn instances started as `run`
+# starts it, on 127.0.0.1:PORT (default 8001) and the next port. Runs until Ctrl-C or TERM, then stops each
+# server by its PID and removes the PostgreSQL folder. Needs the PostgreSQL binaries and redis-server.
+cluster: $(VENV)/.installed-runtime
+	@exec $(PY) tests/cluster.py --port $${PORT:-8001} --workers $${WEB_CONCURRENCY:-2} \
+	  --pg-port $${CLUSTER_PG_PORT:-0} --redis-port $${CLUSTER_REDIS_PORT:-0}
 
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.

@@ -2,6 +2,11 @@
 What every editable model's admin shares: its history with word-level changes of text
 fields, a way back (django-simple-history's revert), and no lost updates: a save made from
 a form opened before someone else's save is refused, showing what changed meanwhile.
+
+Every save through the admin is one history record with its editor and time (issue 8,
+tests/test_history_safety.py): a save that changes nothing writes nothing, and a model whose
+many-to-many sets are tracked gets one record once they are set, not one for the row and one
+more for each set (simple-history's default); a revert restores the version's sets too.
 """
 
 from django import forms
@@ -9,9 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.template.defaultfilters import truncatechars
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import diff
+from .history import record_version, tracked_m2m
 
 
 def latest_version(instance) -> int:
@@ -46,6 +53,13 @@ class VersionedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["edit_version"] = latest_version(self.instance)
+            record = getattr(self.instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+            if record is not None:
+                # A revert form: the version's sets, which the rebuilt object would read from today's rows.
+                for field in record._history_m2m_fields:
+                    target = field.m2m_reverse_field_name() + "_id"
+                    if field.name in self.fields:
+                        self.initial[field.name] = [getattr(row, target) for row in getattr(record, field.name).all()]
 
     def clean(self):
         data = super().clean()
@@ -80,6 +94,37 @@ class EditorAdmin(SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return WordDiffHistoryHelper(self.model, historical_record)
+
+    def save_model(self, request, obj, form, change):
+        """
+        One history record per save. A change form posted with nothing changed writes nothing: a
+        record saying "saved, no change" would also be a new version, refusing as a conflict the
+        save of anyone who opened the form before it. (A revert always saves: its form starts from
+        the version, not from the object as it is.) With tracked many-to-many sets, the record is
+        written once the form has set them (save_m2m), rather than one for the row and one per set.
+        """
+        reverting = hasattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME)
+        if change and not reverting and not set(form.changed_data) - {"edit_version"}:
+            return
+        if not tracked_m2m(obj):
+            super().save_model(request, obj, form, change)
+            return
+        obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        except BaseException:
+            del obj.skip_history_when_saving
+            raise
+        save_m2m = form.save_m2m
+
+        def save_m2m_then_record():
+            try:
+                save_m2m()
+            finally:
+                del obj.skip_history_when_saving
+            record_version(obj, history_type="~" if change else "+", user=request.user)
+
+        form.save_m2m = save_m2m_then_record
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """

@@ -7,7 +7,8 @@ class PeaceplansConfig(AppConfig):
     verbose_name = "Peace plans"
 
     def ready(self):
-        from . import caching, search, security, signin  # noqa: F401 (search, security, signin connect signals)
+        # backups, search, security, signin connect signals (backups: loaddata adds no history rows)
+        from . import backups, caching, search, security, signin  # noqa: F401
 
         caching.watch_open_connections()  # and every connection opened later: each write moves the data version
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import search
+from .history import history_paused, record_version
 from .models import (
     MAX_CLAUSE_CHARS,
     Clause,
@@ -229,10 +230,12 @@ class _RevisionImporter:
             values["public"] = self.public
         changed = _assign(revision, values)
         self._clean(revision)
-        if created or changed:
-            revision.save()
-        _set_m2m(revision.authors, authors)
-        _set_m2m(revision.sources, sources)
+        with history_paused(revision):  # one record of the row with its sets, not one per set
+            if created or changed:
+                revision.save()
+            sets_changed = _set_m2m(revision.authors, authors) | _set_m2m(revision.sources, sources)
+        if created or changed or sets_changed:
+            record_version(revision, history_type="+" if created else "~")
         return revision, created
 
     # Sources
@@ -391,14 +394,19 @@ class _RevisionImporter:
         sources = [
             self._source(s, field="sources", point=number) for s in self._list(item.get("sources"), "sources", number)
         ]
-        if clause.pk is None:
-            clause.save()
-            result.clauses_created += 1
-        elif changed:
-            clause.save()
+        created = clause.pk is None
+        with history_paused(clause):  # one record of the clause with its sources, not one more for them
+            if created:
+                clause.save()
+                result.clauses_created += 1
+            elif changed:
+                clause.save()
+                result.clauses_updated += 1
+            sources_changed = _set_m2m(clause.sources, sources)
+        if sources_changed and not changed and number in existing:
             result.clauses_updated += 1
-        if _set_m2m(clause.sources, sources) and not changed and number in existing:
-            result.clauses_updated += 1
+        if created or changed or sources_changed:
+            record_version(clause, history_type="+" if created else "~")
 
     def _clean(self, obj, *, point: str = "", prefix: str = "") -> None:
         try:
@@ -509,12 +517,12 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
             unknown = set(item.get("parties", [])) - set(parties)
             if unknown:
                 raise ImportProblem(f"event {n}: unknown party {sorted(unknown)[0]!r}", origin=origin)
-            event = _upsert(
+            _upsert(
                 Event,
                 {"plan": plan, "date": item["date"], "title": item["title"]},
                 {"summary": item.get("summary") or "", "source": _source_upsert(item["source"], origin=origin)},
+                {"parties": [parties[slug] for slug in item.get("parties", [])]},
             )
-            _set_m2m(event.parties, [parties[slug] for slug in item.get("parties", [])])
         search.reindex(plan=plan)
     return {
         "revisions": plan.revisions.count(),
@@ -541,17 +549,26 @@ def _source_upsert(data: dict, *, origin: str) -> Source:
     return _upsert(Source, {"url": data["url"]}, values)
 
 
-def _upsert(model, lookup: dict, values: dict):
-    """get-or-create by lookup, then save only when a value differs, so reloads add no history."""
+def _upsert(model, lookup: dict, values: dict, sets: dict | None = None):
+    """
+    get-or-create by lookup, then save only when a value differs, so reloads add no history.
+    `sets`: many-to-many field name -> objects, set with the row: one history record of both.
+    """
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup)
     for name, value in values.items():
         field = model._meta.get_field(name)
         values[name] = field.to_python(value) if not field.is_relation else value
-    if _assign(obj, values) or obj.pk is None:
-        obj.full_clean(validate_constraints=False, validate_unique=False)
-        obj.save()
+    created = obj.pk is None
+    with history_paused(obj):
+        changed = _assign(obj, values) or created
+        if changed:
+            obj.full_clean(validate_constraints=False, validate_unique=False)
+            obj.save()
+        sets_changed = [_set_m2m(getattr(obj, name), objects) for name, objects in (sets or {}).items()]
+    if changed or any(sets_changed):
+        record_version(obj, history_type="+" if created else "~")
     return obj
 
 

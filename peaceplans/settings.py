@@ -63,6 +63,7 @@ MIDDLEWARE = [
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "peaceplans.limits.RequestLimitsMiddleware",  # 414/400 for over-long addresses, bodies, NUL; before the cache
+    "peaceplans.faults.DatabaseFaultsMiddleware",  # a view's database outage: the 503 page (handler500: the rest)
     # Anonymous pages from the cache, keyed by the data version; before gzip, so hits are stored
     # compressed, and before sessions and auth, so a hit touches neither (peaceplans/middleware.py).
     "peaceplans.middleware.PageCacheMiddleware",
@@ -133,9 +134,15 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "peaceplans",
             # Redis down must not hold pages up: the page cache then serves them uncached.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            # IGNORE_EXCEPTIONS (issue 8, item 2, servers): a failed get is a miss and a failed set is
+            # skipped, for every cache user, never a 500; each is logged (below). Short timeouts bound a
+            # Redis that hangs rather than refuses.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
         }
     }
+    # Each swallowed error goes to the "django_redis.cache" logger at ERROR with its traceback: one per
+    # cache call, so LOGGING (below) lets the first through, then one a minute with a count of the rest.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # How long an anonymous page stays in the cache (peaceplans/middleware.py); 0 turns the page cache
@@ -249,6 +256,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # An outage logs one line, not a traceback per cache call or a second copy (peaceplans/logfilters.py).
+    "filters": {
+        "once_a_minute": {"()": "peaceplans.logfilters.OncePerInterval", "seconds": 60},
+        "reported_outages": {"()": "peaceplans.logfilters.ReportedOutages"},
+    },
+    "loggers": {
+        "django_redis.cache": {"filters": ["once_a_minute"]},
+        "django.request": {"filters": ["reported_outages"]},
+    },
 }
 
 # Staff sign-in (peaceplans/signin.py): throttling, two-factor sign-in, the security log.
@@ -294,3 +310,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A declared body over this is refused before it is read: the form data above plus the multipart
 # framing of up to DATA_UPLOAD_MAX_NUMBER_FIELDS fields (~100 bytes each).
 MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
+
+# Backups (issue 8, item 5: peaceplans/backups.py, `manage.py backup` / `restore`). Where `backup`
+# writes when no --output is given; gitignored. Copy the files off this machine: a backup on the
+# same disk as the database does not survive the disk.
+BACKUP_DIR = Path(os.environ.get("PEACEPLANS_BACKUP_DIR", BASE_DIR / "backups"))
+# dumpdata/loaddata's "json" with whole microseconds (Django's cuts them to milliseconds), so a dump
+# round-trips byte-identical (peaceplans/dumpformat.py).
+SERIALIZATION_MODULES = {"json": "peaceplans.dumpformat"}
+
+# Database faults and /healthz (issue 8, item 2: peaceplans/faults.py, peaceplans/health.py). A request
+# the database cannot take now (read-only, disk full, locked past the busy timeout, PostgreSQL
+# restarting) gets the 503 page with this Retry-After, in seconds.
+PEACEPLANS_RETRY_AFTER_SECONDS = int(os.environ.get("PEACEPLANS_RETRY_AFTER_SECONDS", "30"))

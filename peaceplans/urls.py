@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path, re_path
 
-from . import api, embeds, exports, feeds, views
+from . import api, embeds, exports, feeds, health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -49,8 +49,9 @@ urlpatterns = [
     path("embed/plans/<slug:plan>/points/<str:point>/", embeds.embed_point, name="embed_point"),
     path("embed/plans/<slug:plan>/compare/", embeds.embed_compare, name="embed_compare"),
     path("oembed/", embeds.oembed, name="oembed"),
+    path("healthz", health.healthz, name="healthz"),  # for load balancers and monitors (health.py)
     path("admin/", admin.site.urls),
 ]
 
 handler400 = "peaceplans.views.bad_request"
-handler500 = "peaceplans.security.server_error"  # renders even when templates or static files fail
+handler500 = "peaceplans.faults.server_error"  # a database outage: 503; else security.server_error (always renders)

@@ -197,10 +197,16 @@ def new_point(tag: str) -> Point:
 
 
 def new_revision(tag: str) -> Revision:
-    revision = Revision.objects.create(
+    """Made as the import makes one: its first history record holds its authors (a revert restores the version's)."""
+    from peaceplans.history import history_paused, record_version
+
+    revision = Revision(
         plan_id=demo_ids()["plan"], slug=tag, title=tag, published_on=datetime.date(2025, 12, 1), status="leaked-draft"
     )
-    revision.authors.add(demo_ids()["party"])
+    with history_paused(revision):
+        revision.save()
+        revision.authors.add(demo_ids()["party"])
+    record_version(revision, history_type="+")
     return revision
 
 

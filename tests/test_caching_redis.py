@@ -5,7 +5,6 @@ Skipped, with the reason, when redis-server is not installed (`apt-get install r
 """
 
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -16,6 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from peaceplans import caching
+from tests.stack import free_port
 from tests.test_caching import (
     OVERVIEW,
     POINT,
@@ -31,12 +31,6 @@ from tests.test_editors import make_editor
 pytestmark = pytest.mark.django_db
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def redis_settings(port: int) -> dict:

@@ -5,7 +5,6 @@ CSP, on a throwaway SQLite database loaded with the demo data.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.stack import free_port, manage
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,12 +40,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_env(tmp_path_factory):
     """The environment the test server runs with: use it to run manage.py against the same database."""
@@ -60,19 +55,6 @@ def server_env(tmp_path_factory):
     return env
 
 
-def manage(env, *args, **kwargs):
-    """Run manage.py with the test server's environment; returns the completed process."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        **kwargs,
-    )
-
-
 # As in the Makefile's `run`: gunicorn's request-line limit (4,094 bytes by default) raised to its
 # maximum, so that an address over the app's own limits (peaceplans/limits.py: 1,024-byte path,
 # 4,096-byte query) reaches the app and gets the site's 414 page, not gunicorn's bare one.
@@ -82,7 +64,7 @@ GUNICORN_LIMITS = ["--limit-request-line", "8190"]
 @contextmanager
 def gunicorn(env, *, workers: int, pid_file: Path, ready_path: str):
     """The app under gunicorn on a free loopback port, until the block ends; stopped by its PID."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "peaceplans.wsgi:application", "--bind", f"127.0.0.1:{port}"]
         + ["--workers", str(workers), "--no-control-socket", "--pid", str(pid_file), "--log-level", "warning"]
@@ -117,8 +99,12 @@ def server_url(server_env):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the tests in this package. Package scope, not session: while Playwright's sync API
+    is open its event loop counts as running on the main thread, and Django refuses every new database
+    connection from "an async context" (SynchronousOnlyOperation). pytest-django runs some database tests
+    after this package, so the browser closes before they start."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
