@@ -101,14 +101,18 @@ def test_only_the_repeat_of_an_outage_already_logged_is_dropped(status, exc, pas
     assert ReportedOutages().filter(django_request_record(status, exc)) is passes
 
 
+def every_cursor_raises(monkeypatch, exc: BaseException) -> None:
+    def cursor(self):
+        raise exc
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+
+
 @pytest.mark.django_db
 def test_a_database_outage_before_the_view_logs_one_line_and_no_traceback(monkeypatch, caplog):
     """The page cache reads the data version in a middleware: the outage reaches handler500, not the view."""
 
-    def cursor(self):
-        raise OperationalError("unable to open database file")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+    every_cursor_raises(monkeypatch, OperationalError("unable to open database file"))
     with caplog.at_level(logging.INFO):
         response = Client(raise_request_exception=False).get(f"/plans/{PLAN}/")
     assert response.status_code == 503 and response["Retry-After"] == "30"
@@ -121,10 +125,7 @@ def test_a_database_outage_before_the_view_logs_one_line_and_no_traceback(monkey
 def test_a_500_still_logs_its_traceback(monkeypatch, caplog):
     """The filter hides only reported outages: a bug in a view is logged whole by django.request."""
 
-    def cursor(self):
-        raise ZeroDivisionError("a bug")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+    every_cursor_raises(monkeypatch, ZeroDivisionError("a bug"))
     response = Client(raise_request_exception=False).get(f"/plans/{PLAN}/")
     assert response.status_code == 500
     (record,) = [r for r in caplog.records if r.name == "django.request"]
@@ -133,10 +134,7 @@ def test_a_500_still_logs_its_traceback(monkeypatch, caplog):
 
 @pytest.mark.django_db
 def test_healthz_part_cache_during_an_outage_logs_one_line_saying_what_it_answered(monkeypatch, caplog):
-    def cursor(self):
-        raise OperationalError("unable to open database file")
-
-    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+    every_cursor_raises(monkeypatch, OperationalError("unable to open database file"))
     with caplog.at_level(logging.INFO):
         response = Client(raise_request_exception=False).get("/healthz?part=cache")
     assert response.status_code == 200
