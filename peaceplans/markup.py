@@ -26,7 +26,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown.extensions import Extension
 
-from .comparison import ABSENT
+from peaceplans.compare.comparison import ABSENT
 
 # The type of the HTML this module returns, for other modules' annotations. A type alias, not
 # a class: SafeHtml("<b>") is a TypeError, so nothing outside this module can mark text safe.

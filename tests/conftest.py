@@ -10,8 +10,8 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from peaceplans.editing.services import DEMO_DIR
 from peaceplans.models import Plan
-from peaceplans.services import DEMO_DIR
 
 PLAN = "russia-ukraine-2025"
 

@@ -20,8 +20,8 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from peaceplans import openapi
 from peaceplans.models import Annotation, Clause, Event, Party, Point, Source, Stance, Topic
+from peaceplans.publish import openapi
 
 pytestmark = pytest.mark.django_db
 

@@ -198,7 +198,7 @@ def new_point(tag: str) -> Point:
 
 def new_revision(tag: str) -> Revision:
     """Made as the import makes one: its first history record holds its authors (a revert restores the version's)."""
-    from peaceplans.history import history_paused, record_version
+    from peaceplans.editing.history import history_paused, record_version
 
     revision = Revision(
         plan_id=demo_ids()["plan"], slug=tag, title=tag, published_on=datetime.date(2025, 12, 1), status="leaked-draft"

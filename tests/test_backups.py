@@ -1,5 +1,5 @@
 """
-`manage.py backup` and `manage.py restore` (peaceplans/backups.py), on SQLite always and on PostgreSQL
+`manage.py backup` and `manage.py restore` (peaceplans/ops/backups.py), on SQLite always and on PostgreSQL
 when DATABASE_URL points at one (CI runs the suite once per database). About 35 s on SQLite,
 50 s on PostgreSQL.
 
@@ -185,7 +185,7 @@ def template(request, tmp_path_factory):
     url = _pg_url()
     if url is None:
         pytest.skip("DATABASE_URL is not PostgreSQL: the PostgreSQL backup tests run in CI's PostgreSQL pass")
-    from peaceplans.backups import pg_tool
+    from peaceplans.ops.backups import pg_tool
 
     try:
         pg_tool("pg_dump"), pg_tool("pg_restore")
@@ -287,7 +287,7 @@ def test_a_backup_under_write_load_is_one_moment_and_restores_it(live, tmp_path)
 
     if live.engine == "sqlite":
         with sqlite3.connect(backup) as db:
-            from peaceplans.backups import _regexp
+            from peaceplans.ops.backups import _regexp
 
             db.create_function("REGEXP", 2, _regexp)
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -1,5 +1,5 @@
 """
-The page cache and HTTP caching (peaceplans/caching.py, peaceplans/middleware.py), on a
+The page cache and HTTP caching (peaceplans/ops/dataversion.py, peaceplans/ops/pagecache.py), on a
 fresh local-memory cache per test: hits, exact invalidation by the data version, editors
 and the admin never cached, ETag / Last-Modified with 304, Vary, and errors.
 """
@@ -21,8 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from peaceplans import caching, middleware
 from peaceplans.models import Clause, DataVersion, Party, Point, Source, Stance, Topic
+from peaceplans.ops import dataversion as caching
+from peaceplans.ops import pagecache as middleware
 from tests.test_editors import PASSWORD, change_form_data, make_editor
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ import redis
 from django.core.cache import cache
 from django.test import Client
 
-from peaceplans import caching
+from peaceplans.ops import dataversion as caching
 from tests.stack import free_port
 from tests.test_caching import (
     OVERVIEW,

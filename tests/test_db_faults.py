@@ -1,5 +1,5 @@
 """
-Database faults degrade, they don't crash (issue 8, item 2; peaceplans/faults.py).
+Database faults degrade, they don't crash (issue 8, item 2; peaceplans/ops/faults.py).
 
 A read-only or full database keeps reads working, and a write (an admin save, an import) gets the
 503 page with Retry-After, no traceback, an ERROR in the log and no partial write. Without root:
@@ -23,9 +23,9 @@ from django.db import OperationalError as DjangoOperationalError
 from django.test import Client
 from django.urls import include, path
 
-from peaceplans import faults
+from peaceplans.editing.services import revisions_import
 from peaceplans.models import Clause, DataVersion, Plan, Revision
-from peaceplans.services import revisions_import
+from peaceplans.ops import faults
 
 PLAN = "russia-ukraine-2025"
 PASSWORD = "a-long-test-password-for-faults"
@@ -164,7 +164,7 @@ def assert_503_page(response) -> None:
 
 def assert_logged(caplog, text: str) -> None:
     records = [r for r in caplog.records if r.name == "peaceplans.faults" and r.levelno == logging.ERROR]
-    assert records, "no ERROR from peaceplans.faults"
+    assert records, "no ERROR from peaceplans.ops.faults"
     message = records[-1].getMessage()
     assert "OperationalError" in message and text in message, message
     assert records[-1].exc_info is None  # the class and its one line, no traceback
@@ -292,7 +292,7 @@ urlpatterns = [
     path("crash/", crash_view),
     path("", include("peaceplans.urls")),
 ]
-handler500 = "peaceplans.faults.server_error"
+handler500 = "peaceplans.ops.faults.server_error"
 
 
 @pytest.fixture
@@ -346,7 +346,7 @@ def test_the_site_uses_the_fault_handler_for_errors_outside_views():
 @pytest.mark.django_db
 def test_an_outage_in_a_middleware_is_a_503_too(client, monkeypatch, caplog):
     """The page cache reads the data version before any view: PostgreSQL restarting fails there first."""
-    from peaceplans import caching
+    from peaceplans.ops import dataversion as caching
 
     def down(*args, **kwargs):
         raise DjangoOperationalError("connection refused") from psycopg.OperationalError("connection refused")

@@ -1,4 +1,4 @@
-"""peaceplans.diff: tokens, ops, verdicts and similarity, with examples and properties."""
+"""peaceplans.compare.diff: tokens, ops, verdicts and similarity, with examples and properties."""
 
 import difflib
 import random
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peaceplans.diff import Change, ClauseDiff, Op, compare, diff_ops, similarity, tokenize
+from peaceplans.compare.diff import Change, ClauseDiff, Op, compare, diff_ops, similarity, tokenize
 
 # The autouse settings fixture in conftest.py is function-scoped; it only swaps settings
 # these pure functions never read, so sharing it across examples is harmless.

@@ -29,8 +29,8 @@ from urllib.parse import quote
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from peaceplans.editing.services import revisions_publish
 from peaceplans.models import Annotation, Clause, Party, Point, Revision, Source, Stance, Topic
-from peaceplans.services import revisions_publish
 
 PLAN = "russia-ukraine-2025"
 MARKER = "zqxdraftmarker7719"

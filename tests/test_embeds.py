@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from peaceplans.comparison import compare_revisions
+from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Party, Revision, Source
 
 pytestmark = pytest.mark.django_db

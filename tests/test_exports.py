@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from peaceplans.changes import recent_changes
-from peaceplans.exports import csv_cell
 from peaceplans.models import Clause, Event, Party, Point, Revision, Source, Stance, Topic
+from peaceplans.publish.exports import csv_cell
+from peaceplans.web.changes import recent_changes
 
 pytestmark = pytest.mark.django_db
 

@@ -98,7 +98,7 @@ def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, f
             assert status == 200 and headers.get("X-Page-Cache") == "miss" and b"Ukraine" in body
             status, _, html = editor.request("/admin/")
             assert status == 200 and EDITOR in html and "Log out" in html
-        # The ignored errors are logged, throttled (peaceplans/logfilters.py): the first of each kind in
+        # The ignored errors are logged, throttled (peaceplans/ops/logfilters.py): the first of each kind in
         # each worker, not one per cache call of every request after the stop.
         logged = log.read_text().count("Exception ignored")
         print(f"redis stopped: {logged} tracebacks logged for {len(after)} requests without Redis")

@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from peaceplans.feeds import POSITION_VERBS
 from peaceplans.models import Annotation, Party, Point, Revision, Source
+from peaceplans.publish.feeds import POSITION_VERBS
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ quick run) built from:
 - HX-Request on or off.
 
 The property: a 414 exactly when the path or the query is over its limit (settings,
-peaceplans/limits.py), otherwise 200, 301, 302, 400 or 404 only (and oEmbed's 501 for a
+peaceplans/ops/limits.py), otherwise 200, 301, 302, 400 or 404 only (and oEmbed's 501 for a
 format other than JSON, which its specification requires); never a 500, which the test
 client raises as the view's exception. 4xx bodies are the site's HTML page, the API's JSON
 error or an export's plain-text reason, never a traceback. Each route must also answer

@@ -1,5 +1,5 @@
 """
-/healthz (issue 8, item 2; peaceplans/health.py): 200 with "ok" for the database and the cache
+/healthz (issue 8, item 2; peaceplans/ops/health.py): 200 with "ok" for the database and the cache
 when both answer, 503 naming the failing part by its exception class when not; never cached.
 
 Runs in about 5 s.
@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
-from peaceplans import health
+from peaceplans.ops import health
 
 pytestmark = pytest.mark.django_db
 

@@ -416,7 +416,7 @@ def test_an_import_writes_one_record_per_new_revision_and_clause_holding_their_s
     The import (`import_revision`, the admin's paste page, `load_demo`) saves a row and then its
     sets: one record of both, not a first one without the sets and one more per set.
     """
-    from peaceplans.services import revisions_import
+    from peaceplans.editing.services import revisions_import
 
     data = {**demo_json["revisions"][-1], "slug": "history-8-import"}
     [result] = revisions_import(data=data, plan_slug=plan.slug)

@@ -38,9 +38,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from peaceplans import paste
-from peaceplans.exports import FORMULA_STARTS
-from peaceplans.forms import ConfirmForm
+from peaceplans.editing import paste
+from peaceplans.editing.forms import ConfirmForm
 from peaceplans.models import (
     Annotation,
     Clause,
@@ -55,6 +54,7 @@ from peaceplans.models import (
     Topic,
     number_validator,
 )
+from peaceplans.publish.exports import FORMULA_STARTS
 
 from .test_hostile_input import (
     ADMIN_LISTS,

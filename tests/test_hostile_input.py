@@ -33,8 +33,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from peaceplans.exports import FORMULA_STARTS
 from peaceplans.models import Annotation, Event, Party, Plan, Point, Revision, Source, Topic
+from peaceplans.publish.exports import FORMULA_STARTS
 
 from . import hostile
 

@@ -1,7 +1,7 @@
 """
 Request limits (issue 7, item 7): the overview's page and per_page checked rather than handed
 to django-tables2, NUL characters refused before the database, over-long addresses a 414 and
-over-long bodies a 400 (peaceplans/limits.py, settings "Request limits").
+over-long bodies a 400 (peaceplans/ops/limits.py, settings "Request limits").
 """
 
 import html
@@ -174,7 +174,8 @@ def test_postgresql_would_raise_on_the_nul_the_middleware_keeps_out(db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL refuses NUL in text; SQLite stores it")
 def test_without_the_middleware_a_nul_would_be_a_500_on_postgresql(client, settings):
     """The guard is what stands between this address and a server error (the point page's lookup)."""
-    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != "peaceplans.limits.RequestLimitsMiddleware"]
+    limits = "peaceplans.ops.limits.RequestLimitsMiddleware"
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if name != limits]
     with pytest.raises((DatabaseError, ValueError)):
         client.get(f"/plans/{PLAN}/points/6%00/")
 
@@ -269,10 +270,10 @@ def test_refusals_never_reach_the_page_cache(client, settings):
 
 def test_the_middleware_runs_after_the_security_headers_and_before_the_page_cache():
     order = settings.MIDDLEWARE
-    limits = order.index("peaceplans.limits.RequestLimitsMiddleware")
+    limits = order.index("peaceplans.ops.limits.RequestLimitsMiddleware")
     assert order.index("django.middleware.security.SecurityMiddleware") < limits
-    assert limits < order.index("peaceplans.middleware.PageCacheMiddleware")
-    assert order.index("peaceplans.security.SecurityHeadersMiddleware") < limits  # it adds CSP etc. to refusals
+    assert limits < order.index("peaceplans.ops.pagecache.PageCacheMiddleware")
+    assert order.index("peaceplans.ops.security.SecurityHeadersMiddleware") < limits  # it adds CSP etc. to refusals
 
 
 # ---- Over-long bodies: 400 ----

@@ -12,8 +12,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from peaceplans.editing.services import DEMO_DIR, ImportProblem, demo_load
 from peaceplans.models import Clause, Event, Party, Point, Revision, Source, Stance, Topic
-from peaceplans.services import DEMO_DIR, ImportProblem, demo_load
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """
-peaceplans/logfilters.py (issue 8, item 2: failures degrade, and the log stays readable while they
+peaceplans/ops/logfilters.py (issue 8, item 2: failures degrade, and the log stays readable while they
 do): django-redis' traceback for every cache call it swallows is kept to one of each kind a minute,
-and a database outage is one line from peaceplans.faults, without Django's copy of its traceback.
+and a database outage is one line from peaceplans.ops.faults, without Django's copy of its traceback.
 """
 
 import logging
@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
-from peaceplans.logfilters import OncePerInterval, ReportedOutages
+from peaceplans.ops.logfilters import OncePerInterval, ReportedOutages
 
 from .conftest import PLAN
 

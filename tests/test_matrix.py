@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from peaceplans.models import Clause, Party, Point, Stance, Topic
-from peaceplans.tables import NO_STANCE_RANK, POSITION_RANK, short_date
+from peaceplans.web.tables import NO_STANCE_RANK, POSITION_RANK, short_date
 
 pytestmark = pytest.mark.django_db
 
@@ -350,7 +350,7 @@ def test_csv_neutralises_formulas(client, start):
         ("?party=martians", "Party: Select a valid choice. martians is not one of the available choices."),
         ("?position=maybe", "Latest position: Select a valid choice. maybe is not one of the available choices."),
         ("?q=" + "x" * 201, "Words: Ensure this value has at most 200 characters (it has 201)."),
-        # "?q=a%00b" never reaches the form: peaceplans/limits.py refuses a NUL first (tests/test_limits.py).
+        # "?q=a%00b" never reaches the form: peaceplans/ops/limits.py refuses a NUL first (tests/test_limits.py).
         ("?topic=nato&topic=territory", "“topic” was given 2 times in the address; give it once."),
         ("?q=a&q=b&q=c", "“q” was given 3 times in the address; give it once."),
         ("?sort=key&sort=-key", "“sort” was given 2 times in the address; give it once."),

@@ -1,5 +1,5 @@
 """
-The editors' "paste a new draft" page: the parser (peaceplans/paste.py, pure), the
+The editors' "paste a new draft" page: the parser (peaceplans/editing/paste.py, pure), the
 matching of clauses to points, and the two-step admin page that imports the result.
 """
 
@@ -10,12 +10,13 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from peaceplans import models, paste
-from peaceplans.diff import similarity
-from peaceplans.forms import ConfirmForm, confirmable_clauses
+from peaceplans import models
+from peaceplans.compare.diff import similarity
+from peaceplans.editing import paste
+from peaceplans.editing.forms import ConfirmForm, confirmable_clauses
+from peaceplans.editing.paste import PasteError, parse_clauses, parse_sources, propose_points
+from peaceplans.editing.services import ImportProblem, revision_create_from_paste
 from peaceplans.models import Clause, Point, Revision, Source
-from peaceplans.paste import PasteError, parse_clauses, parse_sources, propose_points
-from peaceplans.services import ImportProblem, revision_create_from_paste
 
 URL = "/admin/peaceplans/revision/paste/"
 ARMY = "Ukraine's armed forces are capped at 800,000 personnel."
@@ -608,7 +609,7 @@ def test_back_to_the_text_returns_to_step_one_with_everything_kept(editor_client
 
 def test_an_import_problem_is_shown_on_the_form_and_nothing_is_saved(editor_client, plan, monkeypatch):
     """The import runs in full, then fails: the page says why, and the transaction leaves no trace."""
-    from peaceplans import services
+    from peaceplans.editing import services
 
     real_import = services.revisions_import
 

@@ -6,14 +6,14 @@ in every direction (more revisions, points, stances per point, events, notes, sp
 the two counts must be equal.
 
 The page cache is off (PAGE_CACHE_SECONDS = 0): this measures the page itself. With the cache
-on, a request adds one primary-key read of the data version (peaceplans/caching.py), and a hit
+on, a request adds one primary-key read of the data version (peaceplans/ops/dataversion.py), and a hit
 runs that query alone.
 
 Search is the one address whose count depends on what is found: one query on the index, one
 per kind of result found (wording, stances, notes, events; the wording's previous texts come
 with it), and on SQLite one for the words a typed prefix of 4 letters or more stands for. The
 word searched for here is found in the same kinds in both plans, with the same count whether
-a kind has more matches than a search counts (peaceplans/search.py, COUNT_LIMIT) or fewer.
+a kind has more matches than a search counts (peaceplans/search/__init__.py, COUNT_LIMIT) or fewer.
 """
 
 import pytest
@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans import search
-from peaceplans.comparison import compare_revisions
+from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Plan
 from peaceplans.synthetic import Spec, synthetic_generate
 

@@ -1,7 +1,7 @@
 """
 Rendering cost: what was made cheaper must still render exactly what it rendered before.
 
-- The word diff of a pair of clause texts is computed once and reused (peaceplans/diffcache.py).
+- The word diff of a pair of clause texts is computed once and reused (peaceplans/compare/memo.py).
 - The stance matrix's body is built by markup.py, not cell by cell by django-tables2: the same
   HTML as django-tables2's own template, every value escaped.
 - Word diffs are rendered by markup.redline: the same HTML as the template loop it replaced.
@@ -20,11 +20,13 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
-from peaceplans import diff, diffcache, markup
-from peaceplans.comparison import compare_revisions
+from peaceplans import markup
+from peaceplans.compare import diff
+from peaceplans.compare import memo as diffcache
+from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
-from peaceplans.tables import StanceMatrixTable, matrix_rows
 from peaceplans.templatetags.peaceplans import day, iso
+from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 
 pytestmark = pytest.mark.django_db
 

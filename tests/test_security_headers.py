@@ -1,5 +1,5 @@
 """
-Every class of response carries the site's security headers (peaceplans/security.py and
+Every class of response carries the site's security headers (peaceplans/ops/security.py and
 Django's SecurityMiddleware): pages and their HTMX partials, the admin, JSON, feeds, CSV,
 embeds, static files, redirects and the 400/403/404/500 pages; for readers and for staff,
 with HX-Request on and off, on a page-cache miss, a hit and a 304.
@@ -16,7 +16,8 @@ from django.template import loader
 from django.test import Client
 from django.urls import include, path, reverse
 
-from peaceplans import middleware, security
+from peaceplans.ops import pagecache as middleware
+from peaceplans.ops import security
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ SITE_CSP = {
     "object-src": ["'none'"],
     "frame-ancestors": ["'none'"],
 }
-# Embeds may be framed by any site and run no script at all (peaceplans/embeds.py).
+# Embeds may be framed by any site and run no script at all (peaceplans/publish/embeds.py).
 EMBED_CSP = {**SITE_CSP, "frame-ancestors": ["*"], "script-src": ["'none'"]}
 DENIED = ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics", "display-capture", "fullscreen")
 
@@ -172,7 +173,7 @@ def failing_view(request):
 
 
 urlpatterns = [path("boom/", failing_view), path("", include("peaceplans.urls"))]
-handler500 = "peaceplans.security.server_error"
+handler500 = "peaceplans.ops.security.server_error"
 
 
 @pytest.fixture
@@ -365,7 +366,7 @@ def test_public_pages_do_not_vary_on_cookie_for_the_session_check(client):
 def test_headers_middleware_is_outermost():
     from django.conf import settings
 
-    assert settings.MIDDLEWARE[0] == "peaceplans.security.SecurityHeadersMiddleware"
+    assert settings.MIDDLEWARE[0] == "peaceplans.ops.security.SecurityHeadersMiddleware"
 
 
 def test_a_response_that_sets_its_own_policy_keeps_it(rf):
@@ -399,7 +400,7 @@ def test_every_frameable_route_is_under_the_embed_prefix():
     framed = {}
     for pattern in get_resolver().url_patterns:
         view = getattr(pattern, "callback", None)
-        if view is not None and view.__module__ == "peaceplans.embeds" and pattern.name != "oembed":
+        if view is not None and view.__module__ == "peaceplans.publish.embeds" and pattern.name != "oembed":
             framed[pattern.name] = str(pattern.pattern)
     assert set(framed) == {"embed_point", "embed_compare"}
     assert all(("/" + route).startswith(security.EMBED_PREFIX) for route in framed.values()), framed

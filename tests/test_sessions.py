@@ -1,5 +1,5 @@
 """
-Cookies and sessions (settings "Production HTTPS, cookies and sessions", peaceplans/security.py):
+Cookies and sessions (settings "Production HTTPS, cookies and sessions", peaceplans/ops/security.py):
 Secure __Host- cookies in production and plain ones over HTTP on loopback, a new session key
 at every sign-in, sessions in the database, a 30-minute idle and 8-hour absolute limit, and
 `Cache-Control: no-store` on everything a signed-in editor or the admin receives.
@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 
-from peaceplans import security
+from peaceplans.ops import security
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_sessions_live_in_the_database_and_survive_a_cache_flush(editor, setting
 
 @pytest.fixture
 def clock(monkeypatch):
-    """peaceplans.security's time, moved by the test: clock.now += 31 * MINUTE."""
+    """peaceplans.ops.security's time, moved by the test: clock.now += 31 * MINUTE."""
     import time
 
     fake = SimpleNamespace(now=time.time())

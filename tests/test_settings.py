@@ -36,9 +36,9 @@ def test_a_secret_key_from_the_environment_is_used():
 
 
 def test_whitenoise_sits_right_after_the_security_middleware():
-    """Only the header middleware (peaceplans/security.py) wraps them, so static files get its headers too."""
+    """Only the header middleware (peaceplans/ops/security.py) wraps them, so static files get its headers too."""
     assert settings.MIDDLEWARE[:3] == [
-        "peaceplans.security.SecurityHeadersMiddleware",
+        "peaceplans.ops.security.SecurityHeadersMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]

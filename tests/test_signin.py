@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from peaceplans import signin
+from peaceplans.editing import signin
 
 pytestmark = pytest.mark.django_db
 

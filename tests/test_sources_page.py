@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Source
-from peaceplans.views import SOURCES_PER_PAGE
+from peaceplans.web.views import SOURCES_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 

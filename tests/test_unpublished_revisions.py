@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
+from peaceplans.editing.services import revision_create_from_paste
 from peaceplans.models import Revision
-from peaceplans.services import revision_create_from_paste
 
 pytestmark = pytest.mark.django_db
 

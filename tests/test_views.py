@@ -8,7 +8,7 @@ from django.template.defaultfilters import date as date_filter
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Party, Point, Revision, Source, Stance
-from peaceplans.tables import POSITION_ICONS
+from peaceplans.web.tables import POSITION_ICONS
 
 pytestmark = pytest.mark.django_db
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from .. import search
-from ..models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
-from ..services import DEMO_DIR, read_json_file
-from .builder import PLAN_PREFIX, SOURCE_PREFIX, PlanBuilder
+from peaceplans import search
+from peaceplans.editing.services import DEMO_DIR, read_json_file
+from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.synthetic.builder import PLAN_PREFIX, SOURCE_PREFIX, PlanBuilder
 
 
 class SyntheticProblem(Exception):

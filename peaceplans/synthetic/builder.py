@@ -10,7 +10,8 @@ from django.db import connections
 from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
-from ..models import (
+from peaceplans.editing.services import SORT_STEP
+from peaceplans.models import (
     Annotation,
     AnnotationStatus,
     Clause,
@@ -23,8 +24,7 @@ from ..models import (
     SourceKind,
     Stance,
 )
-from ..services import SORT_STEP
-from .words import (
+from peaceplans.synthetic.words import (
     ADDENDA,
     CITIES,
     CONDITIONS,
@@ -44,7 +44,7 @@ from .words import (
 )
 
 if TYPE_CHECKING:
-    from . import Spec
+    from peaceplans.synthetic import Spec
 
 PLAN_PREFIX = "synthetic-"
 SOURCE_PREFIX = "https://synthetic.example/"

@@ -3,10 +3,10 @@ from datetime import datetime
 from django import template
 from django.template.defaultfilters import date as date_filter
 
-from ..markup import SafeHtml, render_markdown
-from ..markup import compare_row as compare_row_html
-from ..markup import redline as redline_html
-from ..tables import POSITION_ICONS, short_date
+from peaceplans.markup import SafeHtml, render_markdown
+from peaceplans.markup import compare_row as compare_row_html
+from peaceplans.markup import redline as redline_html
+from peaceplans.web.tables import POSITION_ICONS, short_date
 
 register = template.Library()
 

@@ -56,7 +56,7 @@ def server_env(tmp_path_factory):
 
 
 # As in the Makefile's `run`: gunicorn's request-line limit (4,094 bytes by default) raised to its
-# maximum, so that an address over the app's own limits (peaceplans/limits.py: 1,024-byte path,
+# maximum, so that an address over the app's own limits (peaceplans/ops/limits.py: 1,024-byte path,
 # 4,096-byte query) reaches the app and gets the site's 414 page, not gunicorn's bare one.
 GUNICORN_LIMITS = ["--limit-request-line", "8190"]
 

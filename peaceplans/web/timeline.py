@@ -10,7 +10,7 @@ from datetime import date
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from .models import Event, Plan, Revision
+from peaceplans.models import Event, Plan, Revision
 
 
 @dataclass

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from .models import Party, Plan, Point, Revision, Source
+from peaceplans.models import Party, Plan, Point, Revision, Source
 
 SITE_NAME = "peaceplans"
 MAX_DESCRIPTION_CHARS = 300

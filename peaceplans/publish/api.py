@@ -24,9 +24,9 @@ from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from . import openapi, sharing
-from .models import Party, Plan, Position, Topic
-from .serializers import (
+from peaceplans.models import Party, Plan, Position, Topic
+from peaceplans.publish import openapi
+from peaceplans.publish.serializers import (
     NOTICE,
     Links,
     clause_data,
@@ -49,7 +49,8 @@ from .serializers import (
     to_json,
     topic_data,
 )
-from .views import SLUG, BadQuery, get_plan, query_value
+from peaceplans.web import sharing
+from peaceplans.web.views import SLUG, BadQuery, get_plan, query_value
 
 # Point keys as models.key_validator allows them, checked before any query sees the value.
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")

@@ -25,13 +25,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
-from .changes import recent_changes
-from .comparison import compare_revisions
-from .filters import MatrixFilterSet, TimelineFilterSet
-from .models import Party
-from .tables import StanceMatrixTable, matrix_rows
-from .timeline import timeline_entries
-from .views import (
+from peaceplans.compare.comparison import compare_revisions
+from peaceplans.models import Party
+from peaceplans.web.changes import recent_changes
+from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
+from peaceplans.web.tables import StanceMatrixTable, matrix_rows
+from peaceplans.web.timeline import timeline_entries
+from peaceplans.web.views import (
     BadQuery,
     compare_params,
     get_party,

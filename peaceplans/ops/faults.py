@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.urls import reverse
 
-from . import limits, security
+from peaceplans.ops import limits, security
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("peaceplans.faults")  # the name operators filter on (docs/operations.md)
 
 MESSAGE = "The site cannot save or load this right now. Nothing was half-saved. Please try again in a minute."
 
@@ -102,7 +102,7 @@ def is_outage(exc: BaseException) -> bool:
 def outage_response(request, exc: BaseException):
     """The 503 page (JSON under the API), logged at ERROR, never stored by any cache."""
     if request.path_info == reverse("healthz"):
-        from .health import healthz
+        from peaceplans.ops.health import healthz
 
         response = healthz(request)  # its own JSON, whose failing check says which part is down
     else:

@@ -3,7 +3,7 @@ Security headers on every response, and the limits of a signed-in session.
 
 `SecurityHeadersMiddleware` is the outermost middleware (settings.MIDDLEWARE), so it sees
 every response the site sends: rendered pages, page-cache hits and 304s, static files from
-whitenoise, the HTTPS redirect and the refusals of peaceplans/limits.py. It adds what
+whitenoise, the HTTPS redirect and the refusals of peaceplans/ops/limits.py. It adds what
 Django's SecurityMiddleware does not (Cross-Origin-Resource-Policy, Permissions-Policy), and
 fills in the Content-Security-Policy and X-Frame-Options wherever the inner middleware left
 them out (a 304 carries only the headers RFC 9110 names; whitenoise answers before the CSP
@@ -68,13 +68,13 @@ DENIED_FEATURES = (
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The only addresses other sites may frame (peaceplans/embeds.py); they may also be loaded
+# The only addresses other sites may frame (peaceplans/publish/embeds.py); they may also be loaded
 # from another origin, by a page that isolates itself (COEP require-corp).
 EMBED_PREFIX = "/embed/"
 
 
 def embed_policy() -> dict:
-    from .embeds import EMBED_CSP  # the embeds' own policy, as their views send it
+    from peaceplans.publish.embeds import EMBED_CSP  # the embeds' own policy, as their views send it
 
     return EMBED_CSP
 
@@ -114,7 +114,7 @@ SEEN_AT = "peaceplans_seen_at"
 SEEN_RESOLUTION = 60
 
 
-@receiver(user_logged_in, dispatch_uid="peaceplans.security.stamp_sign_in")
+@receiver(user_logged_in, dispatch_uid="peaceplans.ops.security.stamp_sign_in")
 def stamp_sign_in(sender, request, user, **kwargs):
     """The session's start (Django has just given it a new key): the 8-hour limit counts from here."""
     if request is not None and hasattr(request, "session"):

@@ -23,9 +23,9 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from .markup import render_markdown
-from .models import Annotation, Clause, Party, Plan, Point, Revision, Stance, key_validator
-from .views import get_plan
+from peaceplans.markup import render_markdown
+from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance, key_validator
+from peaceplans.web.views import get_plan
 
 FEED_LIMIT = 50
 # The year part of every tag: URI (RFC 4151): ids must never change, so this never does.

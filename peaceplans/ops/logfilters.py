@@ -7,7 +7,7 @@ Logging filters that keep an outage's log readable: one line an incident, not a 
   at most one a minute, each saying how many it stands for.
 - `ReportedOutages`, for django.request: a database outage raised in a middleware (the page cache's
   version read) reaches handler500, which answers the 503 page (or /healthz's report) and logs one line
-  (peaceplans/faults.py); Django then logs the same exception again with its traceback. This drops
+  (peaceplans/ops/faults.py); Django then logs the same exception again with its traceback. This drops
   that repeat, and nothing else.
 
 No Django imports at module level: LOGGING builds these while settings load.
@@ -51,7 +51,7 @@ class OncePerInterval(logging.Filter):
 
 
 class ReportedOutages(logging.Filter):
-    """Drop Django's traceback for a database outage that peaceplans.faults has answered and logged.
+    """Drop Django's traceback for a database outage that peaceplans.ops.faults has answered and logged.
 
     faults.server_error answers every outage (the 503 page, or /healthz's own report, which may be a
     200 for ?part=cache); a 500 means its answer failed, and keeps its traceback."""
@@ -60,6 +60,6 @@ class ReportedOutages(logging.Filter):
         status = getattr(record, "status_code", None)
         if status is None or status == 500 or not record.exc_info or record.exc_info[1] is None:
             return True
-        from .faults import is_outage  # imports Django's database layer: not while settings load
+        from peaceplans.ops.faults import is_outage  # imports Django's database layer: not while settings load
 
         return not is_outage(record.exc_info[1])

@@ -39,8 +39,8 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .markup import SafeHtml, highlight, markdown_to_text
-from .models import POINTS_ONLY_IN_UNPUBLISHED, Annotation, Clause, Event, Plan, Point, Revision, Stance
+from peaceplans.markup import SafeHtml, highlight, markdown_to_text
+from peaceplans.models import POINTS_ONLY_IN_UNPUBLISHED, Annotation, Clause, Event, Plan, Point, Revision, Stance
 
 MAX_QUERY_CHARS = 200
 RESULTS_PER_KIND = 20

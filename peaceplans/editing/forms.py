@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils.text import Truncator, slugify
 
-from . import paste
-from .models import MAX_SUMMARY_CHARS, Clause, Party, Plan, RevisionStatus, Source, SourceKind, Topic
-from .services import ImportResult, revision_create_from_paste
+from peaceplans.editing import paste
+from peaceplans.editing.services import ImportResult, revision_create_from_paste
+from peaceplans.models import MAX_SUMMARY_CHARS, Clause, Party, Plan, RevisionStatus, Source, SourceKind, Topic
 
 # The point keys a new revision's new points get ("<slug>-<number>") allow no other characters.
 slug_validator = RegexValidator(

@@ -18,8 +18,8 @@ from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 from django_tables2 import RequestConfig
 
-from . import markup
-from .models import LatestStance, Party, Plan, Position, Stance
+from peaceplans import markup
+from peaceplans.models import LatestStance, Party, Plan, Position, Stance
 
 # A text symbol beside every word, so position never depends on colour alone.
 POSITION_ICONS = {

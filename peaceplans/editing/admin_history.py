@@ -17,8 +17,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import diff
-from .history import record_version, tracked_m2m
+from peaceplans.compare import diff
+from peaceplans.editing.history import record_version, tracked_m2m
 
 
 def latest_version(instance) -> int:

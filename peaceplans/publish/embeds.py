@@ -23,10 +23,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from . import sharing
-from .comparison import compare_revisions
-from .models import Party, Plan, Point, Revision
-from .views import SLUG, BadQuery, compare_params, get_plan, point_wording, query_value
+from peaceplans.compare.comparison import compare_revisions
+from peaceplans.models import Party, Plan, Point, Revision
+from peaceplans.web import sharing
+from peaceplans.web.views import SLUG, BadQuery, compare_params, get_plan, point_wording, query_value
 
 # The site's policy with two changes: any page may frame these views, and they run no script at all.
 EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}

@@ -46,7 +46,7 @@ from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import DataVersion
+from peaceplans.models import DataVersion
 
 APP_TABLES = "peaceplans_"
 WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)

@@ -46,9 +46,9 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, split_header_value
 
-from . import caching
+from peaceplans.ops import dataversion as caching
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
 
 CACHED_STATUSES = {200, 301, 308, 400, 404, 410}
 PUBLIC_CACHE_CONTROL = "public, max-age=0, s-maxage=60"

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from . import diff, diffcache
-from .models import Annotation, Clause, Plan, Point, Revision
+from peaceplans.compare import diff
+from peaceplans.compare import memo as diffcache
+from peaceplans.models import Annotation, Clause, Plan, Point, Revision
 
 # Row statuses beyond diff.Change: a point one side's text does not cover at all. The
 # demo's partial texts (the E3 edit breaks off at point 21) make this common, and calling

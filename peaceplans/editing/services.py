@@ -13,9 +13,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import search
-from .history import history_paused, record_version
-from .models import (
+from peaceplans import search
+from peaceplans.editing.history import history_paused, record_version
+from peaceplans.models import (
     MAX_CLAUSE_CHARS,
     Clause,
     Event,

@@ -9,7 +9,7 @@ diff, and nothing needs invalidating. diff.py stays pure; this is the only state
 
 from functools import lru_cache
 
-from . import diff
+from peaceplans.compare import diff
 
 # A full comparison of two 120-point texts is 120 pairs; a diff of two clause-sized texts is a
 # few kilobytes, so this bounds the cache at a few megabytes per worker.

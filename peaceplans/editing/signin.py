@@ -11,7 +11,7 @@ Staff sign-in: who may try, how often, with what second factor, and the record o
 - The second factor is a TOTP code (django-otp), asked on the admin's login form when
   PEACEPLANS_REQUIRE_2FA is on; `StaffAdminSite` then admits only sessions verified by it.
   Authenticators are enrolled with `manage.py add_totp_device`.
-- Sign-ins, failed sign-ins, lockouts and every 403 go to the `peaceplans.security` logger,
+- Sign-ins, failed sign-ins, lockouts and every 403 go to the `peaceplans.ops.security` logger,
   with the user name tried and the client's address, never a password or a code.
 """
 
@@ -184,7 +184,7 @@ def _username(value) -> str:
     return repr(str(value)[:150])  # repr: a name with newlines or escapes cannot forge log lines
 
 
-@receiver(user_logged_in, dispatch_uid="peaceplans.signin.log_sign_in")
+@receiver(user_logged_in, dispatch_uid="peaceplans.editing.signin.log_sign_in")
 def log_sign_in(sender, request, user, **kwargs):
     log.info(
         "sign-in: username=%s ip=%s two_factor=%s",
@@ -194,18 +194,18 @@ def log_sign_in(sender, request, user, **kwargs):
     )
 
 
-@receiver(user_login_failed, dispatch_uid="peaceplans.signin.log_failed_sign_in")
+@receiver(user_login_failed, dispatch_uid="peaceplans.editing.signin.log_failed_sign_in")
 def log_failed_sign_in(sender, credentials, request=None, **kwargs):
     log.warning("sign-in failed: username=%s ip=%s", _username(credentials.get("username", "")), client_ip(request))
 
 
-@receiver(user_locked_out, dispatch_uid="peaceplans.signin.log_lockout")
+@receiver(user_locked_out, dispatch_uid="peaceplans.editing.signin.log_lockout")
 def log_lockout(sender, request, username, ip_address, **kwargs):
     log.warning("sign-in locked out: username=%s ip=%s", _username(username or ""), ip_address)
 
 
 class RefusalLogMiddleware:
-    """Logs every 403 (the admin's PermissionDenied, CSRF failures, any view's refusal) to peaceplans.security."""
+    """Logs every 403 (the admin's PermissionDenied, CSRF failures, any view's refusal) to peaceplans.ops.security."""
 
     def __init__(self, get_response):
         self.get_response = get_response

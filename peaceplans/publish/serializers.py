@@ -14,8 +14,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, Value
 from django.urls import reverse
 
-from .markup import render_markdown
-from .models import Annotation, Clause, Event, Party, Revision, Source
+from peaceplans.markup import render_markdown
+from peaceplans.models import Annotation, Clause, Event, Party, Revision, Source
 
 NOTICE = (
     "Texts of the plans and summaries of positions are peaceplans' own paraphrases, with figures, names, "

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.urls import reverse
 
-from .models import Annotation, AnnotationStatus, Clause, Plan, Point, Revision, Stance
+from peaceplans.models import Annotation, AnnotationStatus, Clause, Plan, Point, Revision, Stance
 
 ACTIONS = {"+": "added", "~": "changed", "-": "removed"}
 

@@ -9,7 +9,7 @@ so the serializers in api.py cannot drift from them either.
 
 from functools import cache
 
-from .models import Position, RevisionStatus, SourceKind
+from peaceplans.models import Position, RevisionStatus, SourceKind
 
 API_VERSION = "1.0.0"
 PER_PAGE = 50

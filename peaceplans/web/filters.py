@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Clause, Event, Party, Plan, Point, Position, Topic
+from peaceplans.models import Clause, Event, Party, Plan, Point, Position, Topic
 
 MAX_QUERY_CHARS = 200
 # Parameters the overview reads once each; a repeated one is a malformed address, not a choice.

@@ -15,7 +15,7 @@ cache): nothing oversized becomes a cache key, and nothing a database cannot sto
 
 Refusals are the site's own pages (JSON under the API), never stored by a cache, and carry
 the same security headers as every other page: this middleware sits inside SecurityMiddleware
-and peaceplans.security.SecurityHeadersMiddleware (which adds the CSP and X-Frame-Options that
+and peaceplans.ops.security.SecurityHeadersMiddleware (which adds the CSP and X-Frame-Options that
 the middleware further in would have), so their headers are applied on the way out.
 """
 
@@ -24,7 +24,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from .security import is_embed
+from peaceplans.ops.security import is_embed
 
 URI_TOO_LONG = 414
 NUL = "\x00"
@@ -90,7 +90,7 @@ def refuse(request, status: int, message: str) -> HttpResponse:
     """
     path = request.path_info
     if path.startswith(reverse("api_index")) or path.endswith(".json"):
-        from .api import error  # imported here: the API imports the views, and middleware loads first
+        from peaceplans.publish.api import error  # imported here: the API imports the views, and middleware loads first
 
         response = error(status, message)
     elif is_embed(request):

@@ -12,14 +12,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import diffcache, sharing
-from . import search as fulltext
-from .changes import recent_changes
-from .comparison import compare_revisions
-from .filters import MatrixFilterSet, TimelineFilterSet
-from .models import Clause, Party, Plan, Source, Stance
-from .tables import matrix_table, position_lines
-from .timeline import timeline_entries
+from peaceplans import search as fulltext
+from peaceplans.compare import memo as diffcache
+from peaceplans.compare.comparison import compare_revisions
+from peaceplans.models import Clause, Party, Plan, Source, Stance
+from peaceplans.web import sharing
+from peaceplans.web.changes import recent_changes
+from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
+from peaceplans.web.tables import matrix_table, position_lines
+from peaceplans.web.timeline import timeline_entries
 
 MATRIX_PER_PAGE = 30
 MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .diff import similarity, tokenize
+from peaceplans.compare.diff import similarity, tokenize
 
 MAX_CHARS = 500_000
 MAX_LINES = 10_000
