@@ -450,7 +450,7 @@ def _title_from(text: str, limit: int = 60) -> str:
 
 # Demo dataset
 
-DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
 def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
