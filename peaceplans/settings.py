@@ -28,12 +28,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-# Production refuses to start without a real secret; only DEBUG gets a throwaway one.
+# The secret comes from DJANGO_SECRET_KEY, else from the .secret_key file `make run` writes
+# (so `manage.py create_editor` works after `make run` exactly as docs/editors.md shows it).
+# With neither, production refuses to start; only DEBUG gets a throwaway one.
+SECRET_KEY_FILE = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (`make run` generates one into .secret_key)."
+            "DJANGO_SECRET_KEY must be set, or .secret_key exist, when DJANGO_DEBUG is off "
+            "(`make run` generates .secret_key)."
         )
     SECRET_KEY = "insecure-development-only-key-never-used-with-debug-off"  # noqa: S105 (DEBUG only)
 

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_check(**env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # A checkout that ran `make run` has a .secret_key: these tests name their own file, or none.
+    env.setdefault("DJANGO_SECRET_KEY_FILE", "/nonexistent/peaceplans-secret-key")
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -24,6 +26,42 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_check(DJANGO_DEBUG="0")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_management_commands_read_the_secret_key_file_make_run_writes(tmp_path):
+    """After `make run`, `manage.py create_editor` works as the docs show it: no variable to export first."""
+    key_file = tmp_path / ".secret_key"
+    key_file.write_text("from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN\n")
+    result = run_check(DJANGO_DEBUG="0", DJANGO_SECRET_KEY_FILE=str(key_file))
+    assert result.returncode == 0, result.stderr
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "DJANGO_SECRET_KEY_FILE": str(key_file),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert shown.stdout.strip() == "from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"
+
+
+def test_the_environment_wins_over_the_secret_key_file(tmp_path):
+    key_file = tmp_path / ".secret_key"
+    key_file.write_text("from-the-file")
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "DJANGO_SECRET_KEY_FILE": str(key_file),
+            "DJANGO_SECRET_KEY": "from-the-environment-0123456789",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert shown.stdout.strip() == "from-the-environment-0123456789", shown.stderr
 
 
 def test_debug_runs_without_a_secret_key():
@@ -67,7 +105,7 @@ def test_sqlite_file_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         "print(c.fetchone()[0]); c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])"
     )
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.stdout.split()[-2:] == ["wal", "20000"], result.stdout + result.stderr
 
@@ -109,7 +147,7 @@ def configured(**env) -> dict:
     code = "import json; from django.conf import settings as s; print(json.dumps({n: getattr(s, n, None) for n in %r}))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code % (SHOWN,)],
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code % (SHOWN,)],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
