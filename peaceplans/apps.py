@@ -12,9 +12,7 @@ class PeaceplansConfig(AppConfig):
         import peaceplans.ops.backups  # noqa: F401
         import peaceplans.ops.security  # noqa: F401
         import peaceplans.search.signals  # noqa: F401
-        from peaceplans.ops import dataversion as caching
-
-        caching.watch_open_connections()  # and every connection opened later: each write moves the data version
+        import peaceplans.signals  # noqa: F401  (the data version)
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from peaceplans.models import Clause, DataVersion, Party, Point, Source, Stance, Topic
+from peaceplans.models import Clause, DataVersion, Event, Party, Point, Source, Stance, Topic
 from peaceplans.ops import dataversion as caching
 from peaceplans.ops import pagecache as middleware
 from tests.test_editors import PASSWORD, change_form_data, make_editor
@@ -207,6 +207,12 @@ def test_a_restore_from_history_in_the_admin_shows_on_the_next_request(client, e
 # ---- What advances the version ----
 
 
+def rename(user, first_name: str) -> None:
+    """A user's name as the admin changes it (notes show their author's name)."""
+    user.first_name = first_name
+    user.save()
+
+
 @pytest.mark.parametrize(
     "write",
     [
@@ -215,13 +221,45 @@ def test_a_restore_from_history_in_the_admin_shows_on_the_next_request(client, e
         lambda: Stance.objects.filter(pk=latest_russian_stance_on_six().pk).delete(),
         lambda: Point.objects.get(plan__slug=PLAN, key="6").clauses.first().sources.clear(),
         lambda: Party.objects.bulk_create([Party(slug="un", name="United Nations", short_name="UN", colour="#5b92e5")]),
-        lambda: User.objects.filter(pk=make_editor("named").pk).update(first_name="Olena"),
+        lambda: rename(make_editor("named"), "Olena"),
+        lambda: Event.objects.filter(plan__slug=PLAN).first().parties.add(Party.objects.get(slug="us")),
+        lambda: Clause.objects.filter(pk=Clause.objects.first().pk).update(change_note="edited in bulk"),
+        lambda: Source.objects.bulk_update([Source.objects.first()], ["note"]),
+        lambda: transaction.atomic()(
+            lambda: Topic.objects.filter(slug="nato").update(name="NATO (in a transaction)")
+        )(),
+        lambda: transaction.atomic()(lambda: Source.objects.first().save())(),
     ],
-    ids=["save", "update", "delete", "m2m", "bulk_create", "a user's name"],
+    ids=[
+        "save",
+        "update",
+        "delete",
+        "m2m",
+        "bulk_create",
+        "a user's name",
+        "m2m add",
+        "update on a custom queryset",
+        "bulk_update",
+        "update in a transaction",
+        "save in a transaction",
+    ],
 )
 def test_every_kind_of_write_gives_a_new_version(write):
     before = caching.current()
     write()
+    assert caching.current().token != before.token
+
+
+def test_a_write_no_model_sees_needs_the_documented_hook():
+    """
+    The narrow gap (docs/architecture.md, "The data version"): a bulk update of another app's
+    table, such as auth.User, sends no signal; whoever writes that way calls dataversion.bump().
+    """
+    editor = make_editor("bulk")
+    before = caching.current()
+    User.objects.filter(pk=editor.pk).update(first_name="Unseen")
+    assert caching.current() == before
+    caching.bump()
     assert caching.current().token != before.token
 
 

@@ -31,6 +31,7 @@ from peaceplans.models import (
     Stance,
     Topic,
 )
+from peaceplans.ops import dataversion
 
 
 def revision_import_file(*, path: Path, plan_slug: str, public: bool | None = None) -> list[ImportResult]:
@@ -50,6 +51,7 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "", public: boo
     if not items:
         raise ImportProblem("the file holds an empty list; expected at least one revision", origin=origin)
     with transaction.atomic():
+        dataversion.bump()  # first: the version row is the first row this transaction locks
         plan = Plan.objects.filter(slug=plan_slug).first()
         if plan is None:
             raise ImportProblem(f"plan {plan_slug!r} does not exist", origin=origin)
@@ -85,6 +87,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
     stances = read_json_file(folder / "stances.json")
     events = read_json_file(folder / "events.json")
     with transaction.atomic():
+        dataversion.bump()  # first: the version row is the first row this transaction locks
         plan = _upsert(Plan, {"slug": meta["plan"]["slug"]}, meta["plan"])
         for order, party in enumerate(meta["parties"]):
             _upsert(Party, {"slug": party["slug"]}, {**party, "sort_order": order})
@@ -207,6 +210,7 @@ def revision_create_from_paste(*, data: dict, plan_slug: str) -> ImportResult:
     """
     origin = "pasted text"
     with transaction.atomic():
+        dataversion.bump()  # first: the version row is the first row this transaction locks
         plan = Plan.objects.select_for_update().filter(slug=plan_slug).first()
         if plan is None:
             raise ImportProblem(f"plan {plan_slug!r} does not exist", origin=origin)
@@ -230,6 +234,7 @@ def revisions_publish(revisions, *, public: bool = True) -> int:
     """
     changed = 0
     with transaction.atomic():
+        dataversion.bump()  # first: the version row is the first row this transaction locks
         pks = list(revisions.values_list("pk", flat=True))
         for revision in Revision.objects.filter(pk__in=pks, public=not public).order_by("pk"):
             revision.public = public

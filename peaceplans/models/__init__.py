@@ -46,14 +46,16 @@ from peaceplans.models.texts import (
     SourceQuerySet,
     Topic,
 )
+from peaceplans.models.version import VersionedQuerySet
 
 __all__ = [
+    "DataVersion",
+    "VersionedQuerySet",
     "Annotation",
     "AnnotationQuerySet",
     "AnnotationStatus",
     "Clause",
     "ClauseQuerySet",
-    "DataVersion",
     "Event",
     "KIND_LABELS",
     "LatestStance",

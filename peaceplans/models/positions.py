@@ -1,11 +1,12 @@
 """What is said about the texts: the parties' stances, timeline events, editors' notes, and the data version."""
 
 import datetime
+import secrets
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -20,9 +21,10 @@ from peaceplans.models.choices import (
     Position,
 )
 from peaceplans.models.texts import Party, Plan, Point, PointQuerySet, Revision, Source
+from peaceplans.models.version import VersionedQuerySet
 
 
-class StanceQuerySet(models.QuerySet):
+class StanceQuerySet(VersionedQuerySet):
     def public(self):
         """
         Stances readers may see: not those answering an unpublished revision, nor those on a point
@@ -156,6 +158,8 @@ class Event(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     history = HistoricalRecords(m2m_fields=[parties])
 
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["date", "pk"]
         constraints = [
@@ -169,7 +173,7 @@ class Event(models.Model):
         return reverse("timeline", args=[self.plan.slug]) + f"#event-{self.pk}"
 
 
-class AnnotationQuerySet(models.QuerySet):
+class AnnotationQuerySet(VersionedQuerySet):
     def published(self):
         """Notes journalists may see: published, on a point they may see (Point.objects.public())."""
         return self.filter(status=AnnotationStatus.PUBLISHED).exclude(point__in=PointQuerySet.only_in_unpublished())
@@ -219,7 +223,7 @@ class Annotation(models.Model):
 class DataVersion(models.Model):
     """
     The one row whose token changes with every write to the data, in the same transaction
-    as the write: the page cache keys on it (caching.py), so an edit shows on the next
+    as the write: the page cache keys on it (ops/pagecache.py), so an edit shows on the next
     request on every server. Nobody edits it by hand.
     """
 
@@ -231,3 +235,16 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"data version {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+    @classmethod
+    def advance(cls, using: str) -> None:
+        """A new random token, in the caller's transaction; the row is recreated if it went missing."""
+        token, now = secrets.token_hex(16), timezone.now()
+        versions = cls.objects.using(using)
+        if versions.filter(pk=1).update(token=token, changed_at=now):
+            return
+        try:
+            with transaction.atomic(using=using):
+                versions.create(pk=1, token=token, changed_at=now)
+        except IntegrityError:  # another writer recreated it first
+            versions.filter(pk=1).update(token=token, changed_at=now)

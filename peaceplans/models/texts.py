@@ -20,6 +20,7 @@ from peaceplans.models.choices import (
     key_validator,
     number_validator,
 )
+from peaceplans.models.version import VersionedQuerySet
 
 
 class Party(models.Model):
@@ -35,6 +36,8 @@ class Party(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(default=0, help_text="Column order in tables.")
     history = HistoricalRecords()
+
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "slug"]
@@ -58,6 +61,8 @@ class Topic(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()
 
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_order", "name"]
 
@@ -76,6 +81,8 @@ class Plan(models.Model):
     summary = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS)
     history = HistoricalRecords()
 
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
 
@@ -86,7 +93,7 @@ class Plan(models.Model):
         return reverse("plan_detail", args=[self.slug])
 
 
-class SourceQuerySet(models.QuerySet):
+class SourceQuerySet(VersionedQuerySet):
     def public(self):
         """
         The sources readers may see: all but those cited only by unpublished revisions (an import
@@ -181,7 +188,7 @@ SOURCES_ONLY_IN_UNPUBLISHED = (
 )
 
 
-class RevisionQuerySet(models.QuerySet):
+class RevisionQuerySet(VersionedQuerySet):
     def in_order(self):
         """Revisions by date, ties broken by the order they were entered."""
         return self.order_by("published_on", "pk")
@@ -258,7 +265,7 @@ class Revision(models.Model):
         return STATUS_LABELS.get(self.status, self.status)
 
 
-class PointQuerySet(models.QuerySet):
+class PointQuerySet(VersionedQuerySet):
     def in_order(self):
         """Points in plan order: the first revision's order, later additions after them."""
         return self.order_by("sort_order", "pk")
@@ -370,7 +377,7 @@ class Point(models.Model):
         return before.order_by("-sort_order", "-pk").first(), after.order_by("sort_order", "pk").first()
 
 
-class ClauseQuerySet(models.QuerySet):
+class ClauseQuerySet(VersionedQuerySet):
     def public(self):
         """Wording readers may see: the clauses of published revisions only."""
         return self.exclude(revision__in=Revision.objects.unpublished_ids())

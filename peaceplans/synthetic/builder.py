@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
-from peaceplans.editing.services import SORT_STEP
+from peaceplans.editing.importer import SORT_STEP
 from peaceplans.models import (
     Annotation,
     AnnotationStatus,
