@@ -1,6 +1,7 @@
 # peaceplans: the everyday commands. `make run` works from a fresh clone.
 #
 #   make run     serve the demo with gunicorn on 127.0.0.1:$PORT (default 8000), DEBUG off
+#   make setup   what `make run` does before it serves: .secret_key, migrate, load_demo, collectstatic
 #   make dev     Django's runserver with DEBUG on, same address
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
 #   make lint    ruff check + ruff format --check
@@ -34,7 +35,7 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
 
 PYTEST_ARGS ?=
 
-.PHONY: help run dev test lint bench loadtest cluster clean venv install install-dev validator
+.PHONY: help setup run dev test lint bench loadtest cluster clean venv install install-dev validator
 
 # List the targets.
 help:
@@ -92,9 +93,9 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 venv install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
 
-# Serve like production: a secret generated once into .secret_key (unless
-# DJANGO_SECRET_KEY is set), DEBUG off, migrated, demo data loaded, static files collected.
-run: $(VENV)/.installed-runtime
+# Prepare to serve like production, without serving: a secret generated once into .secret_key
+# (unless DJANGO_SECRET_KEY is set), DEBUG off, migrated, demo data loaded, static files collected.
+setup: $(VENV)/.installed-runtime
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
 	  if [ ! -s .secret_key ]; then
 	    echo "==> generating .secret_key (kept out of git; delete it to rotate)"
@@ -108,6 +109,14 @@ run: $(VENV)/.installed-runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput -v 0
+
+# Serve like production: `setup`, then gunicorn on 127.0.0.1:$PORT with the same secret, DEBUG off.
+run: setup
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
+	  DJANGO_SECRET_KEY=$$(< .secret_key)
+	  export DJANGO_SECRET_KEY
+	fi
+	export DJANGO_DEBUG=0
 	mkdir -p .run
 	echo "==> peaceplans on http://127.0.0.1:$${PORT:-8000}/ (Ctrl-C stops it)"
 	exec $(VENV)/bin/gunicorn peaceplans.wsgi:application \

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-authz-test-password-7"
 NEW_PASSWORD = "another-long-authz-password-8"
 PLAN = "russia-ukraine-2025"
-README = Path(settings.BASE_DIR) / "README.md"
+MATRIX_DOC = Path(settings.BASE_DIR) / "docs" / "security.md"
 CSRF_REFUSAL = "refused by the CSRF check"
 
 
@@ -696,19 +696,19 @@ def test_staff_without_the_group_see_an_empty_admin(roles):
     assert 'href="/admin/peaceplans/point/"' in editor_page and 'href="/admin/auth/' not in editor_page
 
 
-# The README carries the matrix
+# docs/security.md carries the matrix
 
 
 def readme_matrix() -> str:
-    text = README.read_text()
+    text = MATRIX_DOC.read_text()
     start, end = "<!-- authz-matrix:start -->", "<!-- authz-matrix:end -->"
-    assert start in text and end in text, f"README.md has no {start} … {end} section (see tests/authz_matrix.py)"
+    assert start in text and end in text, f"docs/security.md has no {start} … {end} section (see tests/authz_matrix.py)"
     return text.split(start, 1)[1].split(end, 1)[0]
 
 
 def test_the_readme_table_is_the_tested_matrix():
     table = [line for line in readme_matrix().strip().splitlines() if line.startswith("|")]
     assert table == matrix.render_table().splitlines(), (
-        "The README's authorization matrix differs from tests/authz_matrix.py; paste in the output of "
+        "The authorization matrix in docs/security.md differs from tests/authz_matrix.py; paste in the output of "
         "`python -c 'from tests.authz_matrix import render_table; print(render_table())'`"
     )
