@@ -1,4 +1,4 @@
-"""Page addresses are public contracts (DESIGN.md): journalists link to them. Keep them stable."""
+"""Page addresses are public contracts (docs/newsroom.md, "Pages"): journalists link to them. Keep them stable."""
 
 from django.contrib import admin
 from django.urls import path, re_path

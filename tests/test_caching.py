@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from peaceplans.models import Clause, DataVersion, Event, Party, Point, Source, Stance, Topic
-from peaceplans.ops import dataversion as caching
-from peaceplans.ops import pagecache as middleware
+from peaceplans.ops import dataversion, pagecache
 from tests.test_editors import PASSWORD, change_form_data, make_editor
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +79,7 @@ def text(response) -> str:
 
 
 def old_version():
-    """Date the current version two minutes back, so Last-Modified is sent (see middleware.set_last_modified)."""
+    """Date the current version two minutes back, so Last-Modified is sent (see pagecache.set_last_modified)."""
     DataVersion.objects.filter(pk=1).update(changed_at=timezone.now() - timedelta(minutes=2))
 
 
@@ -245,9 +244,9 @@ def rename(user, first_name: str) -> None:
     ],
 )
 def test_every_kind_of_write_gives_a_new_version(write):
-    before = caching.current()
+    before = dataversion.current()
     write()
-    assert caching.current().token != before.token
+    assert dataversion.current().token != before.token
 
 
 def test_a_write_no_model_sees_needs_the_documented_hook():
@@ -256,32 +255,32 @@ def test_a_write_no_model_sees_needs_the_documented_hook():
     table, such as auth.User, sends no signal; whoever writes that way calls dataversion.bump().
     """
     editor = make_editor("bulk")
-    before = caching.current()
+    before = dataversion.current()
     User.objects.filter(pk=editor.pk).update(first_name="Unseen")
-    assert caching.current() == before
-    caching.bump()
-    assert caching.current().token != before.token
+    assert dataversion.current() == before
+    dataversion.bump()
+    assert dataversion.current().token != before.token
 
 
 def test_reads_and_logins_leave_the_version_alone(client):
     editor = make_editor()
-    before = caching.current()
+    before = dataversion.current()
     list(Stance.objects.select_related("point")[:5])
     # The real sign-in (axes needs its request): stamps last_login, writes the session and axes' log.
     response = client.post("/admin/login/", {"username": editor.username, "password": PASSWORD})
     assert response.status_code == 302
     assert User.objects.get(pk=editor.pk).last_login is not None
-    assert caching.current() == before
+    assert dataversion.current() == before
 
 
 def test_a_rolled_back_write_brings_back_the_version_it_replaced():
     """Tokens, not counters: the data as it was is named by the token it had."""
-    before = caching.current()
+    before = dataversion.current()
     with pytest.raises(RuntimeError), transaction.atomic():
         Point.objects.filter(key="6").update(title="Never committed")
-        assert caching.current() != before
+        assert dataversion.current() != before
         raise RuntimeError
-    assert caching.current() == before
+    assert dataversion.current() == before
 
 
 def test_without_a_version_row_pages_are_served_uncached_until_the_next_write(client):
@@ -290,7 +289,7 @@ def test_without_a_version_row_pages_are_served_uncached_until_the_next_write(cl
     assert response.status_code == 200 and response["X-Page-Cache"] == "off"
     assert get(client, OVERVIEW)["X-Page-Cache"] == "off"
     Point.objects.filter(key="6").update(title="Army cap")
-    assert caching.current() is not None
+    assert dataversion.current() is not None
     assert get(client, OVERVIEW)["X-Page-Cache"] == "miss"
 
 
@@ -301,7 +300,7 @@ def test_editors_never_receive_a_cached_page_and_are_told_not_to_keep_theirs(cli
     """Even when the cache holds this address, an editor's request renders it and stores nothing."""
     assert get(client, POINT)["X-Page-Cache"] == "miss"
     stored = []
-    monkeypatch.setattr(middleware.PageCacheMiddleware, "cache_set", lambda self, key, entry: stored.append(key))
+    monkeypatch.setattr(pagecache.PageCacheMiddleware, "cache_set", lambda self, key, entry: stored.append(key))
     for url in (POINT, f"{POINT}?against={E3}", f"/api/v1/plans/{PLAN}/points/6/", f"/embed/plans/{PLAN}/points/6/"):
         with CaptureQueriesContext(connection) as queries:
             response = get(editor_client, url)
@@ -382,7 +381,7 @@ def test_a_new_day_is_a_new_entry(client, monkeypatch):
     """Citations say "Accessed <today>": yesterday's page is not served today."""
     get(client, POINT)
     tomorrow = timezone.localdate() + timedelta(days=1)
-    monkeypatch.setattr(middleware.timezone, "localdate", lambda: tomorrow)
+    monkeypatch.setattr(pagecache.timezone, "localdate", lambda: tomorrow)
     assert get(client, POINT)["X-Page-Cache"] == "miss"
 
 
@@ -443,10 +442,10 @@ def test_if_modified_since_gives_304_until_the_data_changes(client):
 
 def test_last_modified_is_when_the_data_last_changed_and_left_out_in_the_second_after_an_edit(client):
     old_version()
-    changed_at = caching.current().changed_at
+    changed_at = dataversion.current().changed_at
     feed = get(client, f"/feeds/plans/{PLAN}/")  # the feed's own guess is replaced by the version's time
     assert feed["Last-Modified"] == changed_at.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    caching.bump()
+    dataversion.bump()
     assert "Last-Modified" not in get(client, POINT)
     time.sleep(1.1)
     assert "Last-Modified" in get(client, POINT)
@@ -504,23 +503,23 @@ def test_a_405_is_not_cached(client):
     ids=lambda value: value if isinstance(value, str) else "",
 )
 def test_responses_that_differ_by_reader_or_may_not_be_kept_are_not_stored(rf, response, reason):
-    assert not middleware.storable(rf.get("/"), response), reason
+    assert not pagecache.storable(rf.get("/"), response), reason
 
 
 def test_a_response_that_sets_a_cookie_is_never_stored(rf):
     response = HttpResponse("x")
     response.set_cookie("csrftoken", "secret")
-    assert not middleware.storable(rf.get("/"), response)
-    middleware.public_headers(response)
+    assert not pagecache.storable(rf.get("/"), response)
+    pagecache.public_headers(response)
     assert response["Cache-Control"] == "private, no-store"
 
 
 def test_a_response_varying_on_cookie_is_stored_only_for_a_request_without_cookies(rf):
     response = HttpResponse("x", headers={"Vary": "Cookie"})
-    assert middleware.storable(rf.get("/"), response)
+    assert pagecache.storable(rf.get("/"), response)
     with_cookie = rf.get("/")
     with_cookie.COOKIES["theme"] = "dark"
-    assert not middleware.storable(with_cookie, response)
+    assert not pagecache.storable(with_cookie, response)
 
 
 def test_when_the_cache_fails_pages_are_served_fresh_and_uncached(client, editor_client, monkeypatch):
@@ -530,7 +529,7 @@ def test_when_the_cache_fails_pages_are_served_fresh_and_uncached(client, editor
 
         set = get
 
-    monkeypatch.setattr(middleware, "cache", Down())
+    monkeypatch.setattr(pagecache, "cache", Down())
     assert get(client, POINT).status_code == 200
     edit_clause_in_the_admin(editor_client, "Capped at 777,777.")
     response = get(client, POINT)

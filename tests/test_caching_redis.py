@@ -14,7 +14,7 @@ import redis
 from django.core.cache import cache
 from django.test import Client
 
-from peaceplans.ops import dataversion as caching
+from peaceplans.ops import dataversion
 from tests.stack import free_port
 from tests.test_caching import (
     OVERVIEW,
@@ -98,7 +98,7 @@ def test_an_admin_edit_shows_on_the_next_request_with_redis(client, editor_clien
 
 def test_pages_are_stored_in_redis_under_the_data_version(client, on_redis):
     get(client, POINT)
-    token = caching.current().token
+    token = dataversion.current().token
     keys = [key.decode() for key in on_redis.keys("*")]
     assert any(f":page:{token}:" in key for key in keys), keys
 

@@ -25,7 +25,7 @@ from django.urls import include, path
 
 from peaceplans.editing.services import revisions_import
 from peaceplans.models import Clause, DataVersion, Plan, Revision
-from peaceplans.ops import faults
+from peaceplans.ops import dataversion, faults
 
 PLAN = "russia-ukraine-2025"
 PASSWORD = "a-long-test-password-for-faults"
@@ -346,12 +346,11 @@ def test_the_site_uses_the_fault_handler_for_errors_outside_views():
 @pytest.mark.django_db
 def test_an_outage_in_a_middleware_is_a_503_too(client, monkeypatch, caplog):
     """The page cache reads the data version before any view: PostgreSQL restarting fails there first."""
-    from peaceplans.ops import dataversion as caching
 
     def down(*args, **kwargs):
         raise DjangoOperationalError("connection refused") from psycopg.OperationalError("connection refused")
 
-    monkeypatch.setattr(caching, "current", down)
+    monkeypatch.setattr(dataversion, "current", down)
     response = Client(raise_request_exception=False).get(f"/plans/{PLAN}/")
     assert_503_page(response)
     assert_logged_class(caplog, "OperationalError")

@@ -1,5 +1,5 @@
 """
-The query budget (DESIGN.md, "Quality budgets"): every public page, fragment, CSV export, API
+The query budget (docs/benchmarks.md): every public page, fragment, CSV export, API
 endpoint, feed and embed runs a fixed number of SQL queries, at most BUDGET, whatever the size
 of the data. Each address is requested on the demo plan and on a generated plan that is bigger
 in every direction (more revisions, points, stances per point, events, notes, split points):

@@ -20,8 +20,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
-from peaceplans.compare import diff, rows
-from peaceplans.compare import memo as diffcache
+from peaceplans.compare import diff, memo, rows
 from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
 from peaceplans.templatetags.peaceplans import day, iso
@@ -51,10 +50,10 @@ def counted(monkeypatch):
             calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(diffcache.diff, "compare", compare)
-    diffcache.clear()
+    monkeypatch.setattr(memo.diff, "compare", compare)
+    memo.clear()
     yield calls
-    diffcache.clear()
+    memo.clear()
 
 
 def revisions(plan, *slugs):

@@ -16,8 +16,7 @@ from django.template import loader
 from django.test import Client
 from django.urls import include, path, reverse
 
-from peaceplans.ops import pagecache as middleware
-from peaceplans.ops import security, surface
+from peaceplans.ops import pagecache, security, surface
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +80,7 @@ def csp(response) -> dict[str, list[str]]:
 
 
 def assert_security_headers(response, *, embed: bool = False) -> None:
-    """The whole header set (README "Security headers"), each CSP directive exactly."""
+    """The whole header set (docs/security.md), each CSP directive exactly."""
     where = f"{response.status_code} {response.get('Content-Type')}"
     assert response["X-Content-Type-Options"] == "nosniff", where
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", where
@@ -109,7 +108,7 @@ def staff_client(db) -> Client:
 @pytest.mark.parametrize("hx", [False, True], ids=["full", "hx"])
 @pytest.mark.parametrize("name,url,reader_status,staff_status", RESPONSE_CLASSES, ids=[c[0] for c in RESPONSE_CLASSES])
 def test_every_response_class_carries_the_headers_for_readers(client, name, url, reader_status, staff_status, hx):
-    """Miss, hit and 304 alike: a hit and a 304 are answered by the page cache before any view or inner middleware."""
+    """Miss, hit and 304 alike: a hit and a 304 are answered by the page cache before any view or inner pagecache."""
     headers = {"HX-Request": "true"} if hx else {}
     embed = url.startswith("/embed/")
     first = client.get(url, headers=headers)
@@ -120,7 +119,7 @@ def test_every_response_class_carries_the_headers_for_readers(client, name, url,
     assert_security_headers(again, embed=embed)
     if name == "healthz":
         assert again["X-Page-Cache"] == "miss"  # never stored: every probe runs its checks
-    elif first.get("X-Page-Cache") == "miss" and reader_status in middleware.CACHED_STATUSES:
+    elif first.get("X-Page-Cache") == "miss" and reader_status in pagecache.CACHED_STATUSES:
         assert again["X-Page-Cache"] == "hit", url
     if "ETag" in first and reader_status == 200:
         not_modified = client.get(url, headers={**headers, "If-None-Match": first["ETag"]})
@@ -259,7 +258,7 @@ HOSTILE_HOSTS = [
 @pytest.mark.parametrize("url", [f"/plans/{PLAN}/", f"/plans/{PLAN}/points/6/", "/admin/login/", "/nothing/"])
 def test_a_bad_host_gets_a_400_that_is_never_cached(client, monkeypatch, host, url):
     stored = []
-    monkeypatch.setattr(middleware.PageCacheMiddleware, "cache_set", lambda self, key, entry: stored.append(key))
+    monkeypatch.setattr(pagecache.PageCacheMiddleware, "cache_set", lambda self, key, entry: stored.append(key))
     response = client.get(url, HTTP_HOST=host)
     assert response.status_code == 400
     assert response.content.decode() == "Bad request: this site does not answer to that host name.\n"

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from peaceplans.compare import diff
-from peaceplans.compare import memo as diffcache
+from peaceplans.compare import diff, memo
 from peaceplans.models import Annotation, Clause, Plan, Point, Revision
 
 # Row statuses beyond diff.Change: a point one side's text does not cover at all. The
@@ -91,7 +90,7 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
     text_a = clause_a.text if clause_a and not clause_a.dropped else None
     text_b = clause_b.text if clause_b and not clause_b.dropped else None
     if text_a is not None and text_b is not None:
-        result = diffcache.compare(text_a, text_b)  # the word diff, once per pair of texts
+        result = memo.compare(text_a, text_b)  # the word diff, once per pair of texts
         return result.change, result
     if text_b is not None:
         return diff.Change.ADDED, diff.compare(None, text_b)

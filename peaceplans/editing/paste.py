@@ -346,7 +346,7 @@ def import_data(
     points: Sequence[tuple[str | None, str]],
 ) -> dict:
     """
-    One revision in the import format (see DESIGN.md): `points` gives, per clause, the key
+    One revision in the import format (docs/editors.md): `points` gives, per clause, the key
     of the existing point it answers (None: a new point) and the topic slug for a new point.
     """
     return {

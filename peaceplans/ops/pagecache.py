@@ -6,7 +6,7 @@ What is cached: every anonymous GET or HEAD outside /admin/ is a public read: th
 their HTMX fragments, CSV exports, the API, feeds, embeds and oEmbed. Responses with status
 200, 301, 308, 400, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
 REDIS_URL is set) for PAGE_CACHE_SECONDS, under a key made of the data version
-(caching.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
+(dataversion.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
 method, whether the client takes gzip, the HX-Request and HX-History-Restore-Request
 headers, and the full address with scheme, host and query string. An edit gives the data a
 new version, so the next request misses and renders fresh; old entries are never read again
@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, split_header_value
 
-from peaceplans.ops import dataversion as caching
+from peaceplans.ops import dataversion
 from peaceplans.ops.surface import Surface, surface
 
 log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
@@ -82,7 +82,7 @@ class PageCacheMiddleware:
             return private(self.get_response(request))
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        version = caching.current() if settings.PAGE_CACHE_SECONDS else None
+        version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
         page = Page(request, version) if version else None
         entry = self.cache_get(page.key) if page else None
         if entry is not None:
@@ -155,11 +155,11 @@ class Page:
     It is weak: the gzipped and plain answers share it. The key adds the method and the encoding.
     """
 
-    def __init__(self, request, version: caching.Version):
+    def __init__(self, request, version: dataversion.Version):
         identity = "\n".join(
             (
                 version.token,
-                caching.release(),
+                dataversion.release(),
                 timezone.localdate().isoformat(),  # citations say "Accessed <today>"
                 request.headers.get("HX-Request", ""),
                 request.headers.get("HX-History-Restore-Request", ""),
@@ -228,7 +228,7 @@ def rebuild(entry) -> HttpResponse:
     return response
 
 
-def set_last_modified(response, version: caching.Version) -> None:
+def set_last_modified(response, version: dataversion.Version) -> None:
     """
     When the data last changed, which is no earlier than any change this page shows (the
     view's own guess, such as a feed's newest entry, may miss a deletion). Left out during the

@@ -81,7 +81,7 @@ def is_embed(request) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """The headers every response carries; see the module's docstring and README "Security headers"."""
+    """The headers every response carries; see the module's docstring and docs/security.md."""
 
     def __init__(self, get_response):
         self.get_response = get_response

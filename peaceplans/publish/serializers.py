@@ -64,7 +64,7 @@ def topic_data(topic, link, plan) -> dict:
 def source_data(source, link) -> dict:
     return {
         "id": source.pk,
-        "url": source.url if source.citable else None,  # never offered as a citation (README)
+        "url": source.url if source.citable else None,  # never offered as a citation (docs/newsroom.md)
         "citable": source.citable,
         "outlet": source.outlet,
         "title": source.title,

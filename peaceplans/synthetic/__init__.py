@@ -9,7 +9,7 @@ only primary keys and timestamps differ (`content_digest` proves it).
 
 Rows are written with bulk_create in one transaction, with their history rows, as if editors had
 entered them. Bulk writes send no signals, so the search index is rebuilt before the transaction
-ends, as services.revisions_import does; the data version (caching.py) moves with any write
+ends, as services.revisions_import does; the data version (ops/dataversion.py) moves with any write
 statement, bulk or not, so cached pages never outlive the run. The demo plan, and anything else this
 package did not make, is never touched: synthetic plans are recognised by their slug, synthetic
 sources by their address.
