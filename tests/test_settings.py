@@ -29,54 +29,36 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def secret_key_seen(**env) -> str:
+    """The SECRET_KEY a management command ends up with, under exactly these DJANGO_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_management_commands_read_the_secret_key_file_make_run_writes(tmp_path):
     """After `make run`, `manage.py create_editor` works as the docs show it: no variable to export first."""
     key_file = tmp_path / ".secret_key"
     key_file.write_text("from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN\n")
     result = run_check(DJANGO_DEBUG="0", DJANGO_SECRET_KEY_FILE=str(key_file))
     assert result.returncode == 0, result.stderr
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "--no-imports",
-            "-c",
-            "from django.conf import settings; print(settings.SECRET_KEY)",
-        ],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-            "DJANGO_SECRET_KEY_FILE": str(key_file),
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert shown.stdout.strip() == "from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"
+    seen = secret_key_seen(DJANGO_SECRET_KEY_FILE=str(key_file))
+    assert seen == "from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"
 
 
 def test_the_environment_wins_over_the_secret_key_file(tmp_path):
     key_file = tmp_path / ".secret_key"
     key_file.write_text("from-the-file")
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "shell",
-            "--no-imports",
-            "-c",
-            "from django.conf import settings; print(settings.SECRET_KEY)",
-        ],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-            "DJANGO_SECRET_KEY_FILE": str(key_file),
-            "DJANGO_SECRET_KEY": "from-the-environment-0123456789",
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert shown.stdout.strip() == "from-the-environment-0123456789", shown.stderr
+    seen = secret_key_seen(DJANGO_SECRET_KEY_FILE=str(key_file), DJANGO_SECRET_KEY="from-the-environment-0123456789")
+    assert seen == "from-the-environment-0123456789"
 
 
 def test_debug_runs_without_a_secret_key():
