@@ -73,7 +73,7 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 # The embeds' policy (publish/embeds.py sends it from its views too): the site's with two changes:
 # any page may frame them, and they run no script at all. They may also be loaded from another
 # origin, by a page that isolates itself (COEP require-corp).
-EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
+EMBED_CSP: dict[str, list[str]] = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
 
 
 def is_embed(request) -> bool:
