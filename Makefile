@@ -196,4 +196,4 @@ cluster: $(VENV)/.installed-runtime
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.
 clean:
-	rm -rf $(VENV) staticfiles .run .cache db.sqlite3*
+	rm -rf $(VENV) staticfiles .run .cache .mypy_cache db.sqlite3*
