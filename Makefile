@@ -4,7 +4,7 @@
 #   make setup   what `make run` does before it serves: .secret_key, migrate, load_demo, collectstatic
 #   make dev     Django's runserver with DEBUG on, same address
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + mypy (with django-stubs)
 #   make bench   benchmarks: pages in process and over HTTP (gunicorn, wrk, Datasette); .run/bench.md
 #   make loadtest  wrk over every kind of page against `make run`'s gunicorn; .run/loadtest.md, non-zero on any error
 #   make cluster  two gunicorn instances (PORT, PORT+1; default 8001) over one private PostgreSQL and one Redis
@@ -154,11 +154,13 @@ test: $(VENV)/.installed-dev validator
 	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Lint and formatting check (configuration: pyproject.toml); reports both before failing.
+# Lint, formatting and type checks (configuration: pyproject.toml); reports all three before failing.
+# mypy's Django plugin imports peaceplans.settings, which needs a secret: the tests' fixed one.
 lint: $(VENV)/.installed-dev
 	@status=0
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
+	DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)' $(VENV)/bin/mypy || status=1
 	exit $$status
 
 # Benchmarks: speed is measured here, never in timed tests (tests/bench/run.py says what and how).
@@ -203,4 +205,4 @@ cluster: $(VENV)/.installed-runtime
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.
 clean:
-	rm -rf $(VENV) staticfiles .run .cache db.sqlite3*
+	rm -rf $(VENV) staticfiles .run .cache .mypy_cache db.sqlite3*

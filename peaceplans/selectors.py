@@ -5,12 +5,15 @@ queries; a page and its CSV take their rows from the same function, so they neve
 Nothing here knows about requests, templates or formats.
 """
 
+import re
+from typing import cast
+
 from django.http import Http404
 
 from peaceplans.compare import memo
 from peaceplans.models import Party, Plan, Point, Source, Stance, key_validator
 
-KEY_MAX_LENGTH = Point._meta.get_field("key").max_length
+KEY_MAX_LENGTH = cast(int, Point._meta.get_field("key").max_length)  # a CharField's, always set
 
 
 def get_plan(slug: str) -> Plan:
@@ -31,7 +34,9 @@ def get_party(slug: str) -> Party:
 
 def is_point_key(key: str) -> bool:
     """Whether a value could be a point's key ("6", "10a", "21d"); anything else never reaches the database."""
-    return len(key) <= KEY_MAX_LENGTH and key_validator.regex.fullmatch(key) is not None
+    # RegexValidator compiles its regex in __init__; django-stubs types the attribute str | Pattern.
+    pattern = cast(re.Pattern[str], key_validator.regex)
+    return len(key) <= KEY_MAX_LENGTH and pattern.fullmatch(key) is not None
 
 
 def point_by_key(plan: Plan, key: str, *, related: tuple[str, ...] = ("plan",), queryset=None) -> Point | None:

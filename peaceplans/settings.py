@@ -7,6 +7,7 @@ Every variable is listed in README.md ("Environment variables").
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -185,7 +186,7 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 # Built-in CSP: everything from our own origin, no inline scripts or styles at all. No nonce:
 # every script is a file from 'self' (htmx, copy.js, the admin's), and cached pages would replay
 # a nonce to everyone. Embeds loosen frame-ancestors per view (peaceplans/publish/embeds.py).
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
@@ -257,7 +258,7 @@ FEATURED_PLAN = os.environ.get("PEACEPLANS_FEATURED_PLAN", "russia-ukraine-2025"
 
 DJANGO_TABLES2_TEMPLATE = "peaceplans/components/table.html"
 
-LOGGING = {
+LOGGING: dict[str, Any] = {  # logging.config.dictConfig's schema
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},

@@ -126,7 +126,8 @@ def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: boo
         points[clause.point_id] = clause.point
     # Points' addresses differ only by the key (letters, digits, hyphens): reversed once.
     point_path = reverse("point_detail", args=[plan.slug, "0"]).removesuffix("0/")
-    rows, counts = [], {}
+    rows: list[Row] = []
+    counts: dict[str, int] = {}
     for point in sorted(points.values(), key=lambda p: (p.sort_order, p.pk)):
         pair = by_point[point.pk]
         clause_a, clause_b = pair.get(a.pk), pair.get(b.pk)

@@ -62,7 +62,8 @@ class VersionedForm(forms.ModelForm):
                         self.initial[field.name] = [getattr(row, target) for row in getattr(record, field.name).all()]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; its stub allows None
         if self.instance.pk and hasattr(self.instance, "history"):
             started_from = data.get("edit_version") or 0
             if started_from != latest_version(self.instance):

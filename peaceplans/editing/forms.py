@@ -112,7 +112,8 @@ class PasteForm(forms.Form):
         return text
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; its stub allows None
         if "title" in data and not data.get("slug"):
             data["slug"] = slugify(data["title"]).replace("_", "-").strip("-")[:80].strip("-")
             if not data["slug"]:
@@ -203,7 +204,8 @@ class ConfirmForm(forms.Form):
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; its stub allows None
         answered: dict[str, list[str]] = {}
         for n, clause in enumerate(self.pasted.clauses):
             key = data.get(f"clause-{n}-point")

@@ -187,7 +187,7 @@ class RevisionImporter:
         sources = [self._source(obj, field="sources") for obj in self._list(self.data.get("sources"), "sources")]
         revision = Revision.objects.filter(plan=self.plan, slug=self.slug).first()
         created = revision is None
-        if created:
+        if revision is None:
             revision = Revision(plan=self.plan, slug=self.slug)
         if self.public is not None:
             values["public"] = self.public
@@ -255,7 +255,8 @@ class RevisionImporter:
         # Points of the plan's first revision are keyed by their bare number ("6", "10a").
         first_revision = not self.plan.revisions.exclude(pk=revision.pk).exists()
         next_order = max((p.sort_order for p in plan_points.values()), default=0) + SORT_STEP
-        numbers, used_points = set(), set()
+        numbers: set[str] = set()  # the clause numbers seen
+        used_points: set[int] = set()  # the pks of the points they went to
         for index, item in enumerate(points_data):
             if not isinstance(item, dict):
                 raise self.problem(f"entry {index + 1} is not a JSON object", field="points")

@@ -126,7 +126,8 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         cleaned_data = super().clean()  # the password, checked by axes and then the model backend
         if two_factor_required() and self.user_cache is not None:
-            self.user_cache.otp_device = self.verified_device(self.user_cache)
+            # django-otp's attribute (django_otp.login sets it too); it ships no types to declare it.
+            self.user_cache.otp_device = self.verified_device(self.user_cache)  # type: ignore[attr-defined]
         return cleaned_data
 
     def verified_device(self, user) -> TOTPDevice:
@@ -171,7 +172,7 @@ class StaffAdminSite(AdminSite):
             model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
         except (ValueError, ContentType.DoesNotExist):
             raise Http404("No such kind of object.") from None
-        model_admin = self._registry.get(model)
+        model_admin = self._registry.get(model) if model is not None else None  # None: a stale content type
         if model_admin is None or not model_admin.has_view_permission(request):
             raise PermissionDenied
         return contenttype_views.shortcut(request, content_type_id, object_id)

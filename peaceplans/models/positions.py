@@ -2,7 +2,7 @@
 
 import datetime
 import secrets
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,7 +43,7 @@ class StanceQuerySet(VersionedQuerySet):
     def chronological(self):
         return self.order_by("stated_on", "pk")
 
-    def latest(self):
+    def latest_per_pair(self):
         """
         The most recent stance of each (point, party) pair, in one query whatever the number of
         stances: the database picks them (a window function), so a page builds one object per
@@ -56,14 +56,14 @@ class StanceQuerySet(VersionedQuerySet):
     def latest_per_point(self, *, party: "Party | None" = None) -> dict:
         """{(point id, party id): the most recent stance}: the party page needs one per pair, not the history."""
         qs = self if party is None else self.filter(party=party)
-        return {(s.point_id, s.party_id): s for s in qs.latest()}
+        return {(s.point_id, s.party_id): s for s in qs.latest_per_pair()}
 
     def latest_cells(self) -> dict:
         """
         {(point id, party id): LatestStance}: what the stance matrix shows of each latest stance,
         as plain tuples (a model object per cell cost more than the rest of the page).
         """
-        rows = self.latest().values_list(*LatestStance._fields)
+        rows = self.latest_per_pair().values_list(*LatestStance._fields)
         return {(row[1], row[2]): LatestStance(*row) for row in rows}
 
 
@@ -120,15 +120,17 @@ class Stance(models.Model):
         ]
 
     def __str__(self):
-        target = f"point {self.point.key}" if self.point_id else str(self.revision)
+        target = f"point {self.point.key}" if self.point is not None else str(self.revision)  # no query for None
         return f"{self.party}: {self.get_position_display()} {target} ({self.stated_on})"
 
     def get_absolute_url(self):
-        if self.point_id:
+        if self.point is not None:  # no query when there is none
             return self.point.get_absolute_url() + f"#stance-{self.pk}"
-        return self.revision.get_absolute_url() + f"#stance-{self.pk}"
+        revision = cast(Revision, self.revision)  # without a point, a revision (stance_on_revision_or_point)
+        return revision.get_absolute_url() + f"#stance-{self.pk}"
 
-    def get_position_display(self) -> str:
+    # django-stubs' plugin declares get_position_display for the choices too; Django lets a model replace it.
+    def get_position_display(self) -> str:  # type: ignore[no-redef]
         """The position's label, as Django's own method gives it (the value itself when it has none)."""
         return POSITION_LABELS.get(self.position, self.position)
 

@@ -1,5 +1,7 @@
 """The texts: parties, topics, plans, sources, revisions, points and each revision's wording of each point (clauses)."""
 
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -21,6 +23,17 @@ from peaceplans.models.choices import (
     number_validator,
 )
 from peaceplans.models.version import VersionedQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class Neighbours(TypedDict):
+        """What PointQuerySet.with_neighbours() annotates each point with (None at either end)."""
+
+        previous_key: str | None
+        previous_title: str | None
+        next_key: str | None
+        next_title: str | None
 
 
 class Party(models.Model):
@@ -153,7 +166,8 @@ class Source(models.Model):
         """The sources page that lists it (they are paginated), at its entry."""
         return reverse("source_list") + f"?source={self.pk}#source-{self.pk}"
 
-    def get_kind_display(self) -> str:
+    # django-stubs' plugin declares get_kind_display for the choices too; Django lets a model replace it.
+    def get_kind_display(self) -> str:  # type: ignore[no-redef]
         """The kind's label, as Django's own method gives it (the value itself when it has none)."""
         return KIND_LABELS.get(self.kind, self.kind)
 
@@ -260,7 +274,8 @@ class Revision(models.Model):
     def get_absolute_url(self):
         return reverse("revision_detail", args=[self.plan.slug, self.slug])
 
-    def get_status_display(self) -> str:
+    # django-stubs' plugin declares get_status_display for the choices too; Django lets a model replace it.
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
         """The status's label, as Django's own method gives it (the value itself when it has none)."""
         return STATUS_LABELS.get(self.status, self.status)
 
@@ -367,10 +382,13 @@ class Point(models.Model):
         only, enough to link to them), otherwise two small indexed queries.
         """
         if hasattr(self, "previous_key"):
-            return tuple(
-                Point(plan=self.plan, key=key, title=title) if key else None
-                for key, title in ((self.previous_key, self.previous_title), (self.next_key, self.next_title))
+            read = cast("WithAnnotations[Point, Neighbours]", self)  # hasattr: read with with_neighbours()
+            # A neighbour's key and title come from one row: both or neither.
+            previous, following = (
+                Point(plan=self.plan, key=key, title=title) if key and title is not None else None
+                for key, title in ((read.previous_key, read.previous_title), (read.next_key, read.next_title))
             )
+            return previous, following
         siblings = Point.objects.public().filter(plan_id=self.plan_id).select_related("plan")
         before = siblings.filter(Q(sort_order__lt=self.sort_order) | Q(sort_order=self.sort_order, pk__lt=self.pk))
         after = siblings.filter(Q(sort_order__gt=self.sort_order) | Q(sort_order=self.sort_order, pk__gt=self.pk))

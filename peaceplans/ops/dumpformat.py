@@ -25,7 +25,7 @@ class Encoder(django_json.DjangoJSONEncoder):
 class Serializer(django_json.Serializer):
     def _init_options(self):
         self.options.setdefault("cls", Encoder)
-        super()._init_options()
+        super()._init_options()  # type: ignore[misc]  # Django's json.Serializer has it; django-stubs omits it
 
 
 Deserializer = django_json.Deserializer

@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from django.core.exceptions import BadRequest, DisallowedHost
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from peaceplans.ops.surface import Surface, surface
@@ -38,17 +38,17 @@ def json_error(status: int, message: str) -> HttpResponse:
     return json_response(json.dumps({"error": message}, ensure_ascii=False).encode(), status=status)
 
 
-def embed_error(request, status: int, message: str) -> HttpResponse:
+def embed_error(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """The embed's error card: a broken embed says what is wrong inside the frame."""
     return render(request, "embed/error.html", {"message": message, "status": status}, status=status)
 
 
-def page_error(request, status: int, message: str) -> HttpResponse:
+def page_error(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """The site's error page for that status (templates/<status>.html)."""
     return render(request, f"{status}.html", {"exception": message}, status=status)
 
 
-def refuse(request, status: int, message: str) -> HttpResponse:
+def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """A refusal in the request's own format; never stored by any cache."""
     kind = surface(request)
     if kind is Surface.API:
@@ -62,7 +62,7 @@ def refuse(request, status: int, message: str) -> HttpResponse:
     return response
 
 
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400. Only our own messages (BadQuery) are shown; others may carry internal detail."""
     if isinstance(exception, DisallowedHost):  # the page's links would read the refused Host again: plain text
         message = "Bad request: this site does not answer to that host name.\n"

@@ -21,6 +21,7 @@ import sys
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from peaceplans.ops import security
@@ -101,7 +102,7 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, InterfaceError)  # Django's own "connection already closed": no driver reached
 
 
-def outage_response(request, exc: BaseException):
+def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """The 503 page (JSON under the API), logged at ERROR, never stored by any cache."""
     # /healthz answers in its own JSON, whose failing check says which part is down.
     response = healthz(request) if request.path_info == reverse("healthz") else refuse(request, 503, MESSAGE)
@@ -136,7 +137,7 @@ class DatabaseFaultsMiddleware:
         return None
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database outage raised outside a view is a 503 too; anything else is the 500 page."""
     exc = sys.exc_info()[1]  # Django calls the handler inside its `except` block
     if exc is not None and is_outage(exc):

@@ -15,10 +15,11 @@ serves every page (uncached); a balancer that took them all out would serve noth
 import json
 import logging
 import secrets
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -49,7 +50,7 @@ def check_cache() -> str:
     return "ok"
 
 
-def probe(check) -> str:
+def probe(check: Callable[[], str]) -> str:
     try:
         return check()
     except Exception as exc:
@@ -60,13 +61,13 @@ def probe(check) -> str:
 CHECKS = {"database": check_database, "cache": check_cache}
 
 
-def json_response(report: dict, status: int) -> HttpResponse:
+def json_response(report: dict[str, str], status: int) -> HttpResponse:
     return HttpResponse(json.dumps(report), status=status, content_type="application/json")
 
 
 @never_cache
 @require_safe
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """Each part asked for (?part=, default both) "ok" or "error: <class>": 200 when all are ok, else 503."""
     parts = request.GET.getlist("part") or list(CHECKS)
     if not set(parts) <= CHECKS.keys():

@@ -36,6 +36,7 @@ import hashlib
 import logging
 import re
 import time
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -92,7 +93,7 @@ class PageCacheMiddleware:
             response = self.render(request)
             keep = page is not None and storable(request, response)  # before our own Vary: Cookie
             public_headers(response, etag=page.etag if page else "")
-            if keep:
+            if keep and page is not None:  # (keep implies a page)
                 self.cache_set(page.key, freeze(response))
             response["X-Page-Cache"] = "miss" if page else "off"
         if version and response.status_code == 200:
@@ -244,8 +245,12 @@ def set_last_modified(response, version: dataversion.Version) -> None:
 
 def not_modified_or(request, response):
     """304 (or 412) when the request's conditions say the client already holds this response."""
-    answer = get_conditional_response(
-        request, etag=response.get("ETag"), last_modified=last_modified(response), response=response
+    # Given a response, Django returns it or a 304/412, never None (its stub's return type allows None).
+    answer = cast(
+        HttpResponse,
+        get_conditional_response(
+            request, etag=response.get("ETag"), last_modified=last_modified(response), response=response
+        ),
     )
     if answer is not response:
         for header in NOT_MODIFIED_EXTRA:

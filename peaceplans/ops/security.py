@@ -28,7 +28,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpResponseForbidden, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseServerError
 from django.template import loader
 from django.utils.csp import CSP, build_policy
 from django.utils.html import escape
@@ -73,7 +73,7 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 # The embeds' policy (publish/embeds.py sends it from its views too): the site's with two changes:
 # any page may frame them, and they run no script at all. They may also be loaded from another
 # origin, by a page that isolates itself (COEP require-corp).
-EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
+EMBED_CSP: dict[str, list[str]] = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
 
 
 def is_embed(request) -> bool:
@@ -167,7 +167,7 @@ FALLBACK_500 = (
 )
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: templates/500.html (no request, no database), or a fixed page if even that fails."""
     try:
         content = loader.render_to_string("500.html")
@@ -176,7 +176,7 @@ def server_error(request):
     return HttpResponseServerError(content)
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the site's 403 page (Django's own carries an inline <style> the CSP refuses)."""
     message = (
         "This form was refused because it did not come with this site's security token, which happens "

@@ -9,13 +9,15 @@ every error into JSON.
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Concatenate
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +25,7 @@ from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from peaceplans.models import Party, Plan, Position, Topic
+from peaceplans.models import Party, Plan, Position, Revision, Topic
 from peaceplans.ops.errors import BadQuery, json_error, json_response
 from peaceplans.publish import openapi
 from peaceplans.publish.serializers import (
@@ -51,7 +53,7 @@ from peaceplans.publish.serializers import (
 )
 from peaceplans.selectors import get_plan, point_by_key
 from peaceplans.web import sharing
-from peaceplans.web.params import SLUG, query_value
+from peaceplans.web.params import SLUG, HtmxHttpRequest, View, query_value
 
 # Point keys as models.key_validator allows them, checked before any query sees the value.
 WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
@@ -70,7 +72,12 @@ class Payload:
     indent: int | None = None
 
 
-def _matching_etag(request, response: HttpResponse) -> str:
+# What an endpoint returns: its JSON body as a dict, or a Payload when it needs more.
+type ApiResult = dict[str, Any] | Payload
+type ApiView[**P] = Callable[Concatenate[HtmxHttpRequest, P], ApiResult]
+
+
+def _matching_etag(request: HttpRequest, response: HttpResponse) -> str:
     """The If-None-Match tag that names the current ETag, or "" (weak comparison: gzip makes ours W/"…")."""
     header = request.headers.get("If-None-Match")
     if not header or response.status_code != 200:
@@ -84,7 +91,7 @@ def _matching_etag(request, response: HttpResponse) -> str:
     return ""
 
 
-def _conditional(request, response: HttpResponse) -> HttpResponse:
+def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """304 with no body when the client already has this response."""
     etag = _matching_etag(request, response)
     if not etag:
@@ -97,13 +104,13 @@ def _conditional(request, response: HttpResponse) -> HttpResponse:
     return not_modified
 
 
-def api_view(view):
+def api_view[**P](view: ApiView[P]) -> View[P]:
     """GET and HEAD only; the view's dict as JSON with ETag, conditional GET, caching and CORS; errors as JSON."""
 
     # Exempt from CSRF so that a POST gets our 405 rather than an HTML 403: these views never write.
     @csrf_exempt
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             response = json_error(405, f"{request.method} is not allowed here: this API is read-only (GET or HEAD).")
             response["Allow"] = "GET, HEAD"
@@ -126,7 +133,7 @@ def api_view(view):
 
 
 @api_view
-def not_found(request):
+def not_found(request: HtmxHttpRequest) -> ApiResult:
     """Any address under /api/v1/ that names no endpoint."""
     raise Http404("There is no such endpoint: addresses end in a slash; /api/v1/ lists them all.")
 
@@ -134,13 +141,13 @@ def not_found(request):
 # ---- Looking things up from the address (validated before any query sees the value) ----
 
 
-def _plan(slug: str):
+def _plan(slug: str) -> Plan:
     if not SLUG.match(slug):
         raise Http404("There is no plan with that name.")
     return get_plan(slug)
 
 
-def _revision(queryset, slug: str):
+def _revision(queryset: QuerySet[Revision], slug: str) -> Revision:
     """The plan's revision of that slug, from a queryset of the plan's revisions."""
     revision = queryset.filter(slug=slug).first() if SLUG.match(slug) else None
     if revision is None:
@@ -148,7 +155,7 @@ def _revision(queryset, slug: str):
     return revision
 
 
-def _int_param(request, name: str, default: int) -> int:
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
     value = query_value(request, name)
     if not value:
         return default
@@ -157,7 +164,7 @@ def _int_param(request, name: str, default: int) -> int:
     return int(value)
 
 
-def paginate(request, queryset, serialize) -> dict:
+def paginate(request: HttpRequest, queryset: QuerySet[Any], serialize: Callable[[Any], dict]) -> dict:
     """One page of a list in the {count, next, previous, results} envelope; two queries."""
     per_page = _int_param(request, "per_page", openapi.PER_PAGE)
     if not 1 <= per_page <= openapi.MAX_PER_PAGE:
@@ -168,7 +175,7 @@ def paginate(request, queryset, serialize) -> dict:
         raise Http404(f"There is no page {number}: pages run from 1 to {paginator.num_pages}.")
     page = paginator.page(number)
 
-    def page_url(n):
+    def page_url(n: int) -> str:
         query = request.GET.copy()
         query["page"] = str(n)
         return request.build_absolute_uri(request.path + "?" + query.urlencode())
@@ -181,7 +188,7 @@ def paginate(request, queryset, serialize) -> dict:
     }
 
 
-def _party_filter(request, queryset, field: str = "party__slug"):
+def _party_filter[M: Model](request: HttpRequest, queryset: QuerySet[M], field: str = "party__slug") -> QuerySet[M]:
     party = query_value(request, "party")
     if party:
         allowed = list(Party.objects.values_list("slug", flat=True))
@@ -195,7 +202,7 @@ def _party_filter(request, queryset, field: str = "party__slug"):
 
 
 @api_view
-def index(request):
+def index(request: HtmxHttpRequest) -> ApiResult:
     """The entry point: links to every endpoint and to the OpenAPI document."""
     base = Links(request).base
     return {
@@ -214,20 +221,20 @@ def index(request):
 
 
 @api_view
-def openapi_json(request):
+def openapi_json(request: HtmxHttpRequest) -> ApiResult:
     """The OpenAPI 3.1 document."""
     return openapi.document()
 
 
 @api_view
-def parties(request):
+def parties(request: HtmxHttpRequest) -> ApiResult:
     """Every party, in column order."""
     link = Links(request)
     return paginate(request, Party.objects.all(), lambda p: party_data(p, link, settings.FEATURED_PLAN))
 
 
 @api_view
-def party(request, party):
+def party(request: HtmxHttpRequest, party: str) -> ApiResult:
     """One party."""
     found = Party.objects.filter(slug=party).first() if SLUG.match(party) else None
     if found is None:
@@ -236,14 +243,14 @@ def party(request, party):
 
 
 @api_view
-def plans(request):
+def plans(request: HtmxHttpRequest) -> ApiResult:
     """Every plan."""
     link = Links(request)
     return paginate(request, Plan.objects.order_by("title", "pk"), lambda p: plan_data(p, link))
 
 
 @api_view
-def plan(request, plan):
+def plan(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """One plan with its revisions and topics."""
     plan, link = _plan(plan), Links(request)
     topics = Topic.objects.filter(points__in=plan.points.public()).distinct()
@@ -255,14 +262,14 @@ def plan(request, plan):
 
 
 @api_view
-def revisions(request, plan):
+def revisions(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """The plan's revisions by date."""
     plan, link = _plan(plan), Links(request)
     return paginate(request, revision_query(plan), lambda r: revision_data(r, link, plan))
 
 
 @api_view
-def revision(request, plan, revision):
+def revision(request: HtmxHttpRequest, plan: str, revision: str) -> ApiResult:
     """One revision with its clauses and the statements on it as a whole."""
     plan, link = _plan(plan), Links(request)
     queryset = revision_query(plan).prefetch_related(
@@ -278,14 +285,14 @@ def revision(request, plan, revision):
 
 
 @api_view
-def points(request, plan):
+def points(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """The plan's points in plan order."""
     plan, link = _plan(plan), Links(request)
     return paginate(request, point_query(plan), lambda p: point_data(p, link, plan))
 
 
 @api_view
-def point(request, plan, point):
+def point(request: HtmxHttpRequest, plan: str, point: str) -> ApiResult:
     """One point: its wording in each revision, the stances on it and editors' published notes."""
     plan, link = _plan(plan), Links(request)
     found = point_by_key(plan, point, related=(), queryset=point_query(plan))
@@ -301,7 +308,7 @@ def point(request, plan, point):
 
 
 @api_view
-def stances(request, plan):
+def stances(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """The plan's stances by date, filterable by party, point and position."""
     plan, link = _plan(plan), Links(request)
     queryset = _party_filter(request, stance_query(plan))
@@ -319,7 +326,7 @@ def stances(request, plan):
 
 
 @api_view
-def events(request, plan):
+def events(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """The plan's timeline events by date, optionally one party's."""
     plan, link = _plan(plan), Links(request)
     queryset = _party_filter(request, event_query(plan), field="parties__slug")
@@ -330,7 +337,7 @@ def events(request, plan):
 
 
 @require_safe
-def docs(request):
+def docs(request: HtmxHttpRequest) -> HttpResponse:
     """The documented schema page: the OpenAPI document as HTML, with the dataset download."""
     context = openapi.docs_context(Links(request).base)
     context["dataset_plan"] = settings.FEATURED_PLAN
@@ -342,7 +349,7 @@ def docs(request):
 
 
 @api_view
-def plan_dataset(request, plan):
+def plan_dataset(request: HtmxHttpRequest, plan: str) -> ApiResult:
     """The whole plan as one JSON file, with a version derived from the data and a “cite as” line."""
     plan = _plan(plan)
     objects = dataset_objects(plan)

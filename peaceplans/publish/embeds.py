@@ -10,10 +10,11 @@ to the full page.
 import re
 from functools import wraps
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import cache_control
@@ -27,14 +28,14 @@ from peaceplans.ops.errors import BadQuery, embed_error
 from peaceplans.ops.security import EMBED_CSP
 from peaceplans.selectors import get_plan, point_by_key, point_wording
 from peaceplans.web import sharing
-from peaceplans.web.params import SLUG, compare_params, query_value
+from peaceplans.web.params import SLUG, HasQuery, HtmxHttpRequest, View, compare_params, query_value
 
 POINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 MAX_LISTED = 100  # revisions or points named in one embed address
 MAX_DIMENSION = 10_000
 
 
-def frameable(view):
+def frameable[**P](view: View[P]) -> View[P]:
     """
     Let any site frame the view (no X-Frame-Options, CSP frame-ancestors *), and show its
     400 and 404 inside the frame too, so a broken embed says what is wrong instead of
@@ -42,7 +43,7 @@ def frameable(view):
     """
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except (Http404, BadQuery) as error:
@@ -51,7 +52,7 @@ def frameable(view):
     return cache_control(public=True, max_age=300)(xframe_options_exempt(csp_override(EMBED_CSP)(wrapped)))
 
 
-def listed_values(query, name: str, pattern: re.Pattern, example: str) -> list[str]:
+def listed_values(query: HasQuery, name: str, pattern: re.Pattern[str], example: str) -> list[str]:
     """A comma-separated list from the query ("6,7,8"), each value checked; [] when absent."""
     raw = query_value(query, name)
     if not raw:
@@ -65,7 +66,7 @@ def listed_values(query, name: str, pattern: re.Pattern, example: str) -> list[s
     return list(dict.fromkeys(values))
 
 
-def chosen_revisions(query, revisions: list[Revision], wording_by_revision: dict) -> list[Revision]:
+def chosen_revisions(query: HasQuery, revisions: list[Revision], wording_by_revision: dict) -> list[Revision]:
     """The revisions `?revisions=` names, in the plan's order; by default every one that has the point."""
     slugs = listed_values(query, "revisions", SLUG, "us-28-point-draft,e3-counter-proposal")
     if not slugs:
@@ -84,7 +85,7 @@ def find_point(plan: Plan, key: str) -> Point:
     return point
 
 
-def point_card(request, plan: Plan, point: Point) -> dict:
+def point_card(request: HttpRequest, plan: Plan, point: Point) -> dict[str, Any]:
     """The point card's context: the wording in the chosen revisions and each party's latest stance."""
     revisions = list(plan.revisions.public().in_order())
     wording = point_wording(point, revisions, None)
@@ -103,13 +104,13 @@ def point_card(request, plan: Plan, point: Point) -> dict:
 
 @require_safe
 @frameable
-def embed_point(request, plan, point):
+def embed_point(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse:
     """A point card for articles: its wording in chosen revisions and the parties' latest stances."""
     plan = get_plan(plan)
     return render(request, "embed/point.html", point_card(request, plan, find_point(plan, point)))
 
 
-def compare_card(request, plan: Plan) -> dict:
+def compare_card(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     """The comparison's context, its rows cut to the points `?points=` names (every row by default)."""
     _, a, b, view, changes = compare_params(request, plan)
     keys = listed_values(request, "points", POINT_KEY, "6,7,8")
@@ -141,7 +142,7 @@ def compare_card(request, plan: Plan) -> dict:
 
 @require_safe
 @frameable
-def embed_compare(request, plan):
+def embed_compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """A comparison for articles: word-level changes from A to B, optionally for a few points only."""
     context = compare_card(request, get_plan(plan))
     prefetch_related_objects(context["sides"], "sources")
@@ -151,7 +152,7 @@ def embed_compare(request, plan):
 # oEmbed (https://oembed.com): a consumer sends a page address and gets the <iframe> for it.
 
 
-def dimension(request, name: str) -> int | None:
+def dimension(request: HasQuery, name: str) -> int | None:
     value = query_value(request, name)
     if not value:
         return None
@@ -160,7 +161,7 @@ def dimension(request, name: str) -> int | None:
     return int(value)
 
 
-def described_embed(request, url: str) -> sharing.Embed:
+def described_embed(request: HttpRequest, url: str) -> sharing.Embed:
     """
     The embed for an address of ours: a point page, a comparison or an embed itself, checked
     as those pages check it. 400 for what is not an http(s) address at all; 404 for another
@@ -206,7 +207,7 @@ def plain_text(message: str, status: int) -> HttpResponse:
 
 
 @require_safe
-def oembed(request):
+def oembed(request: HtmxHttpRequest) -> HttpResponse:
     """The oEmbed description (JSON, type "rich") of a point page, a comparison or an embed of this site."""
     try:
         return oembed_response(request)
@@ -216,7 +217,7 @@ def oembed(request):
         return plain_text(str(error) or "Not found.", 404)
 
 
-def oembed_response(request) -> HttpResponse:
+def oembed_response(request: HttpRequest) -> HttpResponse:
     url = query_value(request, "url").strip()
     if not url:
         raise BadQuery("Give the address of a point page or a comparison on this site as “url”.")

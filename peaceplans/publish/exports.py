@@ -17,16 +17,17 @@ with the reason in plain text. Every file is written by `csv_response`:
 import csv
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party
+from peaceplans.models import Party, Revision
 from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
@@ -39,7 +40,7 @@ from peaceplans.selectors import (
 )
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.params import compare_params, revision_param
+from peaceplans.web.params import HtmxHttpRequest, View, compare_params, revision_param
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 from peaceplans.web.timeline import timeline_entries
 
@@ -52,7 +53,7 @@ PARTY_SEPARATOR = "; "
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     """A value as a CSV cell that a spreadsheet shows as text: formulas get a leading apostrophe."""
     if value is None:
         text = ""
@@ -67,7 +68,7 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> HttpResponse:
     """A CSV download: BOM, header, rows (lists of values), named `<filename>.csv`."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{UNSAFE_FILENAME.sub("-", filename)}.csv"'
@@ -79,11 +80,11 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     return response
 
 
-def plain_text_errors(view):
+def plain_text_errors[**P](view: View[P]) -> View[P]:
     """A parameter the export cannot use is a 400 with the reason as plain text, not an HTML page."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except BadQuery as error:
@@ -108,7 +109,7 @@ def source_urls(sources) -> str:
 
 
 @require_safe
-def plan_matrix_csv(request, plan):
+def plan_matrix_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The stance matrix as filtered and sorted on the overview."""
     plan = get_plan(plan)
     parties = list(Party.objects.all())
@@ -124,7 +125,7 @@ def plan_matrix_csv(request, plan):
     return csv_response(f"{plan.slug}-stances", header, matrix_lines(request, table, parties))
 
 
-def matrix_lines(request, table, parties):
+def matrix_lines(request: HttpRequest, table: StanceMatrixTable, parties: list[Party]) -> Iterator[list[object]]:
     for record in (row.record for row in table.rows):
         line = [record["key"], record["title"], record["topic"], request.build_absolute_uri(record["url"])]
         for party in parties:
@@ -144,7 +145,7 @@ def matrix_lines(request, table, parties):
 
 
 @require_safe
-def timeline_csv(request, plan):
+def timeline_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The timeline as filtered on its page: one row per event or revision, by date."""
     plan = get_plan(plan)
     filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
@@ -161,7 +162,7 @@ def timeline_csv(request, plan):
             entry.item.title,
             entry.item.summary,
             PARTY_SEPARATOR.join(p.slug for p in entry.parties),
-            entry.item.get_status_display() if entry.kind == "revision" else "",
+            entry.item.get_status_display() if isinstance(entry.item, Revision) else "",
             request.build_absolute_uri(f"{timeline}#{entry.anchor}"),
             request.build_absolute_uri(entry.item.get_absolute_url()) if entry.kind == "revision" else "",
             request.build_absolute_uri(entry.compare_url()) if entry.previous else "",
@@ -174,7 +175,7 @@ def timeline_csv(request, plan):
 
 @require_safe
 @plain_text_errors
-def compare_csv(request, plan):
+def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The comparison of revisions a and b, one row per compared point (changes=only as on the page)."""
     plan = get_plan(plan)
     _, a, b, _, changes = compare_params(request, plan)
@@ -223,7 +224,7 @@ def get_point(plan, key):
 
 @require_safe
 @plain_text_errors
-def wording_csv(request, plan, point):
+def wording_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse:
     """A point's wording in every revision, marked against one (?against=) as on its page."""
     plan = get_plan(plan)
     point = get_point(plan, point)
@@ -255,7 +256,7 @@ def wording_csv(request, plan, point):
 
 
 @require_safe
-def stances_csv(request, plan, point):
+def stances_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse:
     """Every party's stances on a point, party by party, newest first as on its page."""
     plan = get_plan(plan)
     point = get_point(plan, point)
@@ -284,7 +285,7 @@ def stances_csv(request, plan, point):
 
 
 @require_safe
-def clauses_csv(request, plan, revision):
+def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpResponse:
     """One revision's text, point by point, as on its page."""
     plan = get_plan(plan)
     revision = plan.revisions.public().filter(slug=revision).select_related("plan").first()
@@ -313,7 +314,7 @@ def clauses_csv(request, plan, revision):
 
 
 @require_safe
-def positions_csv(request, plan, party):
+def positions_csv(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
     """One party's latest position on every point, as on its page."""
     plan, party = get_plan(plan), get_party(party)
     header = ["key", "title", "topic", "position", "stated_on", "summary", "quote", "speaker", "source_url", "url"]
@@ -332,7 +333,7 @@ def positions_csv(request, plan, party):
 
 
 @require_safe
-def changes_csv(request, plan):
+def changes_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The public change log: the same entries, newest first."""
     plan = get_plan(plan)
     lines = (
@@ -342,7 +343,7 @@ def changes_csv(request, plan):
 
 
 @require_safe
-def sources_csv(request):
+def sources_csv(request: HtmxHttpRequest) -> HttpResponse:
     """Every source, newest first; the URL only where the source may be cited."""
     header = ["id", "outlet", "title", "published_on", "kind", "via", "citable", "url", "note", "page_url"]
     lines = (

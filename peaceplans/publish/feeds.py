@@ -9,15 +9,18 @@ exact place on the public pages; their ids are tag URIs built from the kind and 
 so an edited stance keeps its id.
 """
 
+from __future__ import annotations
+
 import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Exists, F, OuterRef, Subquery
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
@@ -26,6 +29,18 @@ from django.utils.text import Truncator
 from peaceplans.markup import render_markdown
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance
 from peaceplans.selectors import get_plan, point_by_key
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class Added(TypedDict):
+        """first_recorded(): when the row was first saved (or first published), from its history; None without one."""
+
+        added_at: datetime | None
+
+    class AddedEdited(Added):
+        was_edited: bool  # edited(): changed since it was first saved
+
 
 FEED_LIMIT = 50
 # The year part of every tag: URI (RFC 4151): ids must never change, so this never does.
@@ -36,7 +51,7 @@ NOTE_SUMMARY_WORDS = 60
 XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # How a title reads: "Russia opposes point 6 (Army cap)".
-POSITION_VERBS = {
+POSITION_VERBS: dict[str, str] = {
     Stance.Position.SUPPORTS: "supports",
     Stance.Position.OPPOSES: "opposes",
     Stance.Position.CONDITIONAL: "sets conditions on",
@@ -111,7 +126,7 @@ def edited(model):
     return Exists(model.history.model.objects.filter(id=OuterRef("pk"), history_type="~"))
 
 
-def new_revisions(plan: Plan) -> list[Revision]:
+def new_revisions(plan: Plan) -> list[WithAnnotations[Revision, Added]]:
     """
     The plan's texts by when they were added to the site, not by their own date: a leaked draft
     dated three weeks ago that an editor adds today is news today, and must reach the top of the
@@ -127,7 +142,7 @@ def new_revisions(plan: Plan) -> list[Revision]:
     )
 
 
-def changed_stances(stances) -> list[Stance]:
+def changed_stances(stances) -> list[WithAnnotations[Stance, AddedEdited]]:
     """Stances by their last change, newest first, with everything their entry names: one query."""
     return list(
         stances.public()
@@ -150,7 +165,7 @@ def published_notes(notes) -> list[Annotation]:
     )
 
 
-def point_wording(point: Point) -> list[Clause]:
+def point_wording(point: Point) -> list[WithAnnotations[Clause, Added]]:
     """The point's wording in each text, by its last change: two queries (clauses, then authors)."""
     return list(
         point.clauses.public()
@@ -191,7 +206,7 @@ def first_published(added_at: datetime | None, updated_at: datetime) -> datetime
     return min(added_at, updated_at) if added_at else updated_at
 
 
-def revision_entry(subject: Subject, revision: Revision) -> Entry:
+def revision_entry(subject: Subject, revision: WithAnnotations[Revision, Added]) -> Entry:
     added = revision.added_at or midnight(revision.published_on)
     authors = authors_of(revision)
     dated = f"{revision.get_status_display().capitalize()} dated {revision.published_on:%-d %b %Y}"
@@ -209,16 +224,19 @@ def revision_entry(subject: Subject, revision: Revision) -> Entry:
     )
 
 
-def stance_entry(subject: Subject, stance: Stance) -> Entry:
+def stance_entry(subject: Subject, stance: WithAnnotations[Stance, AddedEdited]) -> Entry:
     verb = POSITION_VERBS.get(stance.position, stance.get_position_display())
-    target = point_label(stance.point) if stance.point_id else f"{stance.revision.title} as a whole"
+    if stance.point is not None:  # no query when there is none
+        target = point_label(stance.point)
+    else:  # without a point, a revision (the constraint stance_on_revision_or_point)
+        target = f"{cast(Revision, stance.revision).title} as a whole"
     title = f"{stance.party.name} {verb} {target}"
     parts = [f"{stance.party.name}, {stance.stated_on:%-d %b %Y}: {stance.get_position_display()}.", stance.summary]
     if stance.quote:
         parts.append(f"“{stance.quote}”" + (f" — {stance.speaker}" if stance.speaker else ""))
     elif stance.speaker:
         parts.append(f"Speaker: {stance.speaker}")
-    if stance.point_id and stance.revision_id:
+    if stance.point_id and stance.revision is not None:  # no query when there is none
         parts.append(f"Answering: {stance.revision.title}.")
     parts.append(source_line(stance.source))
     return Entry(
@@ -231,21 +249,22 @@ def stance_entry(subject: Subject, stance: Stance) -> Entry:
         published=first_published(stance.added_at, stance.updated_at),
         author=stance.party.name,
         summary="\n\n".join(parts),
-        categories=([stance.point.topic.name] if stance.point_id else []) + [stance.party.name],
+        categories=([stance.point.topic.name] if stance.point is not None else []) + [stance.party.name],
     )
 
 
 def note_entry(subject: Subject, note: Annotation) -> Entry:
     body = render_markdown(note.body)
     text = html.unescape(strip_tags(body)).strip()
+    published_at = cast(datetime, note.published_at)  # a published note's: Annotation.save() stamps it
     return Entry(
         kind="note",
         pk=note.pk,
         guid=subject.entry_id("note", note.pk),
         title=f"Note published on {point_label(note.point)}",
         link=note.get_absolute_url(),
-        updated=note.published_at,
-        published=note.published_at,
+        updated=published_at,
+        published=published_at,
         # The editor's full name, as on the point page; never a username or an address.
         author=(note.author.get_full_name() if note.author else "") or FEED_AUTHOR,
         summary=Truncator(text).words(NOTE_SUMMARY_WORDS, truncate="…"),
@@ -254,8 +273,8 @@ def note_entry(subject: Subject, note: Annotation) -> Entry:
     )
 
 
-def clause_entry(subject: Subject, clause: Clause) -> Entry:
-    point, revision = subject.point, clause.revision
+def clause_entry(subject: Subject, clause: WithAnnotations[Clause, Added]) -> Entry:
+    point, revision = cast(Point, subject.point), clause.revision  # only the point feed has clause entries
     if clause.dropped:
         title = f"Point {point.key} dropped in {revision.title}"
         parts = [clause.change_note]
@@ -312,7 +331,7 @@ class ChangesFeed(Feed):
         feed.items = [{name: xml_text(value) for name, value in item.items()} for item in feed.items]
         return feed
 
-    def subject(self, request, plan: str) -> Subject:
+    def subject(self, request: HttpRequest, plan: str) -> Subject:
         """The plan (404 when unknown) and the host name, without its port, for the tag: URIs."""
         host = urlsplit(f"//{request.get_host()}").hostname or "localhost"
         return Subject(plan=get_plan(plan), host=host)
@@ -354,7 +373,7 @@ class ChangesFeed(Feed):
 class PlanFeed(ChangesFeed):
     """/feeds/plans/<plan>/: new texts, stances new or changed, and published notes."""
 
-    def get_object(self, request, plan):
+    def get_object(self, request: HttpRequest, plan: str) -> Subject:
         return self.subject(request, plan)
 
     def title(self, subject):
@@ -382,7 +401,7 @@ class PlanFeed(ChangesFeed):
 class PointFeed(ChangesFeed):
     """/feeds/plans/<plan>/points/<point>/: the point's wording in each text, its stances and notes."""
 
-    def get_object(self, request, plan, point):
+    def get_object(self, request: HttpRequest, plan: str, point: str) -> Subject:
         subject = self.subject(request, plan)
         # Keys are lower-case letters, digits and hyphens: anything else names no point, and
         # never reaches the database (a NUL byte would make PostgreSQL raise).
@@ -416,7 +435,7 @@ class PointFeed(ChangesFeed):
 class PartyFeed(ChangesFeed):
     """/feeds/plans/<plan>/parties/<party>/: one party's stances on points and on whole texts."""
 
-    def get_object(self, request, plan, party):
+    def get_object(self, request: HttpRequest, plan: str, party: str) -> Subject:
         subject = self.subject(request, plan)
         found = Party.objects.filter(slug=party).first()
         if found is None:

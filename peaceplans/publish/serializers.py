@@ -9,6 +9,7 @@ here; api.py serves these dicts.
 
 import hashlib
 import json
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, Value
@@ -237,7 +238,7 @@ def dataset_objects(plan) -> dict:
     """
     parties = list(Party.objects.all())
     points = list(point_query(plan))
-    objects = {
+    objects: dict[str, Any] = {  # lists of rows, and {pk: [linked rows]} for the links
         "parties": parties,
         "topics": sorted({p.topic_id: p.topic for p in points}.values(), key=lambda t: (t.sort_order, t.name, t.pk)),
         "revisions": list(plan.revisions.public().in_order()),

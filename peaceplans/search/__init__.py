@@ -77,21 +77,21 @@ class Hit:
     """One found object with its highlighted fields and the addresses that show it in place."""
 
     kind: str
-    obj: object
+    obj: Clause | Stance | Annotation | Event  # as `kind` says
     fields: dict[str, SafeHtml] = field(default_factory=dict)
     previous: Revision | None = None  # clauses: the revision before theirs (slug and title), for the comparison
 
     @property
     def url(self) -> str:
         """Clauses: the point page, at this revision's wording; others: their own anchor."""
-        if self.kind == "clause":
+        if isinstance(self.obj, Clause):
             return self.obj.point.get_absolute_url() + f"#clause-{self.obj.revision.slug}"
         return self.obj.get_absolute_url()
 
     @property
     def compare_url(self) -> str:
         """The comparison of this clause's revision with the one before it, at the point's row."""
-        if self.kind != "clause" or self.previous is None:
+        if not isinstance(self.obj, Clause) or self.previous is None:
             return ""
         query = urlencode({"a": self.previous.slug, "b": self.obj.revision.slug})
         return reverse("compare", args=[self.obj.revision.plan.slug]) + f"?{query}#point-{self.obj.point.key}"

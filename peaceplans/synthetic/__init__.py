@@ -21,6 +21,7 @@ import hashlib
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -141,7 +142,8 @@ def synthetic_delete(*, reindex: bool = True) -> int:
         revisions = Revision.objects.filter(plan__in=plans).values("pk")
         points = Point.objects.filter(plan__in=plans).values("pk")
         sources = {"url__startswith": SOURCE_PREFIX}
-        history = [  # first: these read the ids from the live rows
+        # Model classes as Any: simple_history's `history` and each one's `objects` are not on type[Model].
+        history: list[tuple[type[Any], dict[str, Any]]] = [  # first: these read the ids from the live rows
             (Annotation, {"point_id__in": points}),
             (Stance, {"plan_id__in": plans}),
             (Event, {"plan_id__in": plans}),
@@ -153,7 +155,7 @@ def synthetic_delete(*, reindex: bool = True) -> int:
         ]
         for model, lookup in history:
             model.history.filter(**lookup).delete()
-        rows = [
+        rows: list[tuple[type[Any], dict[str, Any]]] = [
             (Annotation, {"point__in": points}),
             (Stance, {"plan__in": plans}),
             (Event.parties.through, {"event__plan__in": plans}),

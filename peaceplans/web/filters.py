@@ -35,10 +35,19 @@ def text_pattern(text: str) -> str:
     return r"\s+".join(words)
 
 
+def error_messages(form: forms.Form) -> list[str]:
+    """A filter form's problems as sentences naming the filter (its non-field errors first)."""
+    messages = [str(message) for message in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name != NON_FIELD_ERRORS:
+            messages += [f"{form.fields[name].label}: {error}" for error in errors]
+    return messages
+
+
 class MatrixFilterForm(forms.Form):
     """The filters' form; it also refuses an address that gives one parameter twice."""
 
-    single_valued = SINGLE_VALUED
+    single_valued: tuple[str, ...] = SINGLE_VALUED
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -47,7 +56,9 @@ class MatrixFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         getlist = getattr(self.data, "getlist", None)
-        for name in self.single_valued if getlist else ():
+        if getlist is None:  # a plain dict of data, not a query
+            return data
+        for name in self.single_valued:
             count = len(getlist(name))
             if count > 1:
                 raise ValidationError(
@@ -85,7 +96,7 @@ class MatrixFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Point
-        fields = []
+        fields: list[str] = []
         form = MatrixFilterForm
 
     def __init__(self, data, *, plan: Plan, parties: list[Party]):
@@ -129,11 +140,7 @@ class MatrixFilterSet(django_filters.FilterSet):
 
     def error_messages(self) -> list[str]:
         """Every problem with the filters, as sentences naming the filter, for a 400 page or text."""
-        messages = list(self.form.non_field_errors())
-        for name, errors in self.form.errors.items():
-            if name != NON_FIELD_ERRORS:
-                messages += [f"{self.form.fields[name].label}: {error}" for error in errors]
-        return messages
+        return error_messages(self.form)
 
 
 class TimelineFilterForm(MatrixFilterForm):
@@ -154,7 +161,7 @@ class TimelineFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Event
-        fields = []
+        fields: list[str] = []
         form = TimelineFilterForm
 
     def __init__(self, data, *, plan: Plan, parties: list[Party]):
@@ -167,4 +174,6 @@ class TimelineFilterSet(django_filters.FilterSet):
         """The party the timeline is narrowed to, once the filters are valid."""
         return self.parties.get(self.form.cleaned_data.get("party") or "") if self.is_valid() else None
 
-    error_messages = MatrixFilterSet.error_messages
+    def error_messages(self) -> list[str]:
+        """Every problem with the filter, as sentences naming it, for a 400 page or text."""
+        return error_messages(self.form)

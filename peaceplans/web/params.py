@@ -4,20 +4,56 @@ CSV exports (publish/). A value we cannot use is a BadQuery (a 400 that says why
 naming nothing is a 404; nothing malformed reaches the database.
 """
 
-import re
+from __future__ import annotations
 
-from django.http import Http404
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Concatenate, Protocol
+
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django_htmx.middleware import HtmxDetails
 
 from peaceplans.ops.errors import BadQuery
+
+if TYPE_CHECKING:
+    from peaceplans.models import Plan, Revision
 
 MATRIX_PER_PAGE = 30
 MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
 
-__all__ = ["SLUG", "BadQuery", "compare_params", "is_partial", "matrix_paging", "query_value", "revision_param"]
+__all__ = [
+    "SLUG",
+    "BadQuery",
+    "HasQuery",
+    "HtmxHttpRequest",
+    "View",
+    "compare_params",
+    "is_partial",
+    "matrix_paging",
+    "query_value",
+    "revision_param",
+]
 
 
-def query_value(request, name: str, *, allowed=None, default: str = "") -> str:
+class HtmxHttpRequest(HttpRequest):
+    """What every view receives: django-htmx's middleware (settings.MIDDLEWARE) sets .htmx on each request."""
+
+    htmx: HtmxDetails
+
+
+# A view: the request, then the address's parts (P), and a response. Decorators keep P.
+type View[**P] = Callable[Concatenate[HtmxHttpRequest, P], HttpResponse]
+
+
+class HasQuery(Protocol):
+    """What the query helpers read: a request, or a parsed address standing in for one (publish/embeds.py)."""
+
+    @property
+    def GET(self) -> QueryDict: ...
+
+
+def query_value(request: HasQuery, name: str, *, allowed: Sequence[str] | None = None, default: str = "") -> str:
     """One value of a query parameter: repeated or malformed values are a 400, never a guess."""
     values = request.GET.getlist(name)
     if len(values) > 1:
@@ -28,7 +64,7 @@ def query_value(request, name: str, *, allowed=None, default: str = "") -> str:
     return value
 
 
-def revision_param(request, name: str, revisions: list, default):
+def revision_param[D](request: HasQuery, name: str, revisions: list[Revision], default: D) -> Revision | D:
     """The revision a query parameter names, from the plan's revisions; 404 when it names none."""
     slug = query_value(request, name)
     if not slug:
@@ -41,12 +77,12 @@ def revision_param(request, name: str, revisions: list, default):
     raise Http404(f"This plan has no revision called “{slug}”.")
 
 
-def is_partial(request) -> bool:
+def is_partial(request: HtmxHttpRequest) -> bool:
     """An HTMX swap wants the region; a history restore after a cache miss wants the whole page."""
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def whole_number(request, name: str, example: str) -> int | None:
+def whole_number(request: HasQuery, name: str, example: str) -> int | None:
     """A positive whole number from the query, None when absent; anything else is a 400."""
     value = query_value(request, name)
     if not value:
@@ -56,7 +92,7 @@ def whole_number(request, name: str, example: str) -> int | None:
     return int(value)
 
 
-def matrix_paging(request) -> tuple[int, int]:
+def matrix_paging(request: HasQuery) -> tuple[int, int]:
     """
     The overview's ?page= and ?per_page=. A page is a whole number from 1 (past the last page
     is a 404). per_page is a whole number, clamped to 1..MATRIX_MAX_PER_PAGE: -5 and 0 show one
@@ -79,7 +115,7 @@ def matrix_paging(request) -> tuple[int, int]:
     return number, min(max(wanted, 1), MATRIX_MAX_PER_PAGE)
 
 
-def compare_params(request, plan) -> tuple:
+def compare_params(request: HasQuery, plan: Plan) -> tuple[list[Revision], Revision, Revision, str, str]:
     """
     The compare page's revisions and its checked parameters (revisions, a, b, view, changes),
     shared with its CSV and embed so all refuse the same addresses: 400 for a malformed value,

@@ -22,7 +22,7 @@ from peaceplans.models import LatestStance, Party, Plan, Position, Stance
 from peaceplans.web import cells
 
 # A text symbol beside every word, so position never depends on colour alone.
-POSITION_ICONS = {
+POSITION_ICONS: dict[str, str] = {
     Position.SUPPORTS: "✓",
     Position.OPPOSES: "✗",
     Position.CONDITIONAL: "◐",

@@ -4,13 +4,32 @@ to one party (the events involving it and the texts it wrote). The page and its 
 export both read it from here, so they cannot disagree.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Prefetch
 from django.urls import reverse
 
 from peaceplans.models import Event, Plan, Revision
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from peaceplans.models import Party, Source
+
+    class EventLists(TypedDict):
+        """What timeline_entries prefetches onto each event (Prefetch to_attr)."""
+
+        party_list: list[Party]
+
+    class RevisionLists(TypedDict):
+        """What timeline_entries prefetches onto each revision (Prefetch to_attr)."""
+
+        author_list: list[Party]
+        source_list: list[Source]
 
 
 @dataclass
@@ -19,29 +38,29 @@ class Entry:
 
     date: date
     kind: str  # "event" or "revision"
-    item: Event | Revision
+    item: WithAnnotations[Event, EventLists] | WithAnnotations[Revision, RevisionLists]
     previous: Revision | None = None  # revisions only: the plan's previous text, whoever wrote it
 
     @property
     def anchor(self) -> str:
         """The entry's id on the timeline page: stable, so journalists can link to it."""
-        return f"revision-{self.item.slug}" if self.kind == "revision" else f"event-{self.item.pk}"
+        return f"revision-{self.item.slug}" if isinstance(self.item, Revision) else f"event-{self.item.pk}"
 
     @property
-    def parties(self) -> list:
+    def parties(self) -> list[Party]:
         """The parties an event involves, or the authors of a revision (prefetched as lists by timeline_entries)."""
-        return self.item.author_list if self.kind == "revision" else self.item.party_list
+        return self.item.author_list if isinstance(self.item, Revision) else self.item.party_list
 
     @property
-    def sources(self) -> list:
+    def sources(self) -> list[Source]:
         """The sources behind the entry: an event's one source, a revision's list (prefetched)."""
-        if self.kind == "revision":
+        if isinstance(self.item, Revision):
             return self.item.source_list
-        return [self.item.source] if self.item.source_id else []
+        return [self.item.source] if self.item.source is not None else []  # no query when there is none
 
     def compare_url(self) -> str:
         """The comparison of a revision with the plan's previous text; "" for events and the first text."""
-        if self.previous is None:
+        if self.previous is None or not isinstance(self.item, Revision):  # only revisions have a previous text
             return ""
         plan = self.item.plan.slug
         return reverse("compare", args=[plan]) + f"?a={self.previous.slug}&b={self.item.slug}"

@@ -1,11 +1,12 @@
 """Public pages. Small function views; reads come from QuerySet methods (models.py) and selectors.py."""
 
 from collections import Counter
+from typing import Any
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -28,6 +29,7 @@ from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
     SLUG,
+    HtmxHttpRequest,
     compare_params,
     is_partial,
     matrix_paging,
@@ -43,20 +45,20 @@ SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data run
 
 @require_safe
 @vary_on_headers("HX-Request")
-def home(request):
+def home(request: HtmxHttpRequest) -> HttpResponse:
     """The featured plan's overview."""
     return plan_detail(request, settings.FEATURED_PLAN)
 
 
 @require_safe
 @vary_on_headers("HX-Request")
-def plan_detail(request, plan):
+def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
     plan = get_plan(plan)
     number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
-    context = {"plan": plan, "parties": parties, "filters": filters}
+    context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
     if filters.is_valid():
         try:
             context["table"] = matrix_table(request, plan, parties, filters, per_page=per_page, page=number)
@@ -73,7 +75,7 @@ def plan_detail(request, plan):
 
 @require_safe
 @vary_on_headers("HX-Request")
-def point_detail(request, plan, point):
+def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse:
     """One point through every revision, optionally diffed against one; each party's stances."""
     plan = get_plan(plan)
     point = point_by_key(
@@ -102,7 +104,7 @@ def point_detail(request, plan, point):
 
 
 @require_safe
-def revision_detail(request, plan, revision):
+def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpResponse:
     """The full text of one revision with its provenance and sources."""
     plan = get_plan(plan)
     revision = (
@@ -123,7 +125,7 @@ def revision_detail(request, plan, revision):
 
 
 @require_safe
-def party_detail(request, plan, party):
+def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
     """One party's latest position on every point, and its statements on whole revisions."""
     plan, party = get_plan(plan), get_party(party)
     rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
@@ -135,7 +137,7 @@ def party_detail(request, plan, party):
 
 @require_safe
 @vary_on_headers("HX-Request")
-def timeline(request, plan):
+def timeline(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
     plan = get_plan(plan)
     filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
@@ -150,7 +152,7 @@ def timeline(request, plan):
 
 
 @require_safe
-def source_list(request):
+def source_list(request: HtmxHttpRequest) -> HttpResponse:
     """
     Every source with its outlet, date and kind, SOURCES_PER_PAGE to a page (two queries);
     ?source=<id> opens the page that lists that source (two more). The footer links here.
@@ -174,7 +176,7 @@ def source_list(request):
 
 @require_safe
 @vary_on_headers("HX-Request")
-def compare(request, plan):
+def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """Two revisions aligned by point, word-level changes side by side or inline."""
     plan = get_plan(plan)
     revisions, a, b, view, changes = compare_params(request, plan)
@@ -198,7 +200,7 @@ def compare(request, plan):
 
 
 @require_safe
-def change_log(request, plan):
+def change_log(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The public log of recent edits to the plan's texts, points, stances and published notes."""
     plan = get_plan(plan)
     entries = recent_changes(plan)
@@ -208,7 +210,7 @@ def change_log(request, plan):
 
 @require_safe
 @vary_on_headers("HX-Request")
-def search_page(request):
+def search_page(request: HtmxHttpRequest) -> HttpResponse:
     """Full-text search over wording, stances, published notes and events; HTMX asks for the results alone."""
     typed = query_value(request, "q")
     if len(typed) > fulltext.MAX_QUERY_CHARS:
