@@ -47,7 +47,7 @@ def page_cache_off(settings):
     """
     For tests that pin a view's own query count: without the page cache in front, which would
     add its one query (the data version) on a miss and answer a repeat with that query alone
-    (tests/test_caching.py pins those figures).
+    (tests/ops/test_caching.py pins those figures).
     """
     settings.PAGE_CACHE_SECONDS = 0
 

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLAN = "russia-ukraine-2025"
 WORDS = "Запорізька АЕС: ґ ї є, пʼять пунктів; Запорожская АЭС, переговоры"  # U+02BC in пʼять
 # What dumpdata compares: the whole database, with natural keys, leaving out the rows every `migrate`

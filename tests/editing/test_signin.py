@@ -26,7 +26,7 @@ from peaceplans.editing import signin
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "winter-night-shift-password-7"
 WRONG = "guessed-Password-0001"
 LOGIN = "/admin/login/"

@@ -2,7 +2,7 @@
 Unpublished revisions, the editors' side: a revision added in the admin or pasted starts
 unpublished, `import_revision --unpublished` imports one so, and an editor publishes and
 unpublishes with the revision list's actions (their own permission, migration 0009). What the
-public sees of an unpublished revision (nothing) is tests/test_drafts_never_leak.py.
+public sees of an unpublished revision (nothing) is tests/web/test_unpublished.py.
 """
 
 import datetime

@@ -350,7 +350,7 @@ def test_csv_neutralises_formulas(client, start):
         ("?party=martians", "Party: Select a valid choice. martians is not one of the available choices."),
         ("?position=maybe", "Latest position: Select a valid choice. maybe is not one of the available choices."),
         ("?q=" + "x" * 201, "Words: Ensure this value has at most 200 characters (it has 201)."),
-        # "?q=a%00b" never reaches the form: peaceplans/ops/limits.py refuses a NUL first (tests/test_limits.py).
+        # "?q=a%00b" never reaches the form: peaceplans/ops/limits.py refuses a NUL first (tests/ops/test_limits.py).
         ("?topic=nato&topic=territory", "“topic” was given 2 times in the address; give it once."),
         ("?q=a&q=b&q=c", "“q” was given 3 times in the address; give it once."),
         ("?sort=key&sort=-key", "“sort” was given 2 times in the address; give it once."),

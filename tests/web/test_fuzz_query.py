@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from .conftest import PLAN
+from tests.conftest import PLAN
 
 FUZZ_EXAMPLES = int(os.environ.get("PEACEPLANS_FUZZ_EXAMPLES", "1000"))
 FUZZ = hypothesis_settings(

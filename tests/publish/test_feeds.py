@@ -55,7 +55,7 @@ def point(plan) -> Point:
 
 @pytest.fixture
 def editor(db) -> User:
-    """A staff member of the Editors group, as in tests/test_notes.py."""
+    """A staff member of the Editors group, as in tests/web/test_notes.py."""
     user = User.objects.create_user(
         "nightdesk", email="desk@example.org", password=PASSWORD, is_staff=True, first_name="Olena", last_name="K."
     )
@@ -345,7 +345,7 @@ def test_cyrillic_and_markup_in_a_note_are_escaped_and_parse_back_unchanged(clie
         f"/feeds/plans/{PLAN}/parties/%D0%A0%D0%BE%D1%81%D1%96%D1%8F/",
         "/feeds/plans/%3Cscript%3E/",
         "/feeds/plans/" + "a" * 500 + "/",
-        # NUL (a 400) and addresses over 1 KB (a 414): tests/test_limits.py.
+        # NUL (a 400) and addresses over 1 KB (a 414): tests/ops/test_limits.py.
         "/feeds/",
         "/feeds/plans/",
     ],

@@ -24,7 +24,7 @@ from django.utils import timezone
 from peaceplans.models import Clause, DataVersion, Party, Point, Source, Stance, Topic
 from peaceplans.ops import dataversion as caching
 from peaceplans.ops import pagecache as middleware
-from tests.test_editors import PASSWORD, change_form_data, make_editor
+from tests.editing.test_editors import PASSWORD, change_form_data, make_editor
 
 pytestmark = pytest.mark.django_db
 

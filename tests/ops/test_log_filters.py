@@ -13,7 +13,7 @@ from django.test import Client
 
 from peaceplans.ops.logfilters import OncePerInterval, ReportedOutages
 
-from .conftest import PLAN
+from tests.conftest import PLAN
 
 DEAD_REDIS = {
     "BACKEND": "django_redis.cache.RedisCache",

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Point, Source
 
-from .conftest import PLAN
+from tests.conftest import PLAN
 
 pytestmark = pytest.mark.django_db
 

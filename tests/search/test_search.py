@@ -284,7 +284,7 @@ def test_an_unknown_plan_is_a_404_and_a_malformed_one_a_400(client):
 
 
 def test_nul_bytes_are_refused_before_the_search(client, event):
-    """peaceplans/ops/limits.py answers a NUL anywhere in the address with a 400 (tests/test_limits.py)."""
+    """peaceplans/ops/limits.py answers a NUL anywhere in the address with a 400 (tests/ops/test_limits.py)."""
     html = page(client, "zanzi\x00bar", status=400)
     assert "\x00" not in html
     assert "The address contains a NUL character (%00), which is not text: remove it." in html

@@ -9,7 +9,7 @@ out is fetched and parsed (html.parser, attributes as a browser decodes them): t
 their HTMX partials, the embeds, the Atom feeds (their type="html" elements parsed as HTML),
 the JSON API (its one HTML field, a note's body_html), the CSV exports (no cell a spreadsheet
 would run) and the admin's changelists and Markdown preview. The same strings also go through
-`import_revision` and the paste import: tests/test_hostile_import.py, with these checkers.
+`import_revision` and the paste import: tests/editing/test_hostile_import.py, with these checkers.
 
 Nothing may survive as markup: no <script> (but the page's own /static/ ones), no on* event
 handler, no javascript:/vbscript:/data: URL in a URL attribute, no hx-*/data-hx-* attribute the
@@ -36,10 +36,10 @@ from django.urls import reverse
 from peaceplans.models import Annotation, Event, Party, Plan, Point, Revision, Source, Topic
 from peaceplans.publish.exports import FORMULA_STARTS
 
-from . import hostile
+from tests import hostile
 
 PLAN = "russia-ukraine-2025"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Every written payload, and every 8th BLNS string: 243 strings, about 2 minutes a batch of 60 on
 # SQLite (2 cores). HOSTILE_ALL=1 runs all 664 (about 25 minutes).
 CORPUS = (

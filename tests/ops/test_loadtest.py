@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "bench" / "loadtest.py"
 PORTS = range(8301, 8340)  # this test's gunicorn: the first free one
 SECONDS, CONNECTIONS = 3, 4

@@ -33,8 +33,8 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
-from . import authz_matrix as matrix
-from .authz_matrix import ALLOWED, HIDDEN, LOGIN, READ_ONLY, REFUSED, ROLES
+from tests import authz_matrix as matrix
+from tests.authz_matrix import ALLOWED, HIDDEN, LOGIN, READ_ONLY, REFUSED, ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -49,7 +49,7 @@ QUERIES = {
     "plan_detail": ["?topic=military"],
     "source_list": [f"?q={MARKER}"],
 }
-NOT_PUBLIC = {"admin"}  # the admin's own routes are staff-only (tests/test_authorization.py)
+NOT_PUBLIC = {"admin"}  # the admin's own routes are staff-only (tests/editing/test_authorization.py)
 
 
 def public_routes(patterns=None, prefix="") -> list[tuple[str, URLPattern]]:

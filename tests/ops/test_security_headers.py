@@ -21,7 +21,7 @@ from peaceplans.ops import security
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLAN = "russia-ukraine-2025"
 PASSWORD = "a-long-test-password-for-headers"
 

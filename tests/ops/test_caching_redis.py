@@ -16,7 +16,7 @@ from django.test import Client
 
 from peaceplans.ops import dataversion as caching
 from tests.stack import free_port
-from tests.test_caching import (
+from tests.ops.test_caching import (
     OVERVIEW,
     POINT,
     SHOWS_THE_CLAUSE,
@@ -26,7 +26,7 @@ from tests.test_caching import (
     get,
     text,
 )
-from tests.test_editors import make_editor
+from tests.editing.test_editors import make_editor
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 Hostile input through the two doors that are not the admin's forms: `manage.py import_revision`
 and the admin's "paste a new draft" page.
 
-The corpus (tests/hostile.py; the sample of tests/test_hostile_input.py: every written payload and
+The corpus (tests/hostile.py; the sample of tests/editing/test_hostile_input.py: every written payload and
 every 8th BLNS string, 244 strings, HOSTILE_ALL=1 for all 664) goes
 
 - through the real command (call_command) into every text field its JSON format reads: the
@@ -12,7 +12,7 @@ every 8th BLNS string, 244 strings, HOSTILE_ALL=1 for all 664) goes
 - through the real paste page (the test client as an editor, CSRF checked, both steps): the title,
   the summary, the pasted clause text and the pasted source list (outlet).
 
-Then, as in tests/test_hostile_input.py and with its checkers, every place the text comes out is
+Then, as in tests/editing/test_hostile_input.py and with its checkers, every place the text comes out is
 parsed: the full pages, their HTMX partials, the embeds, oEmbed, the Atom feeds, the JSON API, the
 CSV exports, the admin's changelists, change pages and the paste confirm page. Nothing may survive
 as markup, and the exact strings must survive as text: in the JSON, the CSV and (escaped) the HTML.

@@ -30,16 +30,16 @@ from peaceplans.markup import (
 )
 from peaceplans.models import Annotation, Clause, Party, Revision, Source, Stance
 
-from . import hostile
+from tests import hostile
 
 PLAN = "russia-ukraine-2025"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 B64_SCRIPT = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="  # <script>alert(1)</script>
 
 # (id, payload): the corpus's written payloads (tests/data/hostile/owasp.json and htmx.json, loaded by
 # tests/hostile.py), each at most 200 characters, the shortest field they are stored in. The three with
-# a NUL character are left out of what is stored (PostgreSQL refuses NUL; tests/test_hostile_input.py
+# a NUL character are left out of what is stored (PostgreSQL refuses NUL; tests/editing/test_hostile_input.py
 # checks the admin refuses it), but the sanitizer is tested on them too (ALL_WRITTEN).
 ALL_WRITTEN = [(p.id, p.text) for p in (*hostile.owasp(), *hostile.htmx())]
 PAYLOADS = [(i, text) for i, text in ALL_WRITTEN if "\x00" not in text]

@@ -221,7 +221,7 @@ def test_download_link_is_inside_the_swapped_list_and_carries_the_party(client):
         ("?party=%3Cscript%3Ealert(1)%3C/script%3E", "&lt;script&gt;alert(1)&lt;/script&gt; is not one of"),
         ("?party=us&party=russia", "“party” was given 2 times in the address; give it once."),
         ("?party=" + "x" * 500, "x" * 500 + " is not one of the available choices."),
-        # "?party=%00" never reaches the form: peaceplans/ops/limits.py refuses a NUL first (tests/test_limits.py).
+        # "?party=%00" never reaches the form: peaceplans/ops/limits.py refuses a NUL first (tests/ops/test_limits.py).
         ("?party=Росія", "Росія is not one of the available choices."),
         ("?party=US", "US is not one of the available choices."),
     ],
