@@ -32,7 +32,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
-
 from tests import authz_matrix as matrix
 from tests.authz_matrix import ALLOWED, HIDDEN, LOGIN, READ_ONLY, REFUSED, ROLES
 

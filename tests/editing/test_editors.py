@@ -141,12 +141,22 @@ def test_create_editor_refuses_an_existing_name_and_changes_nothing(monkeypatch)
     assert existing.check_password("old-password-for-tests-1") and not existing.is_staff
 
 
-@pytest.mark.parametrize("password", ["short", "password123", "12345678901234"])
+@pytest.mark.parametrize(
+    "password",
+    # too short; common; all digits; 11 characters; like the name; a common one capitalised
+    ["short", "password123", "12345678901234", "eleven-char", "nightdesk-2026", "Password1234"],
+)
 def test_create_editor_refuses_weak_passwords(monkeypatch, password):
     monkeypatch.setenv("EDITOR_PASSWORD", password)
     with pytest.raises(CommandError, match="Password refused"):
-        call_command("create_editor", "weakling")
-    assert not User.objects.filter(username="weakling").exists()
+        call_command("create_editor", "nightdesk")
+    assert not User.objects.filter(username="nightdesk").exists()
+
+
+def test_create_editor_takes_a_twelve_character_password(monkeypatch):
+    monkeypatch.setenv("EDITOR_PASSWORD", "twelve-chars")
+    call_command("create_editor", "nightdesk", stdout=io.StringIO())
+    assert User.objects.get(username="nightdesk").check_password("twelve-chars")
 
 
 def test_create_editor_without_terminal_or_env_says_what_to_do(monkeypatch):

@@ -408,21 +408,7 @@ def test_the_test_database_with_the_demo_has_no_accounts():
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "password",
-    ["eleven-char", "nightdesk-2026", "Password1234"],  # 11 characters; like the name; a common one
-)
-def test_create_editor_asks_for_a_strong_password(monkeypatch, password):
-    monkeypatch.setenv("EDITOR_PASSWORD", password)
-    with pytest.raises(CommandError, match="Password refused"):
-        call_command("create_editor", "nightdesk")
-    assert not User.objects.filter(username="nightdesk").exists()
-
-
-def test_create_editor_takes_a_twelve_character_password(monkeypatch):
-    monkeypatch.setenv("EDITOR_PASSWORD", "twelve-chars")
-    call_command("create_editor", "nightdesk", stdout=io.StringIO())
-    assert User.objects.get(username="nightdesk").check_password("twelve-chars")
+# create_editor's password rules: tests/editing/test_editors.py.
 
 
 # The security log

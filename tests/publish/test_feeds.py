@@ -221,10 +221,7 @@ def test_a_note_without_a_named_author_is_signed_by_the_editors(client, point):
     assert "anon-desk" not in feed.raw
 
 
-def test_drafts_are_never_in_any_feed(client, point):
-    publish(point, "Unchecked draft claim.", status=Annotation.Status.DRAFT)
-    for url in FEEDS:
-        assert "Unchecked draft claim" not in atom(client, url).raw
+# Draft notes in no feed: tests/web/test_unpublished.py (every public route, these feeds included).
 
 
 def test_a_source_that_is_not_citable_is_named_but_never_linked(client, plan):
