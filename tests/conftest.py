@@ -1,19 +1,102 @@
 """
-Shared fixtures. The demo dataset is loaded once per test session, right after the test
-database is created; each test runs in a transaction that is rolled back, so tests may
-change the data freely without seeing each other's changes.
+Shared fixtures, markers and test profiles.
+
+The demo dataset is loaded once per test session (once per xdist worker, each on its own test
+database), right after the test database is created; each test runs in a transaction that is
+rolled back, so tests may change the data freely without seeing each other's changes.
+
+Test profiles (PEACEPLANS_TEST_PROFILE): `ci` (the default when unset, and what .ci/run uses)
+runs every Hypothesis example and corpus string the tests name; `dev` (what `make test` uses
+unless told otherwise) runs a tenth of the query fuzzer's examples and of the diff properties'
+examples, and a smaller hostile-input sample (at least one string of every category). Nothing
+else differs: the same tests, the same assertions.
+
+Markers (registered in pyproject.toml): `browser` (everything under tests/browser/, marked here),
+`servers` (starts gunicorn, Redis or PostgreSQL of its own), `slow` (more than a few seconds),
+`engine_independent` (uses the database but not its engine: SQLite files of its own, say),
+`engine_dependent` (uses DATABASE_URL's engine without the db fixture, in a process of its own).
+With PEACEPLANS_ENGINE_ONLY=1 and a PostgreSQL DATABASE_URL, only the tests whose outcome can
+depend on the database engine are kept (see pytest_collection_modifyitems below): .ci/run's
+PostgreSQL pass.
 """
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from peaceplans.editing.services import DEMO_DIR
 from peaceplans.models import Plan
 
 PLAN = "russia-ukraine-2025"
+TESTS = Path(__file__).resolve().parent
+
+TEST_PROFILE = os.environ.get("PEACEPLANS_TEST_PROFILE") or "ci"
+if TEST_PROFILE not in ("ci", "dev"):
+    raise pytest.UsageError(f"PEACEPLANS_TEST_PROFILE={TEST_PROFILE!r}: use ci or dev")
+# Hypothesis' own default (100 examples) in CI, a tenth locally; deadline off (shared, noisy machines).
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("dev", max_examples=10, deadline=None)
+hypothesis_settings.load_profile(TEST_PROFILE)
+
+
+def scaled(ci_count: int) -> int:
+    """How many examples (or corpus strings) to run: all of them in CI, a tenth in the dev profile."""
+    return ci_count if TEST_PROFILE == "ci" else max(1, ci_count // 10)
+
+
+# ---- markers ----
+
+# Tests under tests/browser/ share one server and one Chromium per worker: one xdist group keeps them
+# on one worker (make test runs with --dist loadgroup), so the server is started once.
+BROWSER_GROUP = "browser"
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def engine_only() -> bool:
+    """The PostgreSQL pass of CI: only what can depend on the database engine (PEACEPLANS_ENGINE_ONLY=1)."""
+    url = os.environ.get("DATABASE_URL", "")
+    return os.environ.get("PEACEPLANS_ENGINE_ONLY") == "1" and url.startswith(("postgres://", "postgresql://"))
+
+
+def uses_the_database(item) -> bool:
+    return (
+        bool(DB_FIXTURES & set(getattr(item, "fixturenames", ()))) or item.get_closest_marker("django_db") is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = Path(item.path).resolve().relative_to(TESTS).parts
+        if parts[0] == "browser":
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.engine_independent)  # its own SQLite database behind gunicorn
+            item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
+        elif parts[0] == "bench":
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.engine_independent)
+    if not engine_only():
+        return
+    kept, dropped = [], []
+    for item in items:
+        if item.get_closest_marker("engine_dependent") is not None or (
+            uses_the_database(item) and item.get_closest_marker("engine_independent") is None
+        ):
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# ---- fixtures ----
 
 
 @pytest.fixture(scope="session")

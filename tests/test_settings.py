@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+PRINT_SECRET_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
 
 
 def run_check(**env):
@@ -35,7 +36,7 @@ def test_management_commands_read_the_secret_key_file_make_run_writes(tmp_path):
     result = run_check(DJANGO_DEBUG="0", DJANGO_SECRET_KEY_FILE=str(key_file))
     assert result.returncode == 0, result.stderr
     shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_SECRET_KEY],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
@@ -51,7 +52,7 @@ def test_the_environment_wins_over_the_secret_key_file(tmp_path):
     key_file = tmp_path / ".secret_key"
     key_file.write_text("from-the-file")
     shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_SECRET_KEY],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
@@ -105,7 +106,11 @@ def test_sqlite_file_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         "print(c.fetchone()[0]); c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])"
     )
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.split()[-2:] == ["wal", "20000"], result.stdout + result.stderr
 

@@ -18,6 +18,7 @@ import json
 import pytest
 
 from tests import hostile
+
 from .conftest import admin_login, create_editor, manage
 
 pytestmark = pytest.mark.browser

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.web.test_xss import PAYLOADS
+
 from .conftest import manage
 
 pytestmark = pytest.mark.browser

@@ -9,10 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peaceplans.compare.diff import Change, ClauseDiff, Op, compare, diff_ops, similarity, tokenize
+from tests.conftest import scaled
 
 # The autouse settings fixture in conftest.py is function-scoped; it only swaps settings
 # these pure functions never read, so sharing it across examples is harmless.
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 200 examples in the ci profile, 20 in the dev one (`make test`'s default; tests/conftest.py).
+PROPERTY = settings(
+    max_examples=scaled(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 DEMO_A = "Ukraine's Armed Forces are capped at 600,000 personnel."
 DEMO_B = "Ukraine's armed forces are limited to 800,000 in peacetime."

@@ -30,6 +30,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# One worker runs the module, so each template database is built once (make test: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("backups")]
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = "russia-ukraine-2025"
 WORDS = "Запорізька АЕС: ґ ї є, пʼять пунктів; Запорожская АЭС, переговоры"  # U+02BC in пʼять
@@ -173,7 +176,15 @@ def _pg_url() -> str | None:
     return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        # Its own SQLite files: the same on either pass, so only the SQLite pass of CI runs it.
+        pytest.param("sqlite", marks=pytest.mark.engine_independent),
+        # DATABASE_URL's server, without the db fixture: kept in CI's PostgreSQL pass.
+        pytest.param("postgresql", marks=pytest.mark.engine_dependent),
+    ],
+)
 def template(request, tmp_path_factory):
     """The migrated demo database with the Cyrillic rows, which each test copies."""
     tmp = tmp_path_factory.mktemp(f"backups-{request.param}")
@@ -213,7 +224,10 @@ class PgServer:
     def __init__(self, url: str):
         self.url = url
         self.parts = urlsplit(url)
-        self.base = self.parts.path.lstrip("/") or "postgres"
+        # Per xdist worker (PYTEST_XDIST_WORKER, as pytest-django suffixes the test database): no two
+        # workers make or drop the same database.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        self.base = (self.parts.path.lstrip("/") or "postgres") + (f"_{worker}" if worker else "")
         self.made: list[str] = []
 
     def _admin(self):

@@ -1,6 +1,6 @@
 """
 Several servers (issue 8, item 4): the layout `make cluster` starts (tests/cluster.py), two gunicorn
-instances (ports 8211, 8212) over one PostgreSQL (5503) and one Redis (6403), all on loopback and
+instances (two consecutive free ports) over one PostgreSQL and one Redis (free ports), all on loopback and
 stopped by PID, behave as one site:
 - an edit made through one instance shows on the other at the next request, page cache included;
 - a sign-in lock made on one holds on the other;
@@ -16,7 +16,8 @@ import pytest
 from tests import stack
 from tests.cluster import cluster
 
-pytestmark = pytest.mark.servers
+# One worker runs the module: its servers are started once (make test: --dist loadgroup).
+pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
 
 EDITOR, PASSWORD = "cluster-editor", "cluster-editor-password-0123"
 LOCKED, LOCKED_PASSWORD = "cluster-locked", "cluster-locked-password-0123"
@@ -33,7 +34,7 @@ print(json.dumps({"id": clause.pk, "point": clause.point.key, "plan": revision.p
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
-    with cluster(folder, port=8211, pg_port=5503, redis_port=6403) as running:
+    with cluster(folder, port=stack.free_ports(2), pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
         for name, password in ((EDITOR, PASSWORD), (LOCKED, LOCKED_PASSWORD)):
             stack.manage(
                 {**running.env, "DJANGO_SUPERUSER_PASSWORD": password},

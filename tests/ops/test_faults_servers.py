@@ -1,7 +1,7 @@
 """
 Server faults under load (issue 8, item 2): Redis stopped, PostgreSQL restarted, a gunicorn worker
 killed with -9, a graceful reload. Each runs against real servers on loopback (tests/stack.py): a
-private PostgreSQL cluster (port 5502), Redis (6402), gunicorn as `make run` starts it (8202-8205),
+private PostgreSQL cluster, Redis, gunicorn as `make run` starts it (each on a free loopback port),
 all stopped by PID. Skipped, with the reason, without the PostgreSQL binaries or redis-server.
 Select them with `-m servers`. About 60 s in all (setup ~10 s, then four bounded load runs of 8-10 s
 at 4 client threads).
@@ -19,9 +19,9 @@ import pytest
 
 from tests import stack
 
-pytestmark = pytest.mark.servers
+# One worker runs the module: its PostgreSQL cluster is started once (make test: --dist loadgroup).
+pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("faults_servers")]
 
-PG_PORT, REDIS_PORT = 5502, 6402
 EDITOR, PASSWORD = "fault-editor", "fault-editor-password-0123"
 CLIENTS = 4  # client threads: the machine is shared, keep it light
 
@@ -33,7 +33,7 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pg(folder):
-    with stack.postgres(PG_PORT) as pg:
+    with stack.postgres(stack.free_port()) as pg:
         env = stack.app_env(folder, database_url=pg.url)
         stack.prepare(env)
         stack.manage(
@@ -50,7 +50,7 @@ def pg(folder):
 
 @pytest.fixture(scope="module")
 def paths(pg, folder):
-    with stack.gunicorn(stack.app_env(folder, database_url=pg.url), 8205, folder, name="paths") as server:
+    with stack.gunicorn(stack.app_env(folder, database_url=pg.url), stack.free_port(), folder, name="paths") as server:
         return stack.demo_paths(server.url)
 
 
@@ -68,10 +68,10 @@ def report(name: str, hits, **figures) -> dict:
 
 
 def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, folder, paths):
-    with stack.redis(REDIS_PORT, folder) as redis:
+    with stack.redis(stack.free_port(), folder) as redis:
         env = stack.app_env(folder, database_url=pg.url, redis_url=redis.url)
         log = folder / "redis-test.log"
-        with stack.gunicorn(env, 8202, folder, name="redis-test", log=log) as server:
+        with stack.gunicorn(env, stack.free_port(), folder, name="redis-test", log=log) as server:
             editor = stack.Browser(server.url)
             assert editor.sign_in(EDITOR, PASSWORD) == 302
             status, _, html = editor.request("/admin/")
@@ -107,7 +107,7 @@ def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, f
 
 def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, folder, paths):
     env = stack.app_env(folder, database_url=pg.url)
-    with stack.gunicorn(env, 8203, folder, name="pg-test", log=folder / "pg-test.log") as server:
+    with stack.gunicorn(env, stack.free_port(), folder, name="pg-test", log=folder / "pg-test.log") as server:
         window = {}
 
         def restart():
@@ -148,7 +148,7 @@ def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, 
 
 def test_worker_killed_costs_its_requests_in_flight_and_is_back_within_2_s(pg, folder, paths):
     env = stack.app_env(folder, database_url=pg.url)
-    with stack.gunicorn(env, 8204, folder, name="kill-test", workers=2) as server:
+    with stack.gunicorn(env, stack.free_port(), folder, name="kill-test", workers=2) as server:
         before = server.workers()
         victim = min(before)
         survivor = (before - {victim}).pop()

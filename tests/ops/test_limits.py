@@ -15,7 +15,6 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Point, Source
-
 from tests.conftest import PLAN
 
 pytestmark = pytest.mark.django_db

@@ -7,37 +7,30 @@ on purpose, so the check is seen to count it and to fail the run. Skipped when w
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.stack import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "bench" / "loadtest.py"
-PORTS = range(8301, 8340)  # this test's gunicorn: the first free one
 SECONDS, CONNECTIONS = 3, 4
 
-pytestmark = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not found (apt-get install -y wrk)")
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not found (apt-get install -y wrk)"),
+    pytest.mark.servers,
+    pytest.mark.slow,
+]
 
 
 def test_the_load_test_reports_its_figures_and_fails_on_a_non_2xx(tmp_path):
     missing = "/no-such-page-for-the-load-test/"
     done = subprocess.run(
         [sys.executable, str(DRIVER), "--seconds", str(SECONDS), "--connections", str(CONNECTIONS)]
-        + ["--out", str(tmp_path), "--port", str(_free_port()), "--extra-path", missing],
+        + ["--out", str(tmp_path), "--port", str(free_port()), "--extra-path", missing],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -12,7 +12,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
 from peaceplans.ops.logfilters import OncePerInterval, ReportedOutages
-
 from tests.conftest import PLAN
 
 DEAD_REDIS = {

@@ -192,7 +192,7 @@ def test_a_public_page_signs_an_expired_session_out_too(signed_in, clock):
 
 
 def test_embeds_neither_extend_nor_end_a_session(signed_in, clock):
-    """An embed reads no session (tests/publish/test_embeds.py: no cookie, no Vary: Cookie), so viewing one is not activity."""
+    """An embed reads no session (tests/publish/test_embeds.py: no cookie, no Vary: Cookie): viewing is not activity."""
     clock.now += 20 * MINUTE
     embed = signed_in.get(f"/embed/plans/{PLAN}/points/6/")
     assert embed.status_code == 200 and not embed.cookies

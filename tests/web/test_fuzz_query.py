@@ -2,8 +2,8 @@
 Query-string fuzzing of every public route (issue 7, item 7), with Hypothesis.
 
 For each route of peaceplans/urls.py outside /admin/ (a test fails when a route has no entry
-in ROUTES), FUZZ_EXAMPLES requests (1,000 by default; PEACEPLANS_FUZZ_EXAMPLES=100 for a
-quick run) built from:
+in ROUTES), FUZZ_EXAMPLES requests (1,000 in the ci profile, 100 in the dev profile that `make test`
+uses by default, see tests/conftest.py; PEACEPLANS_FUZZ_EXAMPLES=N sets it) built from:
 - the path's own segments (plan, point, revision, party), valid most of the time so that the
   query is read at all, otherwise near-valid or hostile;
 - every parameter the route reads, each absent, given once or repeated, its value valid
@@ -40,9 +40,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.conftest import PLAN
+from tests.conftest import PLAN, scaled
 
-FUZZ_EXAMPLES = int(os.environ.get("PEACEPLANS_FUZZ_EXAMPLES", "1000"))
+FUZZ_EXAMPLES = int(os.environ.get("PEACEPLANS_FUZZ_EXAMPLES") or scaled(1000))
 FUZZ = hypothesis_settings(
     max_examples=FUZZ_EXAMPLES,
     derandomize=True,

@@ -81,7 +81,7 @@ def test_matrix_paginates(client):
 
 @pytest.mark.parametrize("query", ["?page=999", "?page=abc", "?sort=nonsense", "?sort=%3Cscript%3E", "?page=-1"])
 def test_matrix_survives_hostile_query_strings(client, query):
-    """Bad sort or page values never cause a 500: a bad sort is ignored, a bad page a 400 or 404 (tests/ops/test_limits.py)."""
+    """Bad sort or page values never cause a 500: a bad sort is ignored, a bad page 400 or 404 (ops/test_limits.py)."""
     response = client.get(f"/plans/{PLAN}/{query}")
     assert response.status_code in (200, 400, 404)
     assert b"<script>" not in response.content

@@ -29,7 +29,6 @@ from peaceplans.markup import (
     too_intricate,
 )
 from peaceplans.models import Annotation, Clause, Party, Revision, Source, Stance
-
 from tests import hostile
 
 PLAN = "russia-ukraine-2025"
