@@ -7,8 +7,11 @@ class PeaceplansConfig(AppConfig):
     verbose_name = "Peace plans"
 
     def ready(self):
-        # backups, search, security, signin connect signals (backups: loaddata adds no history rows)
-        from peaceplans.editing import signin  # noqa: F401
+        # Modules that connect signal receivers when imported (backups: loaddata adds no history rows).
+        import peaceplans.editing.signin  # noqa: F401
+        import peaceplans.ops.backups  # noqa: F401
+        import peaceplans.ops.security  # noqa: F401
+        import peaceplans.search.signals  # noqa: F401
         from peaceplans.ops import dataversion as caching
 
         caching.watch_open_connections()  # and every connection opened later: each write moves the data version

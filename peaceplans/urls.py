@@ -55,5 +55,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "peaceplans.web.views.bad_request"
+handler400 = "peaceplans.ops.errors.bad_request"
 handler500 = "peaceplans.ops.faults.server_error"  # a database outage: 503; else security.server_error (always renders)

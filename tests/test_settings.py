@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
-PRINT_SECRET_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+PRINT_SECRET = "from django.conf import settings; print(settings.SECRET_KEY)"
 
 
 def run_check(**env):
@@ -36,7 +36,14 @@ def test_management_commands_read_the_secret_key_file_make_run_writes(tmp_path):
     result = run_check(DJANGO_DEBUG="0", DJANGO_SECRET_KEY_FILE=str(key_file))
     assert result.returncode == 0, result.stderr
     shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_SECRET_KEY],
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
@@ -52,7 +59,14 @@ def test_the_environment_wins_over_the_secret_key_file(tmp_path):
     key_file = tmp_path / ".secret_key"
     key_file.write_text("from-the-file")
     shown = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PRINT_SECRET_KEY],
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},

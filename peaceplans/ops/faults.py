@@ -23,7 +23,9 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.urls import reverse
 
-from peaceplans.ops import limits, security
+from peaceplans.ops import security
+from peaceplans.ops.errors import refuse
+from peaceplans.ops.health import healthz
 
 log = logging.getLogger("peaceplans.faults")  # the name operators filter on (docs/operations.md)
 
@@ -101,12 +103,8 @@ def is_outage(exc: BaseException) -> bool:
 
 def outage_response(request, exc: BaseException):
     """The 503 page (JSON under the API), logged at ERROR, never stored by any cache."""
-    if request.path_info == reverse("healthz"):
-        from peaceplans.ops.health import healthz
-
-        response = healthz(request)  # its own JSON, whose failing check says which part is down
-    else:
-        response = limits.refuse(request, 503, MESSAGE)
+    # /healthz answers in its own JSON, whose failing check says which part is down.
+    response = healthz(request) if request.path_info == reverse("healthz") else refuse(request, 503, MESSAGE)
     if response.status_code == 503:  # /healthz?part=cache may rightly answer 200 while the database is down
         response["Retry-After"] = str(settings.PEACEPLANS_RETRY_AFTER_SECONDS)
     # The class and the driver's first line ("database or disk is full"); an outage's message holds

@@ -20,11 +20,8 @@ the middleware further in would have), so their headers are applied on the way o
 """
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 
-from peaceplans.ops.security import is_embed
+from peaceplans.ops.errors import refuse
 
 URI_TOO_LONG = 414
 NUL = "\x00"
@@ -81,22 +78,3 @@ def has_nul(pairs) -> bool:
         if NUL in name or any(NUL in value for value in ([values] if isinstance(values, str) else values)):
             return True
     return False
-
-
-def refuse(request, status: int, message: str) -> HttpResponse:
-    """
-    The refusal as the API's JSON error (the API and the .json downloads), the embeds' error
-    card (under /embed/, shown inside the frame as their own errors are), or the site's page.
-    """
-    path = request.path_info
-    if path.startswith(reverse("api_index")) or path.endswith(".json"):
-        from peaceplans.publish.api import error  # imported here: the API imports the views, and middleware loads first
-
-        response = error(status, message)
-    elif is_embed(request):
-        response = render(request, "embed/error.html", {"message": message, "status": status}, status=status)
-    else:
-        response = render(request, f"{status}.html", {"exception": message}, status=status)
-    # Never stored: an address this long must not become a cache entry anywhere.
-    response["Cache-Control"] = "no-store"
-    return response

@@ -32,7 +32,6 @@ that varies on HX-Request also varies on HX-History-Restore-Request. `X-Page-Cac
 hit, miss, off or bypass.
 """
 
-import functools
 import hashlib
 import logging
 import re
@@ -41,12 +40,12 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, split_header_value
 
 from peaceplans.ops import dataversion as caching
+from peaceplans.ops.surface import Surface, surface
 
 log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
 
@@ -133,14 +132,9 @@ class PageCacheMiddleware:
         self.retry_at = time.monotonic() + RETRY_SECONDS
 
 
-@functools.cache
-def admin_prefix() -> str:
-    return reverse("admin:index")
-
-
 def is_private(request) -> bool:
     """The admin, and anyone with a session (an editor, logged in or once logged in): never cached."""
-    return request.path_info.startswith(admin_prefix()) or settings.SESSION_COOKIE_NAME in request.COOKIES
+    return surface(request) is Surface.ADMIN or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def private(response):

@@ -33,6 +33,8 @@ from django.template import loader
 from django.utils.csp import CSP, build_policy
 from django.utils.html import escape
 
+from peaceplans.ops.surface import Surface, surface
+
 # Browser features no page of ours uses, refused to every page and every frame inside one.
 # Only names Chromium knows (an unknown one is a console error): interest-cohort (FLoC) is
 # gone, browsing-topics is its successor. clipboard-write stays at its default (self): the
@@ -68,19 +70,14 @@ DENIED_FEATURES = (
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The only addresses other sites may frame (peaceplans/publish/embeds.py); they may also be loaded
-# from another origin, by a page that isolates itself (COEP require-corp).
-EMBED_PREFIX = "/embed/"
-
-
-def embed_policy() -> dict:
-    from peaceplans.publish.embeds import EMBED_CSP  # the embeds' own policy, as their views send it
-
-    return EMBED_CSP
+# The embeds' policy (publish/embeds.py sends it from its views too): the site's with two changes:
+# any page may frame them, and they run no script at all. They may also be loaded from another
+# origin, by a page that isolates itself (COEP require-corp).
+EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
 
 
 def is_embed(request) -> bool:
-    return request.path_info.startswith(EMBED_PREFIX)
+    return surface(request) is Surface.EMBED
 
 
 class SecurityHeadersMiddleware:
@@ -89,7 +86,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.site_csp = build_policy(settings.SECURE_CSP) if settings.SECURE_CSP else ""
-        self.embed_csp = build_policy(embed_policy()) if settings.SECURE_CSP else ""
+        self.embed_csp = build_policy(EMBED_CSP) if settings.SECURE_CSP else ""
 
     def __call__(self, request):
         response = self.get_response(request)

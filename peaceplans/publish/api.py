@@ -8,7 +8,6 @@ every error into JSON.
 """
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from peaceplans.models import Party, Plan, Position, Topic
+from peaceplans.ops.errors import BadQuery, json_error, json_response
 from peaceplans.publish import openapi
 from peaceplans.publish.serializers import (
     NOTICE,
@@ -49,13 +49,12 @@ from peaceplans.publish.serializers import (
     to_json,
     topic_data,
 )
+from peaceplans.selectors import get_plan, point_by_key
 from peaceplans.web import sharing
-from peaceplans.web.views import SLUG, BadQuery, get_plan, query_value
+from peaceplans.web.params import SLUG, query_value
 
 # Point keys as models.key_validator allows them, checked before any query sees the value.
-KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
-CACHE_CONTROL = "public, max-age=60"
 
 
 # ---- HTTP plumbing ----
@@ -69,21 +68,6 @@ class Payload:
     etag: str = ""
     headers: dict = field(default_factory=dict)
     indent: int | None = None
-
-
-def _response(content: bytes, status: int = 200, etag: str = "") -> HttpResponse:
-    response = HttpResponse(content, status=status, content_type="application/json")
-    response["ETag"] = etag or '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    response["Cache-Control"] = CACHE_CONTROL
-    # The data is public, read-only and carries no cookies or credentials: any site (a newsroom's
-    # chart, a notebook) may read it from the browser. Nothing here acts on the caller's behalf.
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Expose-Headers"] = "ETag"
-    return response
-
-
-def error(status: int, message: str) -> HttpResponse:
-    return _response(to_json({"error": message}), status=status)
 
 
 def _matching_etag(request, response: HttpResponse) -> str:
@@ -121,21 +105,21 @@ def api_view(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            response = error(405, f"{request.method} is not allowed here: this API is read-only (GET or HEAD).")
+            response = json_error(405, f"{request.method} is not allowed here: this API is read-only (GET or HEAD).")
             response["Allow"] = "GET, HEAD"
             return response
         try:
             result = view(request, *args, **kwargs)
             payload = result if isinstance(result, Payload) else Payload(result)
-            response = _response(to_json(payload.data, indent=payload.indent), etag=payload.etag)
+            response = json_response(to_json(payload.data, indent=payload.indent), etag=payload.etag)
             for header, value in payload.headers.items():
                 response[header] = value
         except BadQuery as exc:
-            response = error(400, str(exc))
+            response = json_error(400, str(exc))
         except BadRequest:
-            response = error(400, "The request could not be understood.")
+            response = json_error(400, "The request could not be understood.")
         except Http404 as exc:
-            response = error(404, str(exc) or "Not found.")
+            response = json_error(404, str(exc) or "Not found.")
         return _conditional(request, response)
 
     return wrapper
@@ -304,7 +288,7 @@ def points(request, plan):
 def point(request, plan, point):
     """One point: its wording in each revision, the stances on it and editors' published notes."""
     plan, link = _plan(plan), Links(request)
-    found = point_query(plan).filter(key=point).first() if KEY.match(point) else None
+    found = point_by_key(plan, point, related=(), queryset=point_query(plan))
     if found is None:
         raise Http404("This plan has no point with that key.")
     wording = clause_query().filter(point=found).order_by("revision__published_on", "revision__pk")
@@ -323,7 +307,7 @@ def stances(request, plan):
     queryset = _party_filter(request, stance_query(plan))
     point = query_value(request, "point")
     if point:
-        if not KEY.match(point) or not plan.points.public().filter(key=point).exists():
+        if point_by_key(plan, point, related=()) is None:
             raise BadQuery("“point” must be the key of one of this plan's points, such as 6 or 10a.")
         queryset = queryset.filter(point__key=point)
     position = query_value(request, "position")

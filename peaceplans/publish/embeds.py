@@ -12,12 +12,10 @@ from functools import wraps
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.csp import CSP
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -25,11 +23,12 @@ from django.views.decorators.http import require_safe
 
 from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Party, Plan, Point, Revision
+from peaceplans.ops.errors import BadQuery, embed_error
+from peaceplans.ops.security import EMBED_CSP
+from peaceplans.selectors import get_plan, point_by_key, point_wording
 from peaceplans.web import sharing
-from peaceplans.web.views import SLUG, BadQuery, compare_params, get_plan, point_wording, query_value
+from peaceplans.web.params import SLUG, compare_params, query_value
 
-# The site's policy with two changes: any page may frame these views, and they run no script at all.
-EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
 POINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 MAX_LISTED = 100  # revisions or points named in one embed address
 MAX_DIMENSION = 10_000
@@ -47,9 +46,7 @@ def frameable(view):
         try:
             return view(request, *args, **kwargs)
         except (Http404, BadQuery) as error:
-            status = 404 if isinstance(error, Http404) else 400
-            context = {"message": str(error), "status": status}
-            return render(request, "embed/error.html", context, status=status)
+            return embed_error(request, 404 if isinstance(error, Http404) else 400, str(error))
 
     return cache_control(public=True, max_age=300)(xframe_options_exempt(csp_override(EMBED_CSP)(wrapped)))
 
@@ -81,7 +78,7 @@ def chosen_revisions(query, revisions: list[Revision], wording_by_revision: dict
 
 
 def find_point(plan: Plan, key: str) -> Point:
-    point = plan.points.public().filter(key=key).select_related("plan").first()
+    point = point_by_key(plan, key)
     if point is None:
         raise Http404(f"This plan has no point “{key}”.")
     return point

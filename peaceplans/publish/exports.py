@@ -1,7 +1,7 @@
 """
 CSV downloads of every table the site shows, honouring the page's filters.
 
-Each export takes its rows from the same function as its page (views.point_wording,
+Each export takes its rows from the same function as its page (selectors.point_wording,
 comparison.compare_revisions, changes.recent_changes, ...) and checks its parameters the same
 way, so the file cannot disagree with the page, and a bad address gets the same 404, or a 400
 with the reason in plain text. Every file is written by `csv_response`:
@@ -27,21 +27,21 @@ from django_tables2 import RequestConfig
 
 from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Party
-from peaceplans.web.changes import recent_changes
-from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.tables import StanceMatrixTable, matrix_rows
-from peaceplans.web.timeline import timeline_entries
-from peaceplans.web.views import (
-    BadQuery,
-    compare_params,
+from peaceplans.ops.errors import BadQuery
+from peaceplans.selectors import (
     get_party,
     get_plan,
     party_positions,
+    point_by_key,
     point_wording,
-    revision_param,
     sources_in_order,
     stances_by_party,
 )
+from peaceplans.web.changes import recent_changes
+from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
+from peaceplans.web.params import compare_params, revision_param
+from peaceplans.web.tables import StanceMatrixTable, matrix_rows
+from peaceplans.web.timeline import timeline_entries
 
 BOM = "\ufeff"
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
@@ -215,7 +215,7 @@ def clause_status(clause) -> str:
 
 
 def get_point(plan, key):
-    point = plan.points.public().filter(key=key).select_related("plan").first()
+    point = point_by_key(plan, key)
     if point is None:
         raise Http404("This plan has no point with that number.")
     return point

@@ -24,8 +24,8 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from peaceplans.markup import render_markdown
-from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance, key_validator
-from peaceplans.web.views import get_plan
+from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance
+from peaceplans.selectors import get_plan, point_by_key
 
 FEED_LIMIT = 50
 # The year part of every tag: URI (RFC 4151): ids must never change, so this never does.
@@ -386,9 +386,7 @@ class PointFeed(ChangesFeed):
         subject = self.subject(request, plan)
         # Keys are lower-case letters, digits and hyphens: anything else names no point, and
         # never reaches the database (a NUL byte would make PostgreSQL raise).
-        found = None
-        if len(point) <= Point._meta.get_field("key").max_length and key_validator.regex.match(point):
-            found = subject.plan.points.public().filter(key=point).select_related("plan", "topic").first()
+        found = point_by_key(subject.plan, point, related=("plan", "topic"))
         if found is None:
             raise Http404("This plan has no point with that number.")
         return replace(subject, point=found)

@@ -3,7 +3,7 @@ Table declarations, and the overview's table as a request asks for it (matrix_ta
 paginated, the parties' latest stances read for the rows shown).
 
 django-tables2 sorts, paginates and renders the header; the body is rendered by `body()`
-through markup.py, a few string joins per row, rather than cell by cell (for each cell,
+through web/cells.py, a few string joins per row, rather than cell by cell (for each cell,
 django-tables2 resolves the accessor, builds the attributes, and inspects the signature of
 the render method: most of the overview's time).
 """
@@ -18,8 +18,8 @@ from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 from django_tables2 import RequestConfig
 
-from peaceplans import markup
 from peaceplans.models import LatestStance, Party, Plan, Position, Stance
+from peaceplans.web import cells
 
 # A text symbol beside every word, so position never depends on colour alone.
 POSITION_ICONS = {
@@ -68,7 +68,7 @@ class PointColumn(RecordColumn):
         super().__init__(linkify=lambda record: record["url"], **kwargs)
 
     def cell(self, record: dict, name: str):
-        return markup.link(record["url"], record["title"])
+        return cells.link(record["url"], record["title"])
 
 
 class StanceColumn(RecordColumn):
@@ -92,8 +92,8 @@ class StanceColumn(RecordColumn):
     def cell(self, record: dict, name: str):
         stance = record["stances"][self.party.slug]
         if stance is None:
-            return markup.NO_STANCE
-        return markup.stance_link(
+            return cells.NO_STANCE
+        return cells.stance_link(
             position=stance.position,
             word=Position(stance.position).label,
             icon=POSITION_ICONS[stance.position],
@@ -134,7 +134,7 @@ class StanceMatrixTable(tables.Table):
         columns = [(bound.attrs["td"], bound.column, bound.name) for bound in self.columns]
         rows = self.page.object_list if self.page else self.rows
         return [
-            markup.table_row(
+            cells.table_row(
                 {"id": row_id(row.record)},  # no even/odd class: no style uses it
                 [(td, column.cell(row.record, name)) for td, column, name in columns],
             )
@@ -184,7 +184,7 @@ class PositionLine(NamedTuple):
 
 
 def position_lines(plan: Plan, rows: list[tuple]) -> list[PositionLine]:
-    """The party page's rows from views.party_positions' (point, latest stance or None)."""
+    """The party page's rows from selectors.party_positions' (point, latest stance or None)."""
     path = point_path(plan)
     lines = []
     for point, stance in rows:

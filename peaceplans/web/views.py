@@ -1,89 +1,44 @@
-"""Public pages. Small function views; reads come from QuerySet methods in models.py."""
+"""Public pages. Small function views; reads come from QuerySet methods (models.py) and selectors.py."""
 
-import re
 from collections import Counter
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, DisallowedHost
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from peaceplans import search as fulltext
-from peaceplans.compare import memo as diffcache
 from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Clause, Party, Plan, Source, Stance
+from peaceplans.ops.errors import BadQuery
+from peaceplans.selectors import (
+    get_party,
+    get_plan,
+    party_positions,
+    point_by_key,
+    point_wording,
+    sources_in_order,
+    stances_by_party,
+)
 from peaceplans.web import sharing
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
+from peaceplans.web.params import (
+    SLUG,
+    compare_params,
+    is_partial,
+    matrix_paging,
+    query_value,
+    revision_param,
+    whole_number,
+)
 from peaceplans.web.tables import matrix_table, position_lines
 from peaceplans.web.timeline import timeline_entries
 
-MATRIX_PER_PAGE = 30
-MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row
 SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
-
-
-def get_plan(slug: str) -> Plan:
-    plan = Plan.objects.filter(slug=slug).first()
-    if plan is None:
-        raise Http404(f"There is no plan called “{slug}”.")
-    return plan
-
-
-def get_party(slug: str) -> Party:
-    party = Party.objects.filter(slug=slug).first()
-    if party is None:
-        raise Http404("There is no party with that name.")
-    return party
-
-
-SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
-
-
-class BadQuery(BadRequest):
-    """A query-string value we cannot use; its message is shown to the reader with a 400."""
-
-
-def query_value(request, name: str, *, allowed=None, default: str = "") -> str:
-    """One value of a query parameter: repeated or malformed values are a 400, never a guess."""
-    values = request.GET.getlist(name)
-    if len(values) > 1:
-        raise BadQuery(f"“{name}” was given {len(values)} times; give it once.")
-    value = values[0] if values else default
-    if allowed is not None and value not in allowed:
-        raise BadQuery(f"“{name}” must be one of: {', '.join(allowed)}.")
-    return value
-
-
-def revision_param(request, name: str, revisions: list, default):
-    """The revision a query parameter names, from the plan's revisions; 404 when it names none."""
-    slug = query_value(request, name)
-    if not slug:
-        return default
-    if not SLUG.match(slug):
-        raise BadQuery(f"“{name}” must be a revision's short name, such as us-28-point-draft.")
-    for revision in revisions:
-        if revision.slug == slug:
-            return revision
-    raise Http404(f"This plan has no revision called “{slug}”.")
-
-
-def is_partial(request) -> bool:
-    """An HTMX swap wants the region; a history restore after a cache miss wants the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def bad_request(request, exception=None):
-    """400 page. Only our own messages (BadQuery) are shown; others may carry internal detail."""
-    if isinstance(exception, DisallowedHost):  # the page's links would read the refused Host again: plain text
-        message = "Bad request: this site does not answer to that host name.\n"
-        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
-    message = str(exception) if isinstance(exception, BadQuery) else ""
-    return render(request, "400.html", {"exception": message}, status=400)
 
 
 @require_safe
@@ -116,37 +71,14 @@ def plan_detail(request, plan):
     return render(request, template, context, status=status)
 
 
-def point_wording(point, revisions: list, against) -> list[tuple]:
-    """
-    The point page's wording list, shared with its CSV: (revision, its clause or None, the
-    word-level diff against the revision `against` or None) for each revision, two queries.
-    """
-    clauses = {c.revision_id: c for c in point.clauses.public().prefetch_related("sources")}
-    base = clauses.get(against.pk) if against else None
-    base_text = base.text if base and not base.dropped else None
-    wording = []
-    for revision in revisions:
-        clause = clauses.get(revision.pk)
-        text = clause.text if clause and not clause.dropped else None
-        changes = None
-        if against and revision != against and text is not None:
-            changes = diffcache.compare(base_text, text)  # the same pairs as the comparison's, reused
-        wording.append((revision, clause, changes))
-    return wording
-
-
-def stances_by_party(point) -> list[tuple]:
-    """The point page's stances, shared with its CSV: (party, its stances oldest first) for every party, two queries."""
-    stances = list(point.stances.public().with_sources().chronological())
-    return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
-
-
 @require_safe
 @vary_on_headers("HX-Request")
 def point_detail(request, plan, point):
     """One point through every revision, optionally diffed against one; each party's stances."""
     plan = get_plan(plan)
-    point = plan.points.public().filter(key=point).select_related("topic", "split_from__plan").with_neighbours().first()
+    point = point_by_key(
+        plan, point, related=("topic", "split_from__plan"), queryset=plan.points.public().with_neighbours()
+    )
     if point is None:
         raise Http404("This plan has no point with that number.")
     revisions = list(plan.revisions.public().in_order())
@@ -190,18 +122,6 @@ def revision_detail(request, plan, revision):
     return render(request, "peaceplans/revision_detail.html", context)
 
 
-def party_positions(plan, party, *, with_sources: bool = False) -> list[tuple]:
-    """
-    The party page's table, shared with its CSV: (point, the party's latest stance on it or
-    None) in plan order, two queries; the CSV wants each stance's source joined.
-    """
-    stances = Stance.objects.filter(plan=plan).public()
-    if with_sources:
-        stances = stances.select_related("source")
-    latest = stances.latest_per_point(party=party)
-    return [(point, latest.get((point.pk, party.pk))) for point in plan.points.public().for_matrix()]
-
-
 @require_safe
 def party_detail(request, plan, party):
     """One party's latest position on every point, and its statements on whole revisions."""
@@ -229,44 +149,6 @@ def timeline(request, plan):
     return render(request, template + "#entries" if is_partial(request) else template, context, status=status)
 
 
-def sources_in_order():
-    """Every source readers may see, newest first: the sources page and its CSV."""
-    return Source.objects.public().in_order()
-
-
-def whole_number(request, name: str, example: str) -> int | None:
-    """A positive whole number from the query, None when absent; anything else is a 400."""
-    value = query_value(request, name)
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0):
-        raise BadQuery(f"“{name}” must be a whole number, such as {example}.")
-    return int(value)
-
-
-def matrix_paging(request) -> tuple[int, int]:
-    """
-    The overview's ?page= and ?per_page=. A page is a whole number from 1 (past the last page
-    is a 404). per_page is a whole number, clamped to 1..MATRIX_MAX_PER_PAGE: -5 and 0 show one
-    row, 100000000 shows MATRIX_MAX_PER_PAGE, never every row. Anything that is not a whole
-    number (1e3, " 10 ", +5, 1.5, non-ASCII digits) is a 400 saying so.
-    """
-    number = whole_number(request, "page", "2") or 1
-    per_page = query_value(request, "per_page")
-    if not per_page:
-        return number, MATRIX_PER_PAGE
-    negative, digits = per_page.startswith("-"), per_page.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):
-        raise BadQuery(
-            f"“per_page” must be a whole number, such as {MATRIX_PER_PAGE}; "
-            f"from 1 to {MATRIX_MAX_PER_PAGE} rows are shown on a page."
-        )
-    if negative:
-        return number, 1
-    wanted = int(digits) if len(digits) <= 9 else MATRIX_MAX_PER_PAGE  # no need to read a 4,000-digit number
-    return number, min(max(wanted, 1), MATRIX_MAX_PER_PAGE)
-
-
 @require_safe
 def source_list(request):
     """
@@ -288,22 +170,6 @@ def source_list(request):
     context = {"sources": page.object_list, "page": page, "page_range": page_range, "kinds": Source.Kind}
     context.update(sharing.for_sources(request, paginator.count))
     return render(request, "peaceplans/source_list.html", context)
-
-
-def compare_params(request, plan) -> tuple:
-    """
-    The compare page's revisions and its checked parameters (revisions, a, b, view, changes),
-    shared with its CSV so both refuse the same addresses: 400 for a malformed value, 404 for
-    a revision the plan does not have.
-    """
-    revisions = list(plan.revisions.public().in_order())  # the pickers show titles and dates, not authors
-    if not revisions:
-        raise Http404("This plan has no revisions to compare yet.")
-    a = revision_param(request, "a", revisions, revisions[0])
-    b = revision_param(request, "b", revisions, revisions[1] if len(revisions) > 1 else revisions[0])
-    view = query_value(request, "view", allowed=["side", "inline"], default="side")
-    changes = query_value(request, "changes", allowed=["all", "only"], default="all")
-    return revisions, a, b, view, changes
 
 
 @require_safe

@@ -2,10 +2,10 @@
 Rendering cost: what was made cheaper must still render exactly what it rendered before.
 
 - The word diff of a pair of clause texts is computed once and reused (peaceplans/compare/memo.py).
-- The stance matrix's body is built by markup.py, not cell by cell by django-tables2: the same
+- The stance matrix's body is built by web/cells.py, not cell by cell by django-tables2: the same
   HTML as django-tables2's own template, every value escaped.
-- Word diffs are rendered by markup.redline: the same HTML as the template loop it replaced.
-- The compare page's rows are built by markup.compare_row: the same HTML as the template loop
+- Word diffs are rendered by rows.redline: the same HTML as the template loop it replaced.
+- The compare page's rows are built by rows.compare_row: the same HTML as the template loop
   it replaced, but for the whitespace between tags, every value escaped.
 - Dates print through cached filters that match Django's date filter.
 - The matrix reads one row per (point, party) from the database (a window function).
@@ -20,8 +20,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
-from peaceplans import markup
-from peaceplans.compare import diff
+from peaceplans.compare import diff, rows
 from peaceplans.compare import memo as diffcache
 from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
@@ -32,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 PLAN = "russia-ukraine-2025"
 
-# What templates/peaceplans/components/diff.html did before markup.redline, kept here as the reference.
+# What templates/peaceplans/components/diff.html did before rows.redline, kept here as the reference.
 TEMPLATE_REDLINE = Template(
     '{% for op in ops %}{% if op.kind == "equal" %}{% if side == "b" %}{{ op.b }}{% else %}{{ op.a }}{% endif %}'
     '{% elif side == "a" %}{% if op.a %}<del>{{ op.a }}</del>{% endif %}{% elif side == "b" %}{% if op.b %}'
@@ -129,11 +128,11 @@ def test_an_edited_clause_gets_a_fresh_diff(client, plan, counted):
 )
 def test_redline_renders_what_the_template_loop_rendered(a, b, side):
     ops = diff.compare(a or None, b).ops
-    assert markup.redline(ops, side) == TEMPLATE_REDLINE.render(Context({"ops": ops, "side": side}))
+    assert rows.redline(ops, side) == TEMPLATE_REDLINE.render(Context({"ops": ops, "side": side}))
 
 
 def test_redline_escapes_every_slice():
-    html = markup.redline(diff.compare("a <i>x</i> & b", "a <script>y</script> & b").ops, "inline")
+    html = rows.redline(diff.compare("a <i>x</i> & b", "a <script>y</script> & b").ops, "inline")
     assert set(re.findall(r"</?(\w+)", html)) == {"del", "ins"}  # no tag but the diff's own
     assert "&lt;" in html and "&gt;" in html and "&amp;" in html
 
@@ -272,7 +271,7 @@ HOSTILE_ESCAPED = (
     "&lt;a hx-get=&quot;/evil&quot; onclick=go()&gt;"
 )
 
-# What templates/peaceplans/compare.html's row loop was before markup.compare_row, kept here as the reference.
+# What templates/peaceplans/compare.html's row loop was before rows.compare_row, kept here as the reference.
 TEMPLATE_COMPARE_ROWS = Template(
     """{% load peaceplans %}{% with a_label=a.title|truncatechars:40 b_label=b.title|truncatechars:40 %}
   <ol class="compare-rows">
@@ -433,5 +432,5 @@ def test_compare_row_escapes_a_plain_string_given_as_notes(plan):
     a, b = plan.revisions.get(slug="us-28-point-draft"), plan.revisions.get(slug="e3-counter-proposal")
     row = compare_revisions(plan, a, b).rows[0]
     row.notes = ["a note"]
-    html = markup.compare_row(row, view="side", a_label="A", b_label="B", change_note=False, notes="<b>x</b>")
+    html = rows.compare_row(row, view="side", a_label="A", b_label="B", change_note=False, notes="<b>x</b>")
     assert "&lt;b&gt;x&lt;/b&gt;</details>" in html

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import include, path, reverse
 
 from peaceplans.ops import pagecache as middleware
-from peaceplans.ops import security
+from peaceplans.ops import security, surface
 
 pytestmark = pytest.mark.django_db
 
@@ -403,5 +403,5 @@ def test_every_frameable_route_is_under_the_embed_prefix():
         if view is not None and view.__module__ == "peaceplans.publish.embeds" and pattern.name != "oembed":
             framed[pattern.name] = str(pattern.pattern)
     assert set(framed) == {"embed_point", "embed_compare"}
-    assert all(("/" + route).startswith(security.EMBED_PREFIX) for route in framed.values()), framed
-    assert reverse("embed_point", kwargs={"plan": PLAN, "point": "6"}).startswith(security.EMBED_PREFIX)
+    assert all(("/" + route).startswith(surface.EMBED_PREFIX) for route in framed.values()), framed
+    assert reverse("embed_point", kwargs={"plan": PLAN, "point": "6"}).startswith(surface.EMBED_PREFIX)

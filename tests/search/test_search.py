@@ -697,7 +697,7 @@ def test_a_long_prefix_is_asked_as_the_words_it_stands_for(plan):
 
 @sqlite_only
 def test_a_prefix_of_many_words_stays_a_prefix(plan, monkeypatch):
-    monkeypatch.setattr(search, "EXPAND_MAX_WORDS", 2)
+    monkeypatch.setattr(search.backends, "EXPAND_MAX_WORDS", 2)
     Event.objects.create(plan=plan, date=datetime.date(2025, 12, 2), title="Quokkaa quokkab quokkac")
     assert search._backend().expand(parse_query("quokka")) == parse_query("quokka")
     assert len(found("quokka")["event"]) == 1
