@@ -142,10 +142,10 @@ validator:
 
 # The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
 # In parallel (pytest-xdist), one worker per core: TEST_WORKERS=0 runs it in one process.
-# --dist loadgroup: the browser tests share one server and one Chromium, so they stay on one worker.
-# PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a tenth of the query
-# fuzzer's and the diff properties' Hypothesis examples and a smaller hostile-input sample (every
-# category still in it); `ci` (.ci/run exports it; also plain `pytest`'s default) runs them all.
+# --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker.
+# PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a fifth of the query
+# fuzzer's Hypothesis examples, a tenth of the diff properties' and a quarter of the hostile-input
+# sample (every category still in it); `ci` (.ci/run exports it; plain `pytest`'s default) runs all.
 # Markers: -m "not slow", -m "not browser", -m "not servers" (pyproject.toml lists them).
 PEACEPLANS_TEST_PROFILE ?= dev
 TEST_WORKERS ?= auto

@@ -30,8 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-# One worker runs the module, so each template database is built once (make test: --dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("backups")]
+# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): each template is built once.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = "russia-ukraine-2025"

@@ -16,8 +16,8 @@ import pytest
 from tests import stack
 from tests.cluster import cluster
 
-# One worker runs the module: its servers are started once (make test: --dist loadgroup).
-pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("cluster")]
+# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): its servers start once.
+pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 EDITOR, PASSWORD = "cluster-editor", "cluster-editor-password-0123"
 LOCKED, LOCKED_PASSWORD = "cluster-locked", "cluster-locked-password-0123"

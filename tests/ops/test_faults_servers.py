@@ -19,8 +19,8 @@ import pytest
 
 from tests import stack
 
-# One worker runs the module: its PostgreSQL cluster is started once (make test: --dist loadgroup).
-pytestmark = [pytest.mark.servers, pytest.mark.slow, pytest.mark.xdist_group("faults_servers")]
+# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): its PostgreSQL starts once.
+pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 EDITOR, PASSWORD = "fault-editor", "fault-editor-password-0123"
 CLIENTS = 4  # client threads: the machine is shared, keep it light

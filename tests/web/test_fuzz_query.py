@@ -2,7 +2,7 @@
 Query-string fuzzing of every public route (issue 7, item 7), with Hypothesis.
 
 For each route of peaceplans/urls.py outside /admin/ (a test fails when a route has no entry
-in ROUTES), FUZZ_EXAMPLES requests (1,000 in the ci profile, 100 in the dev profile that `make test`
+in ROUTES), FUZZ_EXAMPLES requests (1,000 in the ci profile, 200 in the dev profile that `make test`
 uses by default, see tests/conftest.py; PEACEPLANS_FUZZ_EXAMPLES=N sets it) built from:
 - the path's own segments (plan, point, revision, party), valid most of the time so that the
   query is read at all, otherwise near-valid or hostile;
@@ -40,9 +40,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.conftest import PLAN, scaled
+from tests.conftest import PLAN, TEST_PROFILE
 
-FUZZ_EXAMPLES = int(os.environ.get("PEACEPLANS_FUZZ_EXAMPLES") or scaled(1000))
+# A fifth in the dev profile, not a tenth: at 100 examples two routes (api_stances, embed_compare) never
+# reach their normal path, which the test demands; at 200 every route does (derandomized: every run).
+FUZZ_EXAMPLES = int(os.environ.get("PEACEPLANS_FUZZ_EXAMPLES") or (1000 if TEST_PROFILE == "ci" else 200))
 FUZZ = hypothesis_settings(
     max_examples=FUZZ_EXAMPLES,
     derandomize=True,
