@@ -520,6 +520,7 @@ def failed(exc):
     return lambda role: f"raised {exc!r} while preparing"
 
 
+@pytest.mark.slow
 def test_every_cell_of_the_authorization_matrix(roles):
     cells = matrix.cells()
     mismatches = []

@@ -145,6 +145,7 @@ def add_annotation(client: Client, point: Point, body: str) -> Annotation:
     return Annotation.objects.get(body=body)
 
 
+@pytest.mark.slow
 def test_random_edits_then_reverts_restore_every_field_exactly_adding_one_revision(editor):
     """
     120 random edits through the change forms, then reverts (the history page's "Revert" form) to

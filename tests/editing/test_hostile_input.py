@@ -568,6 +568,7 @@ def baselines(client, chief_client, plan, settings):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("batch", range(len(BATCHES)), ids=[f"{b[0].id}..{b[-1].id}" for b in BATCHES])
 def test_admin_forms_store_the_corpus_inert_in_every_output(
@@ -730,6 +731,7 @@ def reference_refused(tmp_path, n: int, text: str, field: str):
         assert_import_refused(tmp_path, item, field, f"{field}={text!r}")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("batch", range(len(BATCHES)), ids=[f"{b[0].id}..{b[-1].id}" for b in BATCHES])
 def test_import_revision_stores_the_corpus_inert_in_every_output(client, plan, tmp_path, request, settings, batch):
@@ -968,6 +970,7 @@ def paste_one(client, plan, baselines, n: int, text: str) -> Revision:
     return publish(revision)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("batch", range(len(BATCHES)), ids=[f"{b[0].id}..{b[-1].id}" for b in BATCHES])
 def test_paste_page_stores_the_corpus_inert_in_every_output(client, plan, paste_client, request, settings, batch):

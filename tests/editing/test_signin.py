@@ -392,6 +392,8 @@ def test_authenticators_are_not_managed_in_the_admin():
 # No default accounts
 
 
+@pytest.mark.slow
+@pytest.mark.engine_independent  # a SQLite file of its own, in a process of its own
 def test_a_fresh_database_with_the_demo_has_no_accounts(tmp_path):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env = {**clean, "DJANGO_SECRET_KEY": "x" * 50, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}

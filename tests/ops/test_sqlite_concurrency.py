@@ -28,10 +28,13 @@ READERS = 2
 COUNTER = "concurrency-counter"
 
 # The SQLite settings are what is under test: a PostgreSQL run (DATABASE_URL) has its own concurrency.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite's settings under concurrent writes: runs in the SQLite run (no DATABASE_URL)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="SQLite's settings under concurrent writes: runs in the SQLite run (no DATABASE_URL)",
+    ),
+    pytest.mark.slow,
+]
 
 
 def configure(path: str, mode: str | None = None) -> None:

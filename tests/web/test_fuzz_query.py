@@ -401,6 +401,7 @@ def test_route_templates_name_their_routes(name):
     assert (match.url_name or "api_v1_other") == name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_hostile_query_strings_get_only_the_documented_statuses(fuzz_client, name, settings):
     route = ROUTES[name]

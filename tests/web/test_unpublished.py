@@ -246,6 +246,7 @@ def add_unpublished_revision(plan) -> Revision:
     return revision
 
 
+@pytest.mark.slow
 def test_every_public_url_is_the_same_with_an_unpublished_revision_as_without(client, plan, settings):
     settings.PAGE_CACHE_SECONDS = 0
     urls = every_public_url()
