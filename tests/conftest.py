@@ -90,8 +90,8 @@ def xdist_scope(nodeid: str) -> str:
 
 try:
     from xdist.scheduler import LoadScopeScheduling
-except ImportError:  # pytest-xdist not installed: the suite runs in one process
-    LoadScopeScheduling = None
+except ImportError:  # pytest-xdist not installed: the suite runs in one process, no scheduler needed
+    pass
 else:
 
     class KeepTogetherScheduling(LoadScopeScheduling):
@@ -109,7 +109,10 @@ else:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        parts = Path(item.path).resolve().relative_to(TESTS).parts
+        try:
+            parts = Path(item.path).resolve().relative_to(TESTS).parts
+        except ValueError:  # a test file outside tests/
+            continue
         if parts[0] == "browser":
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
