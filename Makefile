@@ -11,7 +11,8 @@
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
-# PYTEST_ARGS="-k something -x".
+# PYTEST_ARGS="-k something -x", TEST_WORKERS (make test's pytest-xdist workers, default auto),
+# PEACEPLANS_TEST_PROFILE (dev or ci; see the test target).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -149,10 +150,19 @@ validator:
 	fi
 
 # The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
+# In parallel (pytest-xdist), one worker per core: TEST_WORKERS=0 runs it in one process.
+# --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker.
+# PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a fifth of the query
+# fuzzer's Hypothesis examples, a tenth of the diff properties' and a quarter of the hostile-input
+# sample (every category still in it); `ci` (.ci/run exports it; plain `pytest`'s default) runs all.
+# Markers: -m "not slow", -m "not browser", -m "not servers" (pyproject.toml lists them).
+PEACEPLANS_TEST_PROFILE ?= dev
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev validator
 	@export DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)'
 	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	export PEACEPLANS_TEST_PROFILE='$(PEACEPLANS_TEST_PROFILE)'
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Lint, formatting and type checks (configuration: pyproject.toml); reports all three before failing.
 # mypy's Django plugin imports peaceplans.settings, which needs a secret: the tests' fixed one.

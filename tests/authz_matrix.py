@@ -1,7 +1,7 @@
 """
 The documented authorization matrix of the admin: who may do what, as data.
 
-tests/test_authorization.py runs every cell against the real admin, and checks that the
+tests/editing/test_authorization.py runs every cell against the real admin, and checks that the
 "Authorization matrix" table of docs/security.md is `render_table()` of this data, so the two cannot drift apart.
 The expectations are written here from the policy, never read from the database or the admin:
 an editor's rights are `EDITOR_PERMS` below, and migrations 0002 and 0009 must grant exactly those.
@@ -137,7 +137,7 @@ SITE_ACTIONS = (
 # The admin's URLs that are not in the matrix, and why. The test fails on any admin URL that is
 # neither here nor a cell above, so a new custom admin view cannot arrive without its row.
 NOT_IN_MATRIX = {
-    "login": "signing in, tested in tests/test_signin.py (throttling, two-factor)",
+    "login": "signing in, tested in tests/editing/test_signin.py (throttling, two-factor)",
     "logout": "signing out ends only one's own session",
     "password_change_done": "a page of text after one's own password change",
     "jsi18n": "the admin's JavaScript translation catalogue, the same for every staff user",
