@@ -13,7 +13,7 @@ Two named builders also mark HTML safe, each in one function, from values they e
 themselves: web/cells.py (the stance matrix's rows) and compare/rows.py (word diffs and the
 compare page's rows), so that a table or a comparison costs a few string joins rather than a
 template node per cell or per changed word. `format_html`, `mark_safe`, `SafeString` and `|safe`
-appear nowhere else in the project (tests/test_xss.py checks): other modules annotate what they
+appear nowhere else in the project (tests/web/test_xss.py checks): other modules annotate what they
 pass on as `SafeHtml`.
 """
 

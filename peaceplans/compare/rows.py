@@ -49,7 +49,7 @@ def redline(ops, side: str) -> SafeString:
 # the tag and these functions take 1.4 ms. As in the matrix's builders (web/cells.py), every value is
 # escaped where it is put in (escape_text, as {{ value }} would) and the tags are literals; the
 # parts are plain strings and the finished row is marked safe once (format_html, with a
-# SafeString per part, cost four times as much). tests/test_rendering.py keeps the template loop
+# SafeString per part, cost four times as much). tests/compare/test_rendering.py keeps the template loop
 # as the reference: the same HTML, but for one newline where it had a newline and indentation.
 
 ABSENT_IN_B = '<p class="absent">Not in B\'s text (the point is neither worded nor dropped there).</p>'

@@ -4,7 +4,7 @@ fields, a way back (django-simple-history's revert), and no lost updates: a save
 a form opened before someone else's save is refused, showing what changed meanwhile.
 
 Every save through the admin is one history record with its editor and time (issue 8,
-tests/test_history_safety.py): a save that changes nothing writes nothing, and a model whose
+tests/editing/test_history_safety.py): a save that changes nothing writes nothing, and a model whose
 many-to-many sets are tracked gets one record once they are set, not one for the row and one
 more for each set (simple-history's default); a revert restores the version's sets too.
 """

@@ -3,7 +3,7 @@ The "json" format of `dumpdata` and `loaddata` (settings.SERIALIZATION_MODULES),
 keeping a timestamp's microseconds: Django's encoder cuts them to milliseconds (ECMA-262 style), so
 a dump is not a faithful copy (12:00:00.000412 is written "12:00:00.000Z", loaded back as
 12:00:00, and dumped again as "12:00:00Z"). With every digit kept, dumpdata -> loaddata -> dumpdata
-gives back the same bytes (tests/test_backups.py); Django's loaddata reads either form.
+gives back the same bytes (tests/ops/test_backups.py); Django's loaddata reads either form.
 """
 
 import datetime

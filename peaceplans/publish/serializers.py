@@ -2,7 +2,7 @@
 The API's objects as plain dicts, and the whole-dataset builder.
 
 One function per resource, returning exactly the fields of the schema of the same name in
-openapi.py (tests/test_api.py validates every response against it), and the querysets shaped
+openapi.py (tests/publish/test_api.py validates every response against it), and the querysets shaped
 for them: each list costs a fixed number of queries whatever the size of the data. No HTTP
 here; api.py serves these dicts.
 """
