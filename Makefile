@@ -1,16 +1,18 @@
 # peaceplans: the everyday commands. `make run` works from a fresh clone.
 #
 #   make run     serve the demo with gunicorn on 127.0.0.1:$PORT (default 8000), DEBUG off
+#   make setup   what `make run` does before it serves: .secret_key, migrate, load_demo, collectstatic
 #   make dev     Django's runserver with DEBUG on, same address
 #   make test    the test suite (pytest; DATABASE_URL from the environment, SQLite otherwise)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + mypy (with django-stubs)
 #   make bench   benchmarks: pages in process and over HTTP (gunicorn, wrk, Datasette); .run/bench.md
 #   make loadtest  wrk over every kind of page against `make run`'s gunicorn; .run/loadtest.md, non-zero on any error
 #   make cluster  two gunicorn instances (PORT, PORT+1; default 8001) over one private PostgreSQL and one Redis
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
-# PYTEST_ARGS="-k something -x".
+# PYTEST_ARGS="-k something -x", TEST_WORKERS (make test's pytest-xdist workers, default auto),
+# PEACEPLANS_TEST_PROFILE (dev or ci; see the test target).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -34,7 +36,7 @@ TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
 
 PYTEST_ARGS ?=
 
-.PHONY: help run dev test lint bench loadtest cluster clean venv install install-dev validator
+.PHONY: help setup run dev test lint bench loadtest cluster clean venv install install-dev validator
 
 # List the targets.
 help:
@@ -92,9 +94,9 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 venv install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev
 
-# Serve like production: a secret generated once into .secret_key (unless
-# DJANGO_SECRET_KEY is set), DEBUG off, migrated, demo data loaded, static files collected.
-run: $(VENV)/.installed-runtime
+# Prepare to serve like production, without serving: a secret generated once into .secret_key
+# (unless DJANGO_SECRET_KEY is set), DEBUG off, migrated, demo data loaded, static files collected.
+setup: $(VENV)/.installed-runtime
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
 	  if [ ! -s .secret_key ]; then
 	    echo "==> generating .secret_key (kept out of git; delete it to rotate)"
@@ -108,6 +110,14 @@ run: $(VENV)/.installed-runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput -v 0
+
+# Serve like production: `setup`, then gunicorn on 127.0.0.1:$PORT with the same secret, DEBUG off.
+run: setup
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
+	  DJANGO_SECRET_KEY=$$(< .secret_key)
+	  export DJANGO_SECRET_KEY
+	fi
+	export DJANGO_DEBUG=0
 	mkdir -p .run
 	echo "==> peaceplans on http://127.0.0.1:$${PORT:-8000}/ (Ctrl-C stops it)"
 	exec $(VENV)/bin/gunicorn peaceplans.wsgi:application \
@@ -140,16 +150,27 @@ validator:
 	fi
 
 # The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
+# In parallel (pytest-xdist), one worker per core: TEST_WORKERS=0 runs it in one process.
+# --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker.
+# PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a fifth of the query
+# fuzzer's Hypothesis examples, a tenth of the diff properties' and a quarter of the hostile-input
+# sample (every category still in it); `ci` (.ci/run exports it; plain `pytest`'s default) runs all.
+# Markers: -m "not slow", -m "not browser", -m "not servers" (pyproject.toml lists them).
+PEACEPLANS_TEST_PROFILE ?= dev
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev validator
 	@export DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)'
 	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	export PEACEPLANS_TEST_PROFILE='$(PEACEPLANS_TEST_PROFILE)'
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# Lint and formatting check (configuration: pyproject.toml); reports both before failing.
+# Lint, formatting and type checks (configuration: pyproject.toml); reports all three before failing.
+# mypy's Django plugin imports peaceplans.settings, which needs a secret: the tests' fixed one.
 lint: $(VENV)/.installed-dev
 	@status=0
 	$(VENV)/bin/ruff check . || status=1
 	$(VENV)/bin/ruff format --check . || status=1
+	DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)' $(VENV)/bin/mypy || status=1
 	exit $$status
 
 # Benchmarks: speed is measured here, never in timed tests (tests/bench/run.py says what and how).
@@ -194,4 +215,4 @@ cluster: $(VENV)/.installed-runtime
 # Remove generated files: the venv, collected static files, PID files, caches, the
 # SQLite database. .secret_key stays, so sessions survive a clean.
 clean:
-	rm -rf $(VENV) staticfiles .run .cache db.sqlite3*
+	rm -rf $(VENV) staticfiles .run .cache .mypy_cache db.sqlite3*

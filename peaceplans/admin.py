@@ -11,10 +11,10 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from . import diff
-from .admin_history import EditorAdmin
-from .markup import note_preview
-from .models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.compare import diff
+from peaceplans.editing.admin_history import EditorAdmin
+from peaceplans.markup import note_preview
+from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
 admin.site.site_header = "peaceplans editors"
 admin.site.site_title = "peaceplans"
@@ -74,14 +74,14 @@ class RevisionAdmin(EditorAdmin):
 
     @admin.action(permissions=["publish"], description="Publish selected revisions")
     def publish_selected(self, request, queryset):
-        from .services import revisions_publish
+        from peaceplans.editing.services import revisions_publish
 
         count = revisions_publish(queryset, public=True)
         self.message_user(request, f"Published {count} revision{'s' if count != 1 else ''}.")
 
     @admin.action(permissions=["publish"], description="Unpublish selected revisions")
     def unpublish_selected(self, request, queryset):
-        from .services import revisions_publish
+        from peaceplans.editing.services import revisions_publish
 
         count = revisions_publish(queryset, public=False)
         self.message_user(
@@ -98,8 +98,8 @@ class RevisionAdmin(EditorAdmin):
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from .forms import ConfirmForm, PasteForm
-        from .services import ImportProblem
+        from peaceplans.editing.forms import ConfirmForm, PasteForm
+        from peaceplans.editing.services import ImportProblem
 
         if not self.has_add_permission(request):
             raise PermissionDenied

@@ -7,21 +7,23 @@ class PeaceplansConfig(AppConfig):
     verbose_name = "Peace plans"
 
     def ready(self):
-        # backups, search, security, signin connect signals (backups: loaddata adds no history rows)
-        from . import backups, caching, search, security, signin  # noqa: F401
-
-        caching.watch_open_connections()  # and every connection opened later: each write moves the data version
+        # Modules that connect signal receivers when imported (backups: loaddata adds no history rows).
+        import peaceplans.editing.signin  # noqa: F401
+        import peaceplans.ops.backups  # noqa: F401
+        import peaceplans.ops.security  # noqa: F401
+        import peaceplans.search.signals  # noqa: F401
+        import peaceplans.signals  # noqa: F401  (the data version)
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """
-    django.contrib.admin with the staff sign-in's site (peaceplans/signin.py) as `admin.site`, so
+    django.contrib.admin with the staff sign-in's site (peaceplans/editing/signin.py) as `admin.site`, so
     every registration keeps working. Authenticators are managed with `manage.py add_totp_device`,
     not in the admin: a stolen admin session must not be able to read or add a second factor.
     """
 
     default = False  # named in INSTALLED_APPS; "peaceplans" itself stays PeaceplansConfig
-    default_site = "peaceplans.signin.StaffAdminSite"
+    default_site = "peaceplans.editing.signin.StaffAdminSite"
 
     def ready(self):
         super().ready()

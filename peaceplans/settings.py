@@ -7,6 +7,7 @@ Every variable is listed in README.md ("Environment variables").
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -28,19 +29,25 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-# Production refuses to start without a real secret; only DEBUG gets a throwaway one.
+# The secret comes from DJANGO_SECRET_KEY, else from the .secret_key file `make run` writes
+# (so `manage.py create_editor` works after `make run` exactly as docs/editors.md shows it).
+# With neither, production refuses to start; only DEBUG gets a throwaway one.
+SECRET_KEY_FILE = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (`make run` generates one into .secret_key)."
+            "DJANGO_SECRET_KEY must be set, or .secret_key exist, when DJANGO_DEBUG is off "
+            "(`make run` generates .secret_key)."
         )
     SECRET_KEY = "insecure-development-only-key-never-used-with-debug-off"  # noqa: S105 (DEBUG only)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
-    "peaceplans.apps.StaffAdminConfig",  # django.contrib.admin with the staff sign-in's site (peaceplans/signin.py)
+    "peaceplans.apps.StaffAdminConfig",  # django.contrib.admin with the staff sign-in (editing/signin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,15 +65,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "peaceplans.security.SecurityHeadersMiddleware",  # outermost: every response, cache hits and 304s too
+    "peaceplans.ops.security.SecurityHeadersMiddleware",  # outermost: every response, cache hits and 304s too
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "peaceplans.limits.RequestLimitsMiddleware",  # 414/400 for over-long addresses, bodies, NUL; before the cache
-    "peaceplans.faults.DatabaseFaultsMiddleware",  # a view's database outage: the 503 page (handler500: the rest)
+    "peaceplans.ops.limits.RequestLimitsMiddleware",  # 414/400 for over-long addresses, bodies, NUL; before the cache
+    "peaceplans.ops.faults.DatabaseFaultsMiddleware",  # a view's database outage: the 503 page (handler500: the rest)
     # Anonymous pages from the cache, keyed by the data version; before gzip, so hits are stored
-    # compressed, and before sessions and auth, so a hit touches neither (peaceplans/middleware.py).
-    "peaceplans.middleware.PageCacheMiddleware",
+    # compressed, and before sessions and auth, so a hit touches neither (peaceplans/ops/pagecache.py).
+    "peaceplans.ops.pagecache.PageCacheMiddleware",
     # Pages are mostly repeated markup (a comparison is ~65 KB raw, ~9 KB gzipped). BREACH:
     # public pages carry no secrets, and Django masks the CSRF token anew on every response.
     "django.middleware.gzip.GZipMiddleware",
@@ -76,9 +83,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a TOTP code
-    "peaceplans.signin.RefusalLogMiddleware",  # every 403 to the peaceplans.security log
+    "peaceplans.editing.signin.RefusalLogMiddleware",  # every 403 to the peaceplans.ops.security log
     "django.contrib.messages.middleware.MessageMiddleware",
-    "peaceplans.security.SessionLimitsMiddleware",  # signs out idle (30 min) and old (8 h) sessions
+    "peaceplans.ops.security.SessionLimitsMiddleware",  # signs out idle (30 min) and old (8 h) sessions
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records who made each change, for django-simple-history.
@@ -100,7 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "peaceplans.context_processors.site",
+                "peaceplans.web.context_processors.site",
             ],
         },
     },
@@ -145,7 +152,7 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# How long an anonymous page stays in the cache (peaceplans/middleware.py); 0 turns the page cache
+# How long an anonymous page stays in the cache (peaceplans/ops/pagecache.py); 0 turns the page cache
 # off. Its key carries the data version, so an edit never waits for this: it only bounds memory.
 PAGE_CACHE_SECONDS = int(os.environ.get("PEACEPLANS_PAGE_CACHE_SECONDS", "3600"))
 
@@ -178,8 +185,8 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 
 # Built-in CSP: everything from our own origin, no inline scripts or styles at all. No nonce:
 # every script is a file from 'self' (htmx, copy.js, the admin's), and cached pages would replay
-# a nonce to everyone. Embeds loosen frame-ancestors per view (peaceplans/embeds.py).
-SECURE_CSP = {
+# a nonce to everyone. Embeds loosen frame-ancestors per view (peaceplans/publish/embeds.py).
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
@@ -198,7 +205,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-# Production HTTPS, cookies and sessions (issue 7, items 1 and 3; headers: peaceplans/security.py).
+# Production HTTPS, cookies and sessions (issue 7, items 1 and 3; headers: peaceplans/ops/security.py).
 # HTTPS-only settings switch on with DJANGO_SECURE_HTTPS once a TLS proxy is in front;
 # `make run` serves plain HTTP on loopback, where Secure cookies would break the admin login.
 SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", False)
@@ -234,11 +241,11 @@ SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
 SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
 CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it; forms carry the token
-CSRF_FAILURE_VIEW = "peaceplans.security.csrf_failure"
+CSRF_FAILURE_VIEW = "peaceplans.ops.security.csrf_failure"
 # Sessions in the database: a cache can fail or evict, and a signed-out session must stay out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Signed-in sessions end 30 minutes after the last request or 8 hours after signing in, whichever
-# comes first (peaceplans.security.SessionLimitsMiddleware); the cookie itself lasts no longer.
+# comes first (peaceplans.ops.security.SessionLimitsMiddleware); the cookie itself lasts no longer.
 PEACEPLANS_SESSION_IDLE_SECONDS = 30 * 60
 PEACEPLANS_SESSION_MAX_SECONDS = 8 * 60 * 60
 SESSION_COOKIE_AGE = PEACEPLANS_SESSION_MAX_SECONDS
@@ -251,15 +258,15 @@ FEATURED_PLAN = os.environ.get("PEACEPLANS_FEATURED_PLAN", "russia-ukraine-2025"
 
 DJANGO_TABLES2_TEMPLATE = "peaceplans/components/table.html"
 
-LOGGING = {
+LOGGING: dict[str, Any] = {  # logging.config.dictConfig's schema
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    # An outage logs one line, not a traceback per cache call or a second copy (peaceplans/logfilters.py).
+    # An outage logs one line, not a traceback per cache call or a second copy (peaceplans/ops/logfilters.py).
     "filters": {
-        "once_a_minute": {"()": "peaceplans.logfilters.OncePerInterval", "seconds": 60},
-        "reported_outages": {"()": "peaceplans.logfilters.ReportedOutages"},
+        "once_a_minute": {"()": "peaceplans.ops.logfilters.OncePerInterval", "seconds": 60},
+        "reported_outages": {"()": "peaceplans.ops.logfilters.ReportedOutages"},
     },
     "loggers": {
         "django_redis.cache": {"filters": ["once_a_minute"]},
@@ -267,14 +274,14 @@ LOGGING = {
     },
 }
 
-# Staff sign-in (peaceplans/signin.py): throttling, two-factor sign-in, the security log.
+# Staff sign-in (peaceplans/editing/signin.py): throttling, two-factor sign-in, the security log.
 # Throttling is django-axes with its database handler: a lock is a row in the shared database,
 # so it holds on every app server (a per-process cache would not).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked sign-in before any password is checked
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "peaceplans.signin.SignInAttempts"
+AXES_HANDLER = "peaceplans.editing.signin.SignInAttempts"
 # The 5th failure for one user name from one address locks that pair. The user name from any
 # address, and one address across user names, lock at higher counts: guessing spread over many
 # addresses, or one password sprayed over many names. (Anyone can lock a name out by failing 20
@@ -284,10 +291,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
 PEACEPLANS_LOCKOUT_LIMITS = {"username": 20, "ip_address": 50}
 # A lock lasts this long after the last failure; failing again while locked starts it anew.
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PEACEPLANS_LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_CALLABLE = "peaceplans.signin.lockout_response"
+AXES_LOCKOUT_CALLABLE = "peaceplans.editing.signin.lockout_response"
 # The client's address: REMOTE_ADDR, or behind our proxies the X-Forwarded-For entry the nearest
 # of DJANGO_PROXY_COUNT proxies was given (counted from the right; the client writes the left).
-AXES_CLIENT_IP_CALLABLE = "peaceplans.signin.client_ip"
+AXES_CLIENT_IP_CALLABLE = "peaceplans.editing.signin.client_ip"
 PEACEPLANS_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "1")) if env_bool("DJANGO_BEHIND_PROXY") else 0
 # Never stored with a failed attempt (axes masks "password" itself).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
@@ -298,7 +305,7 @@ OTP_TOTP_ISSUER = "peaceplans"
 # Sign-ins, failures, lockouts and 403s at INFO, whatever DJANGO_LOG_LEVEL: the root's console handler prints them.
 LOGGING.setdefault("loggers", {})["peaceplans.security"] = {"level": "INFO"}
 
-# Request limits (issue 7, item 7: peaceplans/limits.py refuses these before the page cache or any
+# Request limits (issue 7, item 7: peaceplans/ops/limits.py refuses these before the page cache or any
 # view). The longest real address is a few hundred bytes; a 200-character search in any script,
 # percent-encoded, is at most 2,400 bytes of query string.
 MAX_PATH_BYTES = 1024
@@ -311,15 +318,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # framing of up to DATA_UPLOAD_MAX_NUMBER_FIELDS fields (~100 bytes each).
 MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024
 
-# Backups (issue 8, item 5: peaceplans/backups.py, `manage.py backup` / `restore`). Where `backup`
+# Backups (issue 8, item 5: peaceplans/ops/backups.py, `manage.py backup` / `restore`). Where `backup`
 # writes when no --output is given; gitignored. Copy the files off this machine: a backup on the
 # same disk as the database does not survive the disk.
 BACKUP_DIR = Path(os.environ.get("PEACEPLANS_BACKUP_DIR", BASE_DIR / "backups"))
 # dumpdata/loaddata's "json" with whole microseconds (Django's cuts them to milliseconds), so a dump
-# round-trips byte-identical (peaceplans/dumpformat.py).
-SERIALIZATION_MODULES = {"json": "peaceplans.dumpformat"}
+# round-trips byte-identical (peaceplans/ops/dumpformat.py).
+SERIALIZATION_MODULES = {"json": "peaceplans.ops.dumpformat"}
 
-# Database faults and /healthz (issue 8, item 2: peaceplans/faults.py, peaceplans/health.py). A request
+# Database faults and /healthz (issue 8, item 2: peaceplans/ops/faults.py, peaceplans/ops/health.py). A request
 # the database cannot take now (read-only, disk full, locked past the busy timeout, PostgreSQL
 # restarting) gets the 503 page with this Retry-After, in seconds.
 PEACEPLANS_RETRY_AFTER_SECONDS = int(os.environ.get("PEACEPLANS_RETRY_AFTER_SECONDS", "30"))

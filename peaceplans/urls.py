@@ -1,9 +1,11 @@
-"""Page addresses are public contracts (DESIGN.md): journalists link to them. Keep them stable."""
+"""Page addresses are public contracts (docs/newsroom.md, "Pages"): journalists link to them. Keep them stable."""
 
 from django.contrib import admin
 from django.urls import path, re_path
 
-from . import api, embeds, exports, feeds, health, views
+from peaceplans.ops import health
+from peaceplans.publish import api, embeds, exports, feeds
+from peaceplans.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -53,5 +55,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "peaceplans.views.bad_request"
-handler500 = "peaceplans.faults.server_error"  # a database outage: 503; else security.server_error (always renders)
+handler400 = "peaceplans.ops.errors.bad_request"
+handler500 = "peaceplans.ops.faults.server_error"  # a database outage: 503; else security.server_error (always renders)

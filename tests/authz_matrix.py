@@ -1,8 +1,8 @@
 """
 The documented authorization matrix of the admin: who may do what, as data.
 
-tests/test_authorization.py runs every cell against the real admin, and checks that the README's
-"Authorization matrix" table is `render_table()` of this data, so the two cannot drift apart.
+tests/editing/test_authorization.py runs every cell against the real admin, and checks that the
+"Authorization matrix" table of docs/security.md is `render_table()` of this data, so the two cannot drift apart.
 The expectations are written here from the policy, never read from the database or the admin:
 an editor's rights are `EDITOR_PERMS` below, and migrations 0002 and 0009 must grant exactly those.
 """
@@ -17,7 +17,7 @@ ROLE_TITLES = {
     "superuser": "Superuser",
 }
 
-# Outcomes, as they appear in the README table.
+# Outcomes, as they appear in the table of docs/security.md.
 ALLOWED = "allowed"  # 200 (or the redirect after a save), and a POST really changed the database
 READ_ONLY = "read-only"  # 200, the form shown without a save button
 LOGIN = "login"  # 302 to /admin/login/?next=…; a POST changed nothing
@@ -137,7 +137,7 @@ SITE_ACTIONS = (
 # The admin's URLs that are not in the matrix, and why. The test fails on any admin URL that is
 # neither here nor a cell above, so a new custom admin view cannot arrive without its row.
 NOT_IN_MATRIX = {
-    "login": "signing in, tested in tests/test_signin.py (throttling, two-factor)",
+    "login": "signing in, tested in tests/editing/test_signin.py (throttling, two-factor)",
     "logout": "signing out ends only one's own session",
     "password_change_done": "a page of text after one's own password change",
     "jsi18n": "the admin's JavaScript translation catalogue, the same for every staff user",
@@ -177,7 +177,7 @@ def cells() -> list[Cell]:
     return found
 
 
-# The README table
+# The table in docs/security.md
 
 
 def _label(model: str) -> str:
@@ -189,7 +189,7 @@ def _row(what: str, action, outcomes) -> str:
 
 
 def render_table() -> str:
-    """The Markdown table the README carries between the authz-matrix markers."""
+    """The Markdown table docs/security.md carries between the authz-matrix markers."""
     lines = [
         "| Admin objects | Action | " + " | ".join(ROLE_TITLES[r] for r in ROLES) + " |",
         "|---|---|" + "---|" * len(ROLES),

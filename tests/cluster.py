@@ -9,7 +9,7 @@ every server by its PID and removes the PostgreSQL folder.
 The app servers listen on PORT and PORT+1; PostgreSQL and Redis on free ports unless given. The
 secret key is DJANGO_SECRET_KEY when set, else a random one for this run (both instances share it,
 so a session or a CSRF token from one is good on the other, as behind a load balancer).
-tests/test_cluster.py runs `cluster()` itself and proves what the layout promises.
+tests/ops/test_cluster.py runs `cluster()` itself and proves what the layout promises.
 """
 
 import argparse

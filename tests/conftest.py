@@ -1,19 +1,141 @@
 """
-Shared fixtures. The demo dataset is loaded once per test session, right after the test
-database is created; each test runs in a transaction that is rolled back, so tests may
-change the data freely without seeing each other's changes.
+Shared fixtures, markers and test profiles.
+
+The demo dataset is loaded once per test session (once per xdist worker, each on its own test
+database), right after the test database is created; each test runs in a transaction that is
+rolled back, so tests may change the data freely without seeing each other's changes.
+
+Test profiles (PEACEPLANS_TEST_PROFILE): `ci` (the default when unset, and what .ci/run uses)
+runs every Hypothesis example and corpus string the tests name; `dev` (what `make test` uses
+unless told otherwise) runs a fifth of the query fuzzer's examples (200 a route), a tenth of the
+diff properties' (20) and a quarter of the hostile-input sample (every category still in it).
+Nothing else differs: the same tests, the same assertions.
+
+Markers (registered in pyproject.toml): `browser` (everything under tests/browser/, marked here),
+`servers` (starts gunicorn, Redis or PostgreSQL of its own), `slow` (more than a few seconds),
+`engine_independent` (uses the database but not its engine: SQLite files of its own, say),
+`engine_dependent` (uses DATABASE_URL's engine without the db fixture, in a process of its own).
+With PEACEPLANS_ENGINE_ONLY=1 and a PostgreSQL DATABASE_URL, only the tests whose outcome can
+depend on the database engine are kept (see pytest_collection_modifyitems below): .ci/run's
+PostgreSQL pass.
 """
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
+from peaceplans.editing.services import DEMO_DIR
 from peaceplans.models import Plan
-from peaceplans.services import DEMO_DIR
 
 PLAN = "russia-ukraine-2025"
+TESTS = Path(__file__).resolve().parent
+
+TEST_PROFILE = os.environ.get("PEACEPLANS_TEST_PROFILE") or "ci"
+if TEST_PROFILE not in ("ci", "dev"):
+    raise pytest.UsageError(f"PEACEPLANS_TEST_PROFILE={TEST_PROFILE!r}: use ci or dev")
+# Hypothesis' own default (100 examples) in CI, a tenth locally; deadline off (shared, noisy machines).
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("dev", max_examples=10, deadline=None)
+hypothesis_settings.load_profile(TEST_PROFILE)
+
+
+def scaled(ci_count: int) -> int:
+    """How many examples (or corpus strings) to run: all of them in CI, a tenth in the dev profile."""
+    return ci_count if TEST_PROFILE == "ci" else max(1, ci_count // 10)
+
+
+# ---- markers ----
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def engine_only() -> bool:
+    """The PostgreSQL pass of CI: only what can depend on the database engine (PEACEPLANS_ENGINE_ONLY=1)."""
+    url = os.environ.get("DATABASE_URL", "")
+    return os.environ.get("PEACEPLANS_ENGINE_ONLY") == "1" and url.startswith(("postgres://", "postgresql://"))
+
+
+def uses_the_database(item) -> bool:
+    return (
+        bool(DB_FIXTURES & set(getattr(item, "fixturenames", ()))) or item.get_closest_marker("django_db") is not None
+    )
+
+
+# ---- pytest-xdist: what one worker runs together ----
+
+# Tests that share a session- or module-scoped server or database: each group goes to one worker whole,
+# so that setup runs once (the browser tests: one gunicorn and one Chromium; the others a PostgreSQL
+# cluster, Redis and gunicorn, or template databases). By path, since the scheduler sees node ids only.
+# (xdist's own `xdist_group` marker does nothing under pytest 9: it rewrites `item._nodeid`, which
+# pytest 9 no longer reads.) `make test` passes --dist loadgroup; every other test is a unit of its own,
+# and the biggest groups are handed out first.
+KEEP_TOGETHER = {
+    "tests/browser/": "browser",
+    "tests/ops/test_backups.py": "backups",
+    "tests/ops/test_cluster.py": "cluster",
+    "tests/ops/test_faults_servers.py": "faults-servers",
+    "tests/ops/test_sqlite_concurrency.py": "sqlite-concurrency",
+}
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a test belongs to: its group's name, or the test itself."""
+    return next((group for prefix, group in KEEP_TOGETHER.items() if nodeid.startswith(prefix)), nodeid)
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # pytest-xdist not installed: the suite runs in one process, no scheduler needed
+    pass
+else:
+
+    class KeepTogetherScheduling(LoadScopeScheduling):
+        """xdist's loadscope scheduling with KEEP_TOGETHER's groups as the scopes."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") == "loadgroup":
+            return KeepTogetherScheduling(config, log)
+        return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        try:
+            parts = Path(item.path).resolve().relative_to(TESTS).parts
+        except ValueError:  # a test file outside tests/
+            continue
+        if parts[0] == "browser":
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.engine_independent)  # its own SQLite database behind gunicorn
+        elif parts[0] == "bench":
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.engine_independent)
+    if not engine_only():
+        return
+    kept, dropped = [], []
+    for item in items:
+        if item.get_closest_marker("engine_dependent") is not None or (
+            uses_the_database(item) and item.get_closest_marker("engine_independent") is None
+        ):
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# ---- fixtures ----
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +169,7 @@ def page_cache_off(settings):
     """
     For tests that pin a view's own query count: without the page cache in front, which would
     add its one query (the data version) on a miss and answer a repeat with that query alone
-    (tests/test_caching.py pins those figures).
+    (tests/ops/test_caching.py pins those figures).
     """
     settings.PAGE_CACHE_SECONDS = 0
 

@@ -67,6 +67,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive loopback ports nothing listens on now (for a server at PORT, PORT+1...)."""
+    for _ in range(100):
+        first = free_port()
+        if first + count - 1 > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free loopback ports")
+
+
 def wait_until(check, *, seconds: float, what: str, poll: float = 0.05):
     """Call `check` until it returns something true; its value. RuntimeError after `seconds`."""
     deadline = time.monotonic() + seconds

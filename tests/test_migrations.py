@@ -63,7 +63,8 @@ def roundtrip_database(tmp_path):
     import psycopg
 
     base = urlsplit(os.environ["DATABASE_URL"])
-    name = base.path.lstrip("/") + "_migrate"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
+    name = base.path.lstrip("/") + (f"_{worker}" if worker else "") + "_migrate"
     admin_url = urlunsplit(base._replace(path="/postgres"))
 
     def drop():
@@ -79,6 +80,8 @@ def roundtrip_database(tmp_path):
         drop()
 
 
+@pytest.mark.slow
+@pytest.mark.engine_dependent  # DATABASE_URL's engine, in a process of its own (no db fixture)
 def test_a_loaded_database_migrates_down_to_zero_and_back_up(roundtrip_database):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},

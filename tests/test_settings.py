@@ -11,10 +11,13 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+PRINT_SECRET = "from django.conf import settings; print(settings.SECRET_KEY)"
 
 
 def run_check(**env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # A checkout that ran `make run` has a .secret_key: these tests name their own file, or none.
+    env.setdefault("DJANGO_SECRET_KEY_FILE", "/nonexistent/peaceplans-secret-key")
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -24,6 +27,38 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_check(DJANGO_DEBUG="0")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def secret_key_seen(**env) -> str:
+    """The SECRET_KEY a management command ends up with, under exactly these DJANGO_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_management_commands_read_the_secret_key_file_make_run_writes(tmp_path):
+    """After `make run`, `manage.py create_editor` works as the docs show it: no variable to export first."""
+    key_file = tmp_path / ".secret_key"
+    key_file.write_text("from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN\n")
+    result = run_check(DJANGO_DEBUG="0", DJANGO_SECRET_KEY_FILE=str(key_file))
+    assert result.returncode == 0, result.stderr
+    seen = secret_key_seen(DJANGO_SECRET_KEY_FILE=str(key_file))
+    assert seen == "from-the-file-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN"
+
+
+def test_the_environment_wins_over_the_secret_key_file(tmp_path):
+    key_file = tmp_path / ".secret_key"
+    key_file.write_text("from-the-file")
+    seen = secret_key_seen(DJANGO_SECRET_KEY_FILE=str(key_file), DJANGO_SECRET_KEY="from-the-environment-0123456789")
+    assert seen == "from-the-environment-0123456789"
 
 
 def test_debug_runs_without_a_secret_key():
@@ -36,9 +71,9 @@ def test_a_secret_key_from_the_environment_is_used():
 
 
 def test_whitenoise_sits_right_after_the_security_middleware():
-    """Only the header middleware (peaceplans/security.py) wraps them, so static files get its headers too."""
+    """Only the header middleware (peaceplans/ops/security.py) wraps them, so static files get its headers too."""
     assert settings.MIDDLEWARE[:3] == [
-        "peaceplans.security.SecurityHeadersMiddleware",
+        "peaceplans.ops.security.SecurityHeadersMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
@@ -67,7 +102,11 @@ def test_sqlite_file_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         "print(c.fetchone()[0]); c.execute('PRAGMA busy_timeout'); print(c.fetchone()[0])"
     )
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.split()[-2:] == ["wal", "20000"], result.stdout + result.stderr
 
@@ -109,7 +148,7 @@ def configured(**env) -> dict:
     code = "import json; from django.conf import settings as s; print(json.dumps({n: getattr(s, n, None) for n in %r}))"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code % (SHOWN,)],
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code % (SHOWN,)],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,

@@ -9,7 +9,7 @@ only primary keys and timestamps differ (`content_digest` proves it).
 
 Rows are written with bulk_create in one transaction, with their history rows, as if editors had
 entered them. Bulk writes send no signals, so the search index is rebuilt before the transaction
-ends, as services.revisions_import does; the data version (caching.py) moves with any write
+ends, as services.revisions_import does; the data version (ops/dataversion.py) moves with any write
 statement, bulk or not, so cached pages never outlive the run. The demo plan, and anything else this
 package did not make, is never touched: synthetic plans are recognised by their slug, synthetic
 sources by their address.
@@ -21,13 +21,16 @@ import hashlib
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
-from .. import search
-from ..models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
-from ..services import DEMO_DIR, read_json_file
-from .builder import PLAN_PREFIX, SOURCE_PREFIX, PlanBuilder
+from peaceplans import search
+from peaceplans.editing.importer import read_json_file
+from peaceplans.editing.services import DEMO_DIR
+from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.ops import dataversion
+from peaceplans.synthetic.builder import PLAN_PREFIX, SOURCE_PREFIX, PlanBuilder
 
 
 class SyntheticProblem(Exception):
@@ -101,6 +104,7 @@ def synthetic_generate(*, spec: Spec, replace: bool = False) -> Summary:
     started = time.perf_counter()
     summary = Summary()
     with transaction.atomic():
+        dataversion.bump()  # bulk_create and raw deletes below: the version moves with them
         existing = list(synthetic_plans().order_by("slug").values_list("slug", flat=True))
         if existing and not replace:
             raise SyntheticProblem(
@@ -128,46 +132,49 @@ def synthetic_delete(*, reindex: bool = True) -> int:
     signals for each of tens of thousands of rows, to record history that is deleted anyway
     and to update a search index that is rewritten at the end.
     """
-    plan_ids = list(synthetic_plans().values_list("pk", flat=True))
-    if not plan_ids:
-        return 0
-    # Subqueries rather than lists of ids: SQLite allows at most 32,766 parameters in a query.
-    plans = Plan.objects.filter(pk__in=plan_ids).values("pk")
-    revisions = Revision.objects.filter(plan__in=plans).values("pk")
-    points = Point.objects.filter(plan__in=plans).values("pk")
-    sources = {"url__startswith": SOURCE_PREFIX}
-    history = [  # first: these read the ids from the live rows
-        (Annotation, {"point_id__in": points}),
-        (Stance, {"plan_id__in": plans}),
-        (Event, {"plan_id__in": plans}),
-        (Clause, {"revision_id__in": revisions}),
-        (Revision, {"plan_id__in": plans}),
-        (Point, {"plan_id__in": plans}),
-        (Source, sources),
-        (Plan, {"id__in": plan_ids}),
-    ]
-    for model, lookup in history:
-        model.history.filter(**lookup).delete()
-    rows = [
-        (Annotation, {"point__in": points}),
-        (Stance, {"plan__in": plans}),
-        (Event.parties.through, {"event__plan__in": plans}),
-        (Event, {"plan__in": plans}),
-        (Clause.sources.through, {"clause__revision__in": revisions}),
-        (Clause, {"revision__in": revisions}),
-        (Revision.authors.through, {"revision__in": revisions}),
-        (Revision.sources.through, {"revision__in": revisions}),
-        (Revision, {"plan__in": plans}),
-        (Point, {"plan__in": plans}),
-        (Plan, {"pk__in": plan_ids}),
-        (Source, sources),
-    ]
-    for model, lookup in rows:
-        queryset = model.objects.filter(**lookup)
-        queryset._raw_delete(queryset.db)
-    if reindex:  # drops the index rows of everything deleted without a signal
-        search.reindex()
-    return len(plan_ids)
+    with transaction.atomic():  # all or nothing; inside synthetic_generate's own when it replaces
+        plan_ids = list(synthetic_plans().values_list("pk", flat=True))
+        if not plan_ids:
+            return 0
+        dataversion.bump()  # raw deletes send no signal
+        # Subqueries rather than lists of ids: SQLite allows at most 32,766 parameters in a query.
+        plans = Plan.objects.filter(pk__in=plan_ids).values("pk")
+        revisions = Revision.objects.filter(plan__in=plans).values("pk")
+        points = Point.objects.filter(plan__in=plans).values("pk")
+        sources = {"url__startswith": SOURCE_PREFIX}
+        # Model classes as Any: simple_history's `history` and each one's `objects` are not on type[Model].
+        history: list[tuple[type[Any], dict[str, Any]]] = [  # first: these read the ids from the live rows
+            (Annotation, {"point_id__in": points}),
+            (Stance, {"plan_id__in": plans}),
+            (Event, {"plan_id__in": plans}),
+            (Clause, {"revision_id__in": revisions}),
+            (Revision, {"plan_id__in": plans}),
+            (Point, {"plan_id__in": plans}),
+            (Source, sources),
+            (Plan, {"id__in": plan_ids}),
+        ]
+        for model, lookup in history:
+            model.history.filter(**lookup).delete()
+        rows: list[tuple[type[Any], dict[str, Any]]] = [
+            (Annotation, {"point__in": points}),
+            (Stance, {"plan__in": plans}),
+            (Event.parties.through, {"event__plan__in": plans}),
+            (Event, {"plan__in": plans}),
+            (Clause.sources.through, {"clause__revision__in": revisions}),
+            (Clause, {"revision__in": revisions}),
+            (Revision.authors.through, {"revision__in": revisions}),
+            (Revision.sources.through, {"revision__in": revisions}),
+            (Revision, {"plan__in": plans}),
+            (Point, {"plan__in": plans}),
+            (Plan, {"pk__in": plan_ids}),
+            (Source, sources),
+        ]
+        for model, lookup in rows:
+            queryset = model.objects.filter(**lookup)
+            queryset._raw_delete(queryset.db)
+        if reindex:  # drops the index rows of everything deleted without a signal
+            search.reindex()
+        return len(plan_ids)
 
 
 def content_digest() -> str:

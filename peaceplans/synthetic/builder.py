@@ -4,13 +4,14 @@ import datetime
 import random
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections
 from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
-from ..models import (
+from peaceplans.editing.importer import SORT_STEP
+from peaceplans.models import (
     Annotation,
     AnnotationStatus,
     Clause,
@@ -23,8 +24,7 @@ from ..models import (
     SourceKind,
     Stance,
 )
-from ..services import SORT_STEP
-from .words import (
+from peaceplans.synthetic.words import (
     ADDENDA,
     CITIES,
     CONDITIONS,
@@ -44,7 +44,7 @@ from .words import (
 )
 
 if TYPE_CHECKING:
-    from . import Spec
+    from peaceplans.synthetic import Spec
 
 PLAN_PREFIX = "synthetic-"
 SOURCE_PREFIX = "https://synthetic.example/"
@@ -263,7 +263,8 @@ class PlanBuilder:
 
     def make_stances(self, revisions: list[Revision]) -> None:
         """`stances` statements per party and point, dated from the point's first text on."""
-        first_seen, answering = {}, {}
+        first_seen: dict[int, Revision] = {}  # id() of a point in memory: its first revision
+        answering: dict[datetime.date, Revision] = {}
         for clause in self.rows["clauses"]:
             first_seen.setdefault(id(clause.point), clause.revision)
         end = (revisions[-1].published_on - self.start).days + 5
@@ -340,7 +341,9 @@ class PlanBuilder:
         """Bulk-create the rows in dependency order, then their history rows, then the many-to-many links."""
         self.plan.save()
         plan = self.plan
-        for model, rows, mine in [
+        # type[Any]: each pass pairs one model with its own rows, which no static type can say, and
+        # a model's `objects` is not on type[Model].
+        batches: list[tuple[type[Any], list[Any], dict[str, Any]]] = [
             (Source, self.sources, {"url__startswith": f"{SOURCE_PREFIX}{plan.slug}/"}),
             (Revision, self.rows["revisions"], {"plan": plan}),
             (Point, self.rows["points"], {"plan": plan}),
@@ -348,17 +351,19 @@ class PlanBuilder:
             (Stance, self.rows["stances"], {"plan": plan}),
             (Event, self.rows["events"], {"plan": plan}),
             (Annotation, self.rows["notes"], {"point__plan": plan}),
-        ]:
+        ]
+        for model, rows, mine in batches:
             # A split point refers to one of the first text's points: those must have their ids first.
             for part in (rows, []) if model is not Point else _split_last(rows):
                 model.objects.bulk_create(part, batch_size=BATCH)
             record_history(model.objects.filter(**mine))
-        for through, left, right, pairs in [
+        links_of: list[tuple[type[Any], str, str, list[Any]]] = [  # type[Any]: as `batches` above
             (Revision.authors.through, "revision", "party", self.links["authors"]),
             (Revision.sources.through, "revision", "source", self.links["revision_sources"]),
             (Clause.sources.through, "clause", "source", self.links["clause_sources"]),
             (Event.parties.through, "event", "party", self.links["event_parties"]),
-        ]:
+        ]
+        for through, left, right, pairs in links_of:
             unique = dict.fromkeys((a.pk, b.pk) for a, b in pairs)
             links = [through(**{f"{left}_id": a, f"{right}_id": b}) for a, b in unique]
             through.objects.bulk_create(links, batch_size=BATCH)

@@ -4,7 +4,7 @@ import re
 from functools import lru_cache
 from string import Formatter
 
-from ..models import Position, RevisionStatus, SourceKind
+from peaceplans.models import Position, RevisionStatus, SourceKind
 
 # Paraphrase-like sentences per topic, with slots filled at random. Figures, names and places
 # vary, so texts differ from point to point and the word diff has real work to do.

@@ -3,10 +3,10 @@ from datetime import datetime
 from django import template
 from django.template.defaultfilters import date as date_filter
 
-from ..markup import SafeHtml, render_markdown
-from ..markup import compare_row as compare_row_html
-from ..markup import redline as redline_html
-from ..tables import POSITION_ICONS, short_date
+from peaceplans.compare.rows import compare_row as compare_row_html
+from peaceplans.compare.rows import redline as redline_html
+from peaceplans.markup import SafeHtml, render_markdown
+from peaceplans.web.tables import POSITION_ICONS, short_date
 
 register = template.Library()
 
@@ -25,14 +25,14 @@ def markdown(text: str) -> SafeHtml:
 
 @register.filter
 def redline(ops, side: str) -> SafeHtml:
-    """A diff's ops as HTML for one side ("a", "b" or "inline"): markup.redline, which escapes every slice."""
+    """A diff's ops as HTML for one side ("a", "b" or "inline"): compare.rows.redline escapes every slice."""
     return redline_html(ops, side)
 
 
 @register.simple_tag(takes_context=True)
 def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
     """
-    One row of the compare page: markup.compare_row, its editors' notes rendered by their
+    One row of the compare page: compare/rows.py's compare_row, its editors' notes rendered by their
     component as {% include %} would (with the page's context, so the same output).
     """
     notes = ""

@@ -1,5 +1,5 @@
 """
-Benchmark for peaceplans.diff.compare on two long texts; a script, not a test.
+Benchmark for peaceplans.compare.diff.compare on two long texts; a script, not a test.
 
     .venv/bin/python tests/bench/bench_diff.py [--words 5000] [--runs 60] [--json PATH]
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from peaceplans.diff import compare  # noqa: E402
+from peaceplans.compare.diff import compare  # noqa: E402
 
 BUDGET_MS = 20.0
 SEED = 20251120

@@ -14,7 +14,7 @@ and wrk cannot empty the server's cache. So a second gunicorn, with the same com
 page cache switched off (PEACEPLANS_PAGE_CACHE_SECONDS=0, checked through its X-Page-Cache
 header), serves a rotation through every ordered pair of the demo's revisions (a wrk Lua
 script): each request renders its comparison, as the first request after an edit does. The
-per-process diff memo (peaceplans/diffcache.py) is warm there after the first round, as it is
+per-process diff memo (peaceplans/compare/memo.py) is warm there after the first round, as it is
 after an edit that leaves most clauses alone; the in-process cold figures (bench_pages.py),
 which the 25 ms target is about, empty it before every render.
 """

@@ -13,7 +13,7 @@ visitor), and each page is timed four ways:
 - first: its first render in this process (templates compiled, every cache empty);
 - cold: the median of renders with every cache emptied before each one (the page cache, any
   memo kept in a Django cache, and the bounded lru_caches of peaceplans' modules, such as the
-  diff memo of diffcache.py): what the first visitor to a page nobody has asked for since the
+  diff memo of compare/memo.py): what the first visitor to a page nobody has asked for since the
   server started waits for;
 - warm: the median of repeated renders, caches as they are: what the next visitors get;
 - uncached: the median of repeated renders with the page cache off (PAGE_CACHE_SECONDS = 0,

@@ -17,7 +17,7 @@ errors and 0 non-2xx answers; the script exits 1 when there is any, 2 when it ca
 4. Prints req/s, p50/p99 latency, total requests, non-2xx and errors, and writes them to
    OUT/loadtest.md and OUT/loadtest.json. gunicorn is stopped by its PID, also on error.
 
---extra-path adds an address to the rotation (tests/test_loadtest.py adds one that is a 404, to
+--extra-path adds an address to the rotation (tests/ops/test_loadtest.py adds one that is a 404, to
 prove that a non-2xx answer is counted and fails the run).
 """
 

@@ -65,6 +65,7 @@ def test_a_makefile_without_a_run_target_is_a_broken_setup(tmp_path):
 
 
 @pytest.mark.bench
+@pytest.mark.servers  # gunicorn and Datasette of its own
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install -y wrk)")
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"),

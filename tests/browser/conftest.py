@@ -56,7 +56,7 @@ def server_env(tmp_path_factory):
 
 
 # As in the Makefile's `run`: gunicorn's request-line limit (4,094 bytes by default) raised to its
-# maximum, so that an address over the app's own limits (peaceplans/limits.py: 1,024-byte path,
+# maximum, so that an address over the app's own limits (peaceplans/ops/limits.py: 1,024-byte path,
 # 4,096-byte query) reaches the app and gets the site's 414 page, not gunicorn's bare one.
 GUNICORN_LIMITS = ["--limit-request-line", "8190"]
 
@@ -93,8 +93,21 @@ def gunicorn(env, *, workers: int, pid_file: Path, ready_path: str):
 def server_url(server_env):
     """The app as `make run` serves it, on a migrated test database with the demo data."""
     tmp = Path(server_env["DJANGO_STATIC_ROOT"]).parent
-    for command in (["migrate", "--noinput", "-v0"], ["load_demo"], ["collectstatic", "--noinput", "-v0"]):
-        manage(server_env, *command)
+    # collectstatic needs no database: it runs beside migrate + load_demo rather than after them.
+    collect = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
+        env=server_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):
+            manage(server_env, *command)
+    finally:
+        output, _ = collect.communicate(timeout=300)
+    if collect.returncode != 0:
+        raise RuntimeError(f"manage.py collectstatic failed ({collect.returncode}):\n{output.decode()}")
     with gunicorn(server_env, workers=2, pid_file=tmp / "gunicorn.pid", ready_path="/sources/") as url:
         yield url
 

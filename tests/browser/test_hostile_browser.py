@@ -17,7 +17,8 @@ import json
 
 import pytest
 
-from .. import hostile
+from tests import hostile
+
 from .conftest import admin_login, create_editor, manage
 
 pytestmark = pytest.mark.browser

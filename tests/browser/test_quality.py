@@ -29,11 +29,11 @@ PAGES = [
     f"/plans/{PLAN}/timeline/?party=russia",
     f"/plans/{PLAN}/timeline/?party=nope",  # the 400 page with the form showing the error
     "/sources/",
-    "/search/?q=army",  # results of every kind, highlighted (peaceplans/search.py)
+    "/search/?q=army",  # results of every kind, highlighted (peaceplans/search/__init__.py)
     "/search/",  # the empty form with its hint
-    "/api/",  # the documented schema page of the JSON API (peaceplans/api.py)
+    "/api/",  # the documented schema page of the JSON API (peaceplans/publish/api.py)
     "/plans/nope/",
-    # The embeds (peaceplans/embeds.py), and one showing its error inside the frame
+    # The embeds (peaceplans/publish/embeds.py), and one showing its error inside the frame
     f"/embed/plans/{PLAN}/points/6/",
     f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&points=6,7,8",
     f"/embed/plans/{PLAN}/points/6/?revisions=nope",

@@ -1,5 +1,5 @@
 """
-The XSS corpus (tests/test_xss.py) in Chromium, under the real CSP: stored in the test
+The XSS corpus (tests/web/test_xss.py) in Chromium, under the real CSP: stored in the test
 server's database, then the pages that show it are loaded, an HTMX swap is made, and the
 admin's live preview is typed into. alert/confirm/prompt/print are trapped, dialogs are
 recorded, and the page's CSP violations too: nothing may have run or even tried to.
@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from ..test_xss import PAYLOADS
+from tests.web.test_xss import PAYLOADS
+
 from .conftest import manage
 
 pytestmark = pytest.mark.browser

@@ -1,10 +1,10 @@
-"""python manage.py backup [--output PATH]: a consistent snapshot of the database (peaceplans/backups.py)."""
+"""python manage.py backup [--output PATH]: a consistent snapshot of the database (peaceplans/ops/backups.py)."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from peaceplans.backups import BackupProblem, backup
+from peaceplans.ops.backups import BackupProblem, backup
 
 
 class Command(BaseCommand):

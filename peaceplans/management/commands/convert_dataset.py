@@ -31,13 +31,16 @@ def parse_source_list(readme: str) -> list[dict]:
         if not match:
             raise CommandError(f"README.md: cannot read source line {line!r}")
         kind_text = match["kind"]
+        kind = re.match(r"[a-z-]+", kind_text)
+        if not kind:
+            raise CommandError(f"README.md: source line {line!r} names no kind")
         citable = "not citable" not in kind_text
         sources[match["url"]] = {
             "url": match["url"],
             "outlet": match["outlet"],
             "title": match["title"],
             "date": match["date"],
-            "kind": re.match(r"[a-z-]+", kind_text).group(0),
+            "kind": kind.group(0),
             "via": kind_text.split(" via ", 1)[1] if " via " in kind_text else "",
             "citable": citable,
             "note": "" if citable else "Pravda network: kept only as a pointer, never shown as a citation.",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from peaceplans.services import ImportProblem, revision_import_file
+from peaceplans.editing.services import ImportProblem, revision_import_file
 
 
 class Command(BaseCommand):

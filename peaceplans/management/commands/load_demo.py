@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from peaceplans.services import DEMO_DIR, ImportProblem, demo_load
+from peaceplans.editing.services import DEMO_DIR, ImportProblem, demo_load
 
 
 class Command(BaseCommand):

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from peaceplans import search
+from peaceplans.ops import dataversion
 
 
 class Command(BaseCommand):
@@ -17,5 +18,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{connection.vendor}: searches read the tables directly; nothing to rebuild.")
             return
         with transaction.atomic():
+            dataversion.bump()  # search pages may change: cached ones must not outlive the old index
             rows = search.reindex()
         self.stdout.write(f"Search index rebuilt: {rows} rows.")

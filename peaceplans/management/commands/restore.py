@@ -1,10 +1,10 @@
-"""python manage.py restore PATH: the database replaced by a backup from `manage.py backup` (peaceplans/backups.py)."""
+"""python manage.py restore PATH: replace the database with a backup from `manage.py backup` (ops/backups.py)."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from peaceplans.backups import BackupProblem, restore
+from peaceplans.ops.backups import BackupProblem, restore
 
 
 class Command(BaseCommand):

@@ -1,0 +1,412 @@
+"""
+The JSON import format (docs/editors.md): one revision, or a list of them, with its points'
+wording, as `manage.py import_revision` and the demo loader read it. `RevisionImporter` checks
+each field as it goes and raises ImportProblem, naming the file, revision, point and field, on
+the first fault; the services in services.py run it inside their transaction, so a refused
+import writes nothing.
+"""
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from peaceplans.editing.history import history_paused, record_version
+from peaceplans.models import (
+    MAX_CLAUSE_CHARS,
+    Clause,
+    Party,
+    Plan,
+    Point,
+    Revision,
+    RevisionStatus,
+    Source,
+    SourceKind,
+    Topic,
+    number_validator,
+)
+
+# Point rows of the first revision are spaced out so that a later split can sit under its parent.
+SORT_STEP = 1000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ImportProblem(Exception):
+    """Bad input for an import, located as precisely as the input allows."""
+
+    def __init__(self, message: str, *, origin: str = "", revision: str = "", point: str = "", field: str = ""):
+        self.message = message
+        self.origin = origin
+        self.revision = revision
+        self.point = point
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self):
+        where = []
+        if self.revision:
+            where.append(f"revision {self.revision!r}")
+        if self.point:
+            where.append(f"point {self.point!r}")
+        if self.field:
+            where.append(f"field {self.field!r}")
+        prefix = f"{self.origin}: " if self.origin else ""
+        return prefix + (", ".join(where) + ": " if where else "") + self.message
+
+
+@dataclass
+class ImportResult:
+    """What one revision's import did, for the command's report."""
+
+    revision: Revision
+    created: bool
+    clauses_created: int = 0
+    clauses_updated: int = 0
+    clauses_removed: int = 0
+    points_created: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.created or bool(self.clauses_created or self.clauses_updated or self.clauses_removed)
+
+
+def read_json_file(path: Path) -> Any:
+    """The parsed JSON of one file, or an ImportProblem naming the file and the position of the fault."""
+    try:
+        if path.stat().st_size > MAX_IMPORT_BYTES:
+            raise ImportProblem(f"file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", origin=str(path))
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImportProblem(f"cannot read file ({exc.strerror})", origin=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ImportProblem("file is not UTF-8 text", origin=str(path)) from exc
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImportProblem(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)
+        ) from exc
+    except RecursionError:
+        raise ImportProblem("malformed JSON: nested too deeply", origin=str(path)) from None
+
+
+class RevisionImporter:
+    """One revision's import: checks each field as it goes and raises ImportProblem on the first fault."""
+
+    REQUIRED = ("slug", "title", "author", "published_on", "status", "points")
+
+    def __init__(self, plan: Plan, data: dict, origin: str, public: bool | None = None):
+        self.plan = plan
+        self.public = public
+        self.data = data
+        self.origin = origin
+        self.slug = str(data.get("slug") or "")
+        self.parties = {p.slug: p for p in Party.objects.all()}
+        self.topics = {t.slug: t for t in Topic.objects.all()}
+
+    def problem(self, message: str, *, point: str = "", field: str = "") -> ImportProblem:
+        return ImportProblem(message, origin=self.origin, revision=self.slug, point=point, field=field)
+
+    def run(self) -> ImportResult:
+        for name in self.REQUIRED:
+            value = self.data.get(name)
+            if value in (None, "", []) or (isinstance(value, str) and not value.strip()):
+                raise self.problem("missing", field=name)
+        self._refuse_nul(self.data)
+        for name in ("slug", "title", "published_on", "status", "summary", "date_note", "provenance"):
+            if name in self.data and self.data[name] is not None and not isinstance(self.data[name], str):
+                raise self.problem("must be a text", field=name)
+        revision, created = self._save_revision()
+        result = ImportResult(revision=revision, created=created)
+        self._save_clauses(revision, result)
+        return result
+
+    def _refuse_nul(self, value: Any, *, field: str = "", point: str = "") -> None:
+        """
+        A NUL character is not text: PostgreSQL refuses it (a crash mid-import) and SQLite would
+        store it. Refused up front, naming the field (and the clause), before anything is written.
+        """
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise self.problem("contains a NUL character, which is not text", point=point, field=field)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                self._refuse_nul(item, field=f"{field}.{name}" if field and field != "points" else name, point=point)
+        elif isinstance(value, list):
+            for n, item in enumerate(value, start=1):
+                number = item.get("number") if field == "points" and isinstance(item, dict) else None
+                where = str(number)[:40].replace("\x00", "") if isinstance(number, str | int) else point or f"#{n}"
+                self._refuse_nul(item, field=field, point=where if field == "points" else point)
+
+    # Revision
+
+    def _authors(self) -> list[Party]:
+        author = self.data["author"]
+        slugs = author if isinstance(author, list) else [author]
+        parties = []
+        for slug in slugs:
+            if not isinstance(slug, str) or slug not in self.parties:
+                known = ", ".join(sorted(self.parties)) or "none loaded"
+                raise self.problem(f"unknown party {slug!r} (known: {known})", field="author")
+            parties.append(self.parties[slug])
+        return parties
+
+    def _status(self) -> str:
+        status = str(self.data["status"]).strip().lower().replace(" ", "-")
+        if status not in RevisionStatus.values:
+            raise self.problem(
+                f"unknown status {self.data['status']!r} (expected one of: {', '.join(RevisionStatus.labels)})",
+                field="status",
+            )
+        return status
+
+    def _date(self, value: Any, *, field: str, point: str = "") -> datetime.date:
+        try:
+            if not isinstance(value, str) or not ISO_DATE.match(value):
+                raise ValueError
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise self.problem(f"{value!r} is not a date in the form YYYY-MM-DD", point=point, field=field) from None
+
+    def _save_revision(self) -> tuple[Revision, bool]:
+        values = {
+            "title": self.data["title"],
+            "published_on": self._date(self.data["published_on"], field="published_on"),
+            "status": self._status(),
+            "summary": self.data.get("summary") or "",
+            "provenance": self.data.get("provenance") or self.data.get("date_note") or "",
+            "original_language": self.data.get("original_language") or "",
+            "translation": self.data.get("translation") or "",
+        }
+        authors = self._authors()
+        sources = [self._source(obj, field="sources") for obj in self._list(self.data.get("sources"), "sources")]
+        revision = Revision.objects.filter(plan=self.plan, slug=self.slug).first()
+        created = revision is None
+        if revision is None:
+            revision = Revision(plan=self.plan, slug=self.slug)
+        if self.public is not None:
+            values["public"] = self.public
+        changed = assign(revision, values)
+        self._clean(revision)
+        with history_paused(revision):  # one record of the row with its sets, not one per set
+            if created or changed:
+                revision.save()
+            sets_changed = set_m2m(revision.authors, authors) | set_m2m(revision.sources, sources)
+        if created or changed or sets_changed:
+            record_version(revision, history_type="+" if created else "~")
+        return revision, created
+
+    # Sources
+
+    def _list(self, value: Any, field: str, point: str = "") -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.problem("expected a list", point=point, field=field)
+        return value
+
+    def _source(self, obj: Any, *, field: str, point: str = "") -> Source:
+        """A source given as a URL already known, or as an object {url, outlet, date, title, kind, via}."""
+        if isinstance(obj, str):
+            source = Source.objects.filter(url=obj).first()
+            if source is None:
+                raise self.problem(
+                    f"source URL {obj[:200]!r} is not known: list it with outlet, date and kind "
+                    "in the revision's sources first",
+                    point=point,
+                    field=field,
+                )
+            return source
+        if not isinstance(obj, dict) or not obj.get("url"):
+            raise self.problem("each source needs at least a 'url'", point=point, field=field)
+        kind = obj.get("kind")
+        if kind not in SourceKind.values:
+            raise self.problem(
+                f"unknown source kind {kind!r} (expected one of: {', '.join(SourceKind.values)})",
+                point=point,
+                field=field,
+            )
+        values = {
+            "outlet": obj.get("outlet") or "",
+            "kind": kind,
+            "via": obj.get("via") or "",
+            "published_on": self._date(obj["date"], field=field, point=point) if obj.get("date") else None,
+        }
+        if obj.get("title"):
+            values["title"] = obj["title"]
+        source = Source.objects.filter(url=obj["url"]).first() or Source(url=obj["url"])
+        changed = assign(source, values)
+        self._clean(source, point=point, prefix=f"{field}.")
+        if source.pk is None or changed:
+            source.save()
+        return source
+
+    # Clauses and points
+
+    def _save_clauses(self, revision: Revision, result: ImportResult) -> None:
+        points_data = self._list(self.data["points"], "points")
+        existing = {c.number: c for c in revision.clauses.select_related("point")}
+        plan_points = {p.key: p for p in self.plan.points.all()}
+        # Points of the plan's first revision are keyed by their bare number ("6", "10a").
+        first_revision = not self.plan.revisions.exclude(pk=revision.pk).exists()
+        next_order = max((p.sort_order for p in plan_points.values()), default=0) + SORT_STEP
+        numbers: set[str] = set()  # the clause numbers seen
+        used_points: set[int] = set()  # the pks of the points they went to
+        for index, item in enumerate(points_data):
+            if not isinstance(item, dict):
+                raise self.problem(f"entry {index + 1} is not a JSON object", field="points")
+            number = item.get("number")
+            if not isinstance(number, str | int) or isinstance(number, bool) or not str(number).strip():
+                raise self.problem(f'entry {index + 1} has no number (a text such as "6" or "10a")', field="number")
+            number = str(number).strip()
+            try:
+                number_validator(number)
+                if len(number) > 20:
+                    raise ValidationError("at most 20 characters")
+            except ValidationError as exc:
+                raise self.problem(" ".join(exc.messages), point=number[:40], field="number") from None
+            if not isinstance(item.get("deleted", False), bool):
+                raise self.problem("must be true or false", point=number, field="deleted")
+            if number in numbers:
+                raise self.problem("the same number appears twice in this revision", point=number, field="number")
+            numbers.add(number)
+            point, is_new = self._point_for(item, number, existing, plan_points, first_revision, used_points)
+            if is_new:
+                if point.split_from is not None:
+                    point.sort_order = point.split_from.sort_order + 1 + point.split_from.splits.count()
+                else:
+                    point.sort_order = (index + 1) * SORT_STEP if first_revision else next_order
+                    next_order = max(next_order, point.sort_order) + SORT_STEP
+                self._clean(point, point=number)
+                point.save()
+                plan_points[point.key] = point
+                result.points_created.append(point.key)
+            used_points.add(point.pk)
+            self._save_clause(revision, point, number, index, item, existing, result)
+        for number, clause in existing.items():
+            if number not in numbers:
+                clause.delete()
+                result.clauses_removed += 1
+
+    def _point_for(self, item, number, existing, plan_points, first_revision, used_points) -> tuple[Point, bool]:
+        derived = item.get("derived_from")
+        topic = self._topic(item, number)
+        if derived not in (None, ""):
+            derived = str(derived).strip()
+            target = plan_points.get(derived)
+            if target is None:
+                raise self.problem(
+                    f"derived_from {derived!r} matches no point of plan {self.plan.slug!r}",
+                    point=number,
+                    field="derived_from",
+                )
+            if target.pk not in used_points:
+                return target, False
+            # A second clause answering the same point: the revision split it in several.
+            split_from = target
+        else:
+            if item.get("deleted"):
+                raise self.problem(
+                    "a dropped point must name the point it drops in derived_from", point=number, field="derived_from"
+                )
+            if number in existing and existing[number].point.split_from_id is None:
+                return existing[number].point, False
+            split_from = None
+        key = number if first_revision and split_from is None else f"{self.slug}-{number}"
+        key = key.lower().replace("?", "").replace(".", "-")
+        if key in plan_points:
+            return plan_points[key], False
+        title = item.get("title") or _title_from(item.get("text") or item.get("change_note") or key)
+        return Point(plan=self.plan, key=key, title=title[:120], topic=topic, split_from=split_from), True
+
+    def _topic(self, item: dict, number: str) -> Topic:
+        slug = item.get("topic")
+        if not isinstance(slug, str) or slug not in self.topics:
+            raise self.problem(
+                f"unknown topic {slug!r} (known: {', '.join(sorted(self.topics)) or 'none loaded'})",
+                point=number,
+                field="topic",
+            )
+        return self.topics[slug]
+
+    def _save_clause(self, revision, point, number, index, item, existing, result) -> None:
+        dropped = bool(item.get("deleted"))
+        text = item.get("text")
+        if dropped:
+            text = ""
+        elif not isinstance(text, str) or not text.strip():
+            raise self.problem("missing (only a point marked deleted may have no text)", point=number, field="text")
+        if len(text) > MAX_CLAUSE_CHARS:
+            raise self.problem(
+                f"too long ({len(text):,} characters; at most {MAX_CLAUSE_CHARS:,})", point=number, field="text"
+            )
+        values = {
+            "point": point,
+            "sort_order": index,
+            "text": text.strip(),
+            "dropped": dropped,
+            "change_note": item.get("change_note") or "",
+        }
+        clause = existing.get(number) or Clause(revision=revision, number=number)
+        changed = assign(clause, values)
+        self._clean(clause, point=number)
+        sources = [
+            self._source(s, field="sources", point=number) for s in self._list(item.get("sources"), "sources", number)
+        ]
+        created = clause.pk is None
+        with history_paused(clause):  # one record of the clause with its sources, not one more for them
+            if created:
+                clause.save()
+                result.clauses_created += 1
+            elif changed:
+                clause.save()
+                result.clauses_updated += 1
+            sources_changed = set_m2m(clause.sources, sources)
+        if sources_changed and not changed and number in existing:
+            result.clauses_updated += 1
+        if created or changed or sources_changed:
+            record_version(clause, history_type="+" if created else "~")
+
+    def _clean(self, obj, *, point: str = "", prefix: str = "") -> None:
+        try:
+            obj.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            name, messages = next(iter(exc.message_dict.items()))
+            raise self.problem(" ".join(messages), point=point, field=prefix + name) from None
+
+
+def assign(obj, values: dict) -> bool:
+    """Set attributes; True when any of them differs from what the object held."""
+    changed = False
+    for name, value in values.items():
+        field = obj._meta.get_field(name)
+        if field.many_to_one:
+            differs = getattr(obj, field.attname) != (value.pk if value is not None else None)
+        else:
+            differs = getattr(obj, name) != value
+        if differs:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def set_m2m(manager, objects: list) -> bool:
+    """Replace a many-to-many set only when it differs, so a re-import writes no history."""
+    wanted = {o.pk for o in objects}
+    if set(manager.values_list("pk", flat=True)) == wanted:
+        return False
+    manager.set(objects)
+    return True
+
+
+def _title_from(text: str, limit: int = 60) -> str:
+    """A provisional title for a new point: its first words, cut at a word boundary."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text.rstrip(".")
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"

@@ -1,0 +1,263 @@
+"""
+The page cache and the HTTP caching rules, in one middleware (settings.MIDDLEWARE, right
+after whitenoise, so a hit skips everything else and its bytes are already compressed).
+
+What is cached: every anonymous GET or HEAD outside /admin/ is a public read: the pages,
+their HTMX fragments, CSV exports, the API, feeds, embeds and oEmbed. Responses with status
+200, 301, 308, 400, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
+REDIS_URL is set) for PAGE_CACHE_SECONDS, under a key made of the data version
+(dataversion.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
+method, whether the client takes gzip, the HX-Request and HX-History-Restore-Request
+headers, and the full address with scheme, host and query string. An edit gives the data a
+new version, so the next request misses and renders fresh; old entries are never read again
+and expire.
+
+What is never cached: requests carrying a session cookie (editors; nobody else has one) and
+anything under /admin/, which also get `Cache-Control: private, no-store`; other methods;
+responses that set a cookie, stream, vary on a header the key does not hold, carry a CSP
+nonce, or that the view marked private or no-cache (@never_cache opts a view out).
+
+HTTP: a 200 gets an ETag (the view's own, as the API sets, or a weak one naming what the page
+is made from, see Page) and Last-Modified (when the data last changed); If-None-Match /
+If-Modified-Since get a 304, on a hit or a miss alike (api.py's own check then has nothing
+left to do for anonymous readers; it still answers editors).
+Public responses whose view set no Cache-Control get `Cache-Control: public, max-age=0,
+s-maxage=60` and `CDN-Cache-Control: public, max-age=60, stale-while-revalidate=300` (RFC
+9213): a reverse proxy or CDN may keep them a minute and serve them stale for five more while
+it revalidates, but a browser asks again on every visit (a cheap 304), so a reader never
+sees a page older than the last edit; browsers apply stale-while-revalidate too, which is
+why it is addressed to CDNs alone. `Vary: Cookie` keeps a shared copy from an editor. Views
+that set their own Cache-Control (API, embeds) keep it. A response
+that varies on HX-Request also varies on HX-History-Restore-Request. `X-Page-Cache` says
+hit, miss, off or bypass.
+"""
+
+import hashlib
+import logging
+import re
+import time
+from typing import cast
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe, split_header_value
+
+from peaceplans.ops import dataversion
+from peaceplans.ops.surface import Surface, surface
+
+log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
+
+CACHED_STATUSES = {200, 301, 308, 400, 404, 410}
+PUBLIC_CACHE_CONTROL = "public, max-age=0, s-maxage=60"
+CDN_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+PRIVATE_CACHE_CONTROL = "private, no-store"
+# The request headers the key holds; a response varying on anything else is not stored.
+KEYED_VARY = {"accept-encoding", "hx-request", "hx-history-restore-request", "cookie"}
+CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+# Kept on a 304 besides those RFC 9110 names (Django copies those): the CDN's policy, and CORS
+# because the API is read from other sites.
+NOT_MODIFIED_EXTRA = (
+    "CDN-Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "X-Page-Cache",
+)
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+MAX_STORED_BYTES = 5 * 1024 * 1024
+# After a cache error (Redis down), serve uncached for this long before trying again.
+RETRY_SECONDS = 10
+
+
+class PageCacheMiddleware:
+    """Serve anonymous reads from the cache, store what may be shared, and answer conditional GETs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.retry_at = 0.0
+
+    def __call__(self, request):
+        if is_private(request):
+            return private(self.get_response(request))
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
+        page = Page(request, version) if version else None
+        entry = self.cache_get(page.key) if page else None
+        if entry is not None:
+            response = rebuild(entry)
+            response["X-Page-Cache"] = "hit"
+        else:
+            response = self.render(request)
+            keep = page is not None and storable(request, response)  # before our own Vary: Cookie
+            public_headers(response, etag=page.etag if page else "")
+            if keep and page is not None:  # (keep implies a page)
+                self.cache_set(page.key, freeze(response))
+            response["X-Page-Cache"] = "miss" if page else "off"
+        if version and response.status_code == 200:
+            set_last_modified(response, version)
+        return not_modified_or(request, response)
+
+    def render(self, request):
+        """The view's response to the request without its conditions: 304s are answered here, from what is stored."""
+        held = {name: request.META.pop(name) for name in CONDITIONAL_HEADERS if name in request.META}
+        request.__dict__.pop("headers", None)  # request.headers is cached from META
+        try:
+            return self.get_response(request)
+        finally:
+            request.META.update(held)
+            request.__dict__.pop("headers", None)
+
+    def cache_get(self, key: str):
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            return cache.get(key)
+        except Exception:  # whatever the backend raises (django-redis: ConnectionInterrupted, timeouts)
+            self.cache_failed("read")
+            return None
+
+    def cache_set(self, key: str, entry) -> None:
+        if time.monotonic() < self.retry_at:
+            return
+        try:
+            cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+        except Exception:
+            self.cache_failed("write")
+
+    def cache_failed(self, action: str) -> None:
+        """The shared cache is unreachable: serve fresh pages, uncached, and try again in a while."""
+        log.warning("Page cache %s failed; serving uncached for %d s", action, RETRY_SECONDS, exc_info=True)
+        self.retry_at = time.monotonic() + RETRY_SECONDS
+
+
+def is_private(request) -> bool:
+    """The admin, and anyone with a session (an editor, logged in or once logged in): never cached."""
+    return surface(request) is Surface.ADMIN or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def private(response):
+    """Neither the browser nor any proxy may keep it: editors always see the data as it is now."""
+    if "no-store" not in response.get("Cache-Control", ""):
+        response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    response["X-Page-Cache"] = "bypass"
+    return response
+
+
+class Page:
+    """
+    What one anonymous request asks for at one version of the data: its cache key and its ETag.
+
+    The ETag names the version, the code, the day, the address and the HTMX headers: everything
+    the page is made from, so it is the same on every server and needs no hashing of the body
+    (gzip adds random bytes against BREACH, so bodies differ from one rendering to the next).
+    It is weak: the gzipped and plain answers share it. The key adds the method and the encoding.
+    """
+
+    def __init__(self, request, version: dataversion.Version):
+        identity = "\n".join(
+            (
+                version.token,
+                dataversion.release(),
+                timezone.localdate().isoformat(),  # citations say "Accessed <today>"
+                request.headers.get("HX-Request", ""),
+                request.headers.get("HX-History-Restore-Request", ""),
+                request.build_absolute_uri(),  # pages carry absolute links: scheme and host count
+            )
+        )
+        encoding = "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "identity"
+        self.etag = 'W/"' + digest(identity)[:32] + '"'
+        self.key = f"page:{version.token}:" + digest(f"{identity}\n{request.method}\n{encoding}")[:40]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def vary(response) -> set[str]:
+    return {header.lower() for header in split_header_value(response.get("Vary", ""))}
+
+
+def storable(request, response) -> bool:
+    """Whether the response is the same for every anonymous request with this key."""
+    if response.status_code not in CACHED_STATUSES or response.streaming or response.cookies:
+        return False
+    directives = {d.split("=")[0].lower() for d in split_header_value(response.get("Cache-Control", ""))}
+    if directives & {"private", "no-store", "no-cache"}:
+        return False
+    varies = vary(response)
+    if not varies <= KEYED_VARY or ("cookie" in varies and request.COOKIES):
+        return False  # it depends on something the key does not hold
+    if "'nonce-" in response.get("Content-Security-Policy", ""):
+        return False  # a replayed nonce would be no protection at all
+    return len(response.content) <= MAX_STORED_BYTES
+
+
+def public_headers(response, *, etag: str = "") -> None:
+    """
+    ETag, Cache-Control and Vary for an anonymous response (stored with it, so a hit replays
+    them). A view's own ETag wins (the API hashes its JSON); without a Page (page cache off)
+    the tag is a hash of the body as sent.
+    """
+    if response.streaming:
+        return
+    if response.cookies:
+        private(response)
+        return
+    if response.status_code == 200 and not response.has_header("ETag"):
+        response["ETag"] = etag or '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    if response.status_code in CACHED_STATUSES and not response.has_header("Cache-Control"):
+        response["Cache-Control"] = PUBLIC_CACHE_CONTROL
+        response["CDN-Cache-Control"] = CDN_CACHE_CONTROL
+        patch_vary_headers(response, ["Cookie"])  # an editor's browser must not get this copy from a proxy
+    if "hx-request" in vary(response):
+        # htmx restores history with both headers and wants the whole page: a cache must tell them apart.
+        patch_vary_headers(response, ["HX-History-Restore-Request"])
+
+
+def freeze(response) -> tuple:
+    return response.status_code, list(response.headers.items()), response.content
+
+
+def rebuild(entry) -> HttpResponse:
+    status, headers, content = entry
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def set_last_modified(response, version: dataversion.Version) -> None:
+    """
+    When the data last changed, which is no earlier than any change this page shows (the
+    view's own guess, such as a feed's newest entry, may miss a deletion). Left out during the
+    second after an edit: Last-Modified counts whole seconds, and a second edit within the
+    same second would otherwise look unmodified to If-Modified-Since.
+    """
+    changed = version.changed_at.timestamp()
+    if time.time() - changed >= 1:
+        response["Last-Modified"] = http_date(changed)
+    else:
+        del response["Last-Modified"]
+
+
+def not_modified_or(request, response):
+    """304 (or 412) when the request's conditions say the client already holds this response."""
+    # Given a response, Django returns it or a 304/412, never None (its stub's return type allows None).
+    answer = cast(
+        HttpResponse,
+        get_conditional_response(
+            request, etag=response.get("ETag"), last_modified=last_modified(response), response=response
+        ),
+    )
+    if answer is not response:
+        for header in NOT_MODIFIED_EXTRA:
+            if header in response:
+                answer[header] = response[header]
+    return answer
+
+
+def last_modified(response) -> int | None:
+    return parse_http_date_safe(response["Last-Modified"]) if response.has_header("Last-Modified") else None

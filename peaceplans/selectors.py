@@ -1,0 +1,93 @@
+"""
+Reads that more than one surface uses: the pages (web/), and the API, embeds, feeds and CSV
+exports (publish/). Each returns plain model instances or tuples of them, in a fixed number of
+queries; a page and its CSV take their rows from the same function, so they never disagree.
+Nothing here knows about requests, templates or formats.
+"""
+
+import re
+from typing import cast
+
+from django.http import Http404
+
+from peaceplans.compare import memo
+from peaceplans.models import Party, Plan, Point, Source, Stance, key_validator
+
+KEY_MAX_LENGTH = cast(int, Point._meta.get_field("key").max_length)  # a CharField's, always set
+
+
+def get_plan(slug: str) -> Plan:
+    """The plan of that slug; a 404 naming it when there is none (one query)."""
+    plan = Plan.objects.filter(slug=slug).first()
+    if plan is None:
+        raise Http404(f"There is no plan called “{slug}”.")
+    return plan
+
+
+def get_party(slug: str) -> Party:
+    """The party of that slug; a 404 when there is none (one query)."""
+    party = Party.objects.filter(slug=slug).first()
+    if party is None:
+        raise Http404("There is no party with that name.")
+    return party
+
+
+def is_point_key(key: str) -> bool:
+    """Whether a value could be a point's key ("6", "10a", "21d"); anything else never reaches the database."""
+    # RegexValidator compiles its regex in __init__; django-stubs types the attribute str | Pattern.
+    pattern = cast(re.Pattern[str], key_validator.regex)
+    return len(key) <= KEY_MAX_LENGTH and pattern.fullmatch(key) is not None
+
+
+def point_by_key(plan: Plan, key: str, *, related: tuple[str, ...] = ("plan",), queryset=None) -> Point | None:
+    """
+    The plan's public point with that key, or None (one query, none for a value that cannot be a
+    key). `related` names what to join; `queryset` replaces the plan's public points (the API
+    annotates its own). Each surface words its own 404: pages speak of numbers, the API of keys.
+    """
+    if not is_point_key(key):
+        return None
+    points = (plan.points.public() if queryset is None else queryset).filter(key=key)
+    return (points.select_related(*related) if related else points).first()
+
+
+def point_wording(point: Point, revisions: list, against) -> list[tuple]:
+    """
+    The point page's wording list, shared with its CSV and embed: (revision, its clause or None,
+    the word-level diff against the revision `against` or None) for each revision, two queries.
+    """
+    clauses = {c.revision_id: c for c in point.clauses.public().prefetch_related("sources")}
+    base = clauses.get(against.pk) if against else None
+    base_text = base.text if base and not base.dropped else None
+    wording = []
+    for revision in revisions:
+        clause = clauses.get(revision.pk)
+        text = clause.text if clause and not clause.dropped else None
+        changes = None
+        if against and revision != against and text is not None:
+            changes = memo.compare(base_text, text)  # the same pairs as the comparison's, reused
+        wording.append((revision, clause, changes))
+    return wording
+
+
+def stances_by_party(point: Point) -> list[tuple]:
+    """The point page's stances, shared with its CSV: (party, its stances oldest first) for every party, two queries."""
+    stances = list(point.stances.public().with_sources().chronological())
+    return [(party, [s for s in stances if s.party_id == party.pk]) for party in Party.objects.all()]
+
+
+def party_positions(plan: Plan, party: Party, *, with_sources: bool = False) -> list[tuple]:
+    """
+    The party page's table, shared with its CSV: (point, the party's latest stance on it or
+    None) in plan order, two queries; the CSV wants each stance's source joined.
+    """
+    stances = Stance.objects.filter(plan=plan).public()
+    if with_sources:
+        stances = stances.select_related("source")
+    latest = stances.latest_per_point(party=party)
+    return [(point, latest.get((point.pk, party.pk))) for point in plan.points.public().for_matrix()]
+
+
+def sources_in_order():
+    """Every source readers may see, newest first: the sources page and its CSV."""
+    return Source.objects.public().in_order()

@@ -1,0 +1,60 @@
+"""
+The stance matrix's cells and rows as HTML (web/tables.py's StanceMatrixTable.body), built
+without a template per cell: a few string joins per row. One of the two named builders besides
+the sanitizer (markup.py) allowed to mark HTML safe: every value is escaped here, as {{ value }}
+would be; only SafeStrings (Django's own escaping, or this module's) pass through as they are.
+"""
+
+from html import escape as escape_text
+
+from django.utils.safestring import SafeString, mark_safe
+
+
+def _assembled(html: str) -> SafeString:
+    """HTML that the functions below assembled from escaped values and their own literal tags."""
+    return mark_safe(html)  # noqa: S308 (callers escape every value they put in)
+
+
+NO_STANCE = _assembled(
+    '<span class="stance stance--none">\u2014\u00a0<span class="stance__word">not recorded</span></span>'
+)
+
+
+def _cell(value) -> str:
+    """A cell's content as {{ value }} would print it: SafeStrings as they are, anything else escaped."""
+    if isinstance(value, SafeString):
+        return value
+    return escape_text(str(value)) if value is not None else "None"
+
+
+def _attrs(attrs: dict) -> str:
+    """Attributes as django-tables2 writes them: a None value leaves its attribute out."""
+    return "".join(
+        f' {escape_text(name)}="{escape_text(str(value))}"' for name, value in attrs.items() if value is not None
+    )
+
+
+def link(href: str, text: str) -> SafeString:
+    """<a href="…">text</a>, both escaped."""
+    return _assembled(f'<a href="{escape_text(href)}">{escape_text(text)}</a>')
+
+
+def stance_link(*, position: str, word: str, icon: str, href: str, iso_date: str, date: str, speaker: str):
+    """
+    One party's latest position in the matrix: icon and word, then date and speaker as visible
+    text inside the link (part of its accessible name, so they reach keyboard and touch users).
+    A no-break space keeps the icon on the word's line when the column is narrow. A SafeString.
+    """
+    who = f' <span class="stance__speaker">{escape_text(speaker)}</span>' if speaker else ""
+    return _assembled(
+        f'<a class="stance stance--{escape_text(position)}" href="{escape_text(href)}">'
+        f'<span class="stance__icon" aria-hidden="true">{escape_text(icon)}</span>\u00a0'
+        f'<span class="stance__word">{escape_text(word)}</span> <span class="stance__meta">'
+        f'<time datetime="{escape_text(iso_date)}">{escape_text(date)}</time>{who}</span></a>'
+    )
+
+
+def table_row(attrs: dict, cells) -> SafeString:
+    """<tr attrs> and a <td attrs> for each (attrs, content) in `cells`; attribute values and contents escaped."""
+    tds = "".join(f"<td{_attrs(td)}>{_cell(content)}</td>" for td, content in cells)
+    return _assembled(f"<tr{_attrs(attrs)}>{tds}</tr>")

@@ -1,0 +1,179 @@
+"""
+Filters of the stance matrix and of the timeline. In the matrix, topic and text narrow the
+points in the database; party and position apply to each party's latest stance, which the
+matrix computes in Python anyway (tables.matrix_rows), so the page keeps its fixed number
+of queries. The timeline's one filter, party, narrows its events here and its revisions in
+timeline.py.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Exists, OuterRef, Q
+
+from peaceplans.models import Clause, Event, Party, Plan, Point, Position, Topic
+
+MAX_QUERY_CHARS = 200
+# Parameters the overview reads once each; a repeated one is a malformed address, not a choice.
+SINGLE_VALUED = ("topic", "party", "position", "q", "sort", "page")
+# Any quote mark typed matches any quote mark stored: "Russia's" finds “Russia’s”.
+QUOTES = "\"'`´‘’‚‛“”„‟«»‹›"
+
+
+def text_pattern(text: str) -> str:
+    """
+    A regular expression for a search phrase, for `iregex`: letters and digits literally,
+    any quote mark for any quote mark, any run of spaces for any whitespace. `iregex` rather
+    than `icontains` because SQLite's LIKE folds the case of ASCII letters only, and
+    journalists search in Ukrainian and Russian too.
+    """
+    words = []
+    for word in text.split():
+        words.append("".join(f"[{QUOTES}]" if char in QUOTES else re.escape(char) for char in word))
+    return r"\s+".join(words)
+
+
+def error_messages(form: forms.Form) -> list[str]:
+    """A filter form's problems as sentences naming the filter (its non-field errors first)."""
+    messages = [str(message) for message in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name != NON_FIELD_ERRORS:
+            messages += [f"{form.fields[name].label}: {error}" for error in errors]
+    return messages
+
+
+class MatrixFilterForm(forms.Form):
+    """The filters' form; it also refuses an address that gives one parameter twice."""
+
+    single_valued: tuple[str, ...] = SINGLE_VALUED
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:  # a plain dict of data, not a query
+            return data
+        for name in self.single_valued:
+            count = len(getlist(name))
+            if count > 1:
+                raise ValidationError(
+                    "“%(name)s” was given %(count)s times in the address; give it once.",
+                    code="repeated",
+                    params={"name": name, "count": count},
+                )
+        return data
+
+
+class MatrixFilterSet(django_filters.FilterSet):
+    """What a journalist can narrow the stance matrix by; every value is checked, none guessed."""
+
+    topic = django_filters.ChoiceFilter(field_name="topic__slug", label="Topic", empty_label="All topics")
+    party = django_filters.ChoiceFilter(
+        method="on_latest_stances",
+        label="Party",
+        empty_label="Any party",
+        help_text="Points where this party has a recorded position.",
+    )
+    position = django_filters.ChoiceFilter(
+        choices=Position.choices,
+        method="on_latest_stances",
+        label="Latest position",
+        empty_label="Any position",
+        help_text="The chosen party's latest position, or any party's.",
+    )
+    q = django_filters.CharFilter(
+        method="matching_text",
+        label="Words",
+        max_length=MAX_QUERY_CHARS,
+        widget=forms.SearchInput,
+        help_text="In the number, title or any wording of the point, e.g. 600,000.",
+    )
+
+    class Meta:
+        model = Point
+        fields: list[str] = []
+        form = MatrixFilterForm
+
+    def __init__(self, data, *, plan: Plan, parties: list[Party]):
+        super().__init__(data, queryset=plan.points.public().for_matrix())
+        topics = Topic.objects.filter(points__in=plan.points.public()).distinct().order_by("sort_order", "name")
+        self.filters["topic"].extra["choices"] = [(topic.slug, topic.name) for topic in topics]
+        self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
+        self.parties = {party.slug: party for party in parties}
+
+    def matching_text(self, queryset, name, value):
+        """Points whose key, title or any clause's text contains the phrase, each point once."""
+        pattern = text_pattern(value)
+        if not pattern:
+            return queryset
+        in_clauses = Exists(Clause.objects.public().filter(point=OuterRef("pk"), text__iregex=pattern))
+        return queryset.filter(Q(key__iregex=pattern) | Q(title__iregex=pattern) | in_clauses)
+
+    def on_latest_stances(self, queryset, name, value):
+        """Party and position are applied to the computed latest stances by `rows()`."""
+        return queryset
+
+    @property
+    def is_active(self) -> bool:
+        """Whether any filter narrows the matrix (sorting and paging do not)."""
+        return self.is_valid() and any(self.form.cleaned_data.values())
+
+    @property
+    def on_positions(self) -> bool:
+        """Whether the party or position filter is set: the rows then depend on every point's latest stances."""
+        return self.is_valid() and bool(self.form.cleaned_data.get("party") or self.form.cleaned_data.get("position"))
+
+    def keep(self, stances: dict) -> bool:
+        """Whether a row, given {party slug: latest stance or None}, passes the party and position filters."""
+        party, position = self.form.cleaned_data.get("party"), self.form.cleaned_data.get("position")
+        if party:
+            stance = stances.get(party)
+            return stance is not None and (not position or stance.position == position)
+        if position:
+            return any(stance is not None and stance.position == position for stance in stances.values())
+        return True
+
+    def error_messages(self) -> list[str]:
+        """Every problem with the filters, as sentences naming the filter, for a 400 page or text."""
+        return error_messages(self.form)
+
+
+class TimelineFilterForm(MatrixFilterForm):
+    """The timeline's filter form: the same checks, on its one parameter."""
+
+    single_valued = ("party",)
+
+
+class TimelineFilterSet(django_filters.FilterSet):
+    """What a journalist can narrow a plan's timeline by: one party (timeline.py narrows the revisions)."""
+
+    party = django_filters.ChoiceFilter(
+        field_name="parties__slug",
+        label="Party",
+        empty_label="All parties",
+        help_text="Events involving this party, and the texts it wrote.",
+    )
+
+    class Meta:
+        model = Event
+        fields: list[str] = []
+        form = TimelineFilterForm
+
+    def __init__(self, data, *, plan: Plan, parties: list[Party]):
+        super().__init__(data, queryset=plan.events.all())
+        self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
+        self.parties = {party.slug: party for party in parties}
+
+    @property
+    def chosen_party(self) -> Party | None:
+        """The party the timeline is narrowed to, once the filters are valid."""
+        return self.parties.get(self.form.cleaned_data.get("party") or "") if self.is_valid() else None
+
+    def error_messages(self) -> list[str]:
+        """Every problem with the filter, as sentences naming it, for a 400 page or text."""
+        return error_messages(self.form)

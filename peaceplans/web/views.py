@@ -1,0 +1,234 @@
+"""Public pages. Small function views; reads come from QuerySet methods (models.py) and selectors.py."""
+
+from collections import Counter
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from peaceplans import search as fulltext
+from peaceplans.compare.comparison import compare_revisions
+from peaceplans.models import Clause, Party, Plan, Source, Stance
+from peaceplans.ops.errors import BadQuery
+from peaceplans.selectors import (
+    get_party,
+    get_plan,
+    party_positions,
+    point_by_key,
+    point_wording,
+    sources_in_order,
+    stances_by_party,
+)
+from peaceplans.web import sharing
+from peaceplans.web.changes import recent_changes
+from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
+from peaceplans.web.params import (
+    SLUG,
+    HtmxHttpRequest,
+    compare_params,
+    is_partial,
+    matrix_paging,
+    query_value,
+    revision_param,
+    whole_number,
+)
+from peaceplans.web.tables import matrix_table, position_lines
+from peaceplans.web.timeline import timeline_entries
+
+SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """The featured plan's overview."""
+    return plan_detail(request, settings.FEATURED_PLAN)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
+    """The revisions on a time strip and the filtered stance matrix; HTMX asks for the matrix alone."""
+    plan = get_plan(plan)
+    number, per_page = matrix_paging(request)
+    parties = list(Party.objects.all())
+    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
+    context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
+    if filters.is_valid():
+        try:
+            context["table"] = matrix_table(request, plan, parties, filters, per_page=per_page, page=number)
+        except EmptyPage as error:
+            raise Http404(f"There is no page {number} of this table with these filters.") from error
+    status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
+    template = "peaceplans/plan_detail.html"
+    if is_partial(request):
+        return render(request, template + "#matrix", context, status=status)
+    context["revisions"] = list(plan.revisions.public().for_strip())  # a list: the strip indexes it and loops over it
+    context.update(sharing.for_plan(request, plan, context["revisions"]))
+    return render(request, template, context, status=status)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse:
+    """One point through every revision, optionally diffed against one; each party's stances."""
+    plan = get_plan(plan)
+    point = point_by_key(
+        plan, point, related=("topic", "split_from__plan"), queryset=plan.points.public().with_neighbours()
+    )
+    if point is None:
+        raise Http404("This plan has no point with that number.")
+    revisions = list(plan.revisions.public().in_order())
+    against = revision_param(request, "against", revisions, None)
+    wording = point_wording(point, revisions, against)
+    context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
+    if is_partial(request):
+        return render(request, "peaceplans/point_detail.html#wording", context)
+    context["by_party"] = by_party = stances_by_party(point)
+    stances = [stance for _, party_stances in by_party for stance in party_stances]
+    context["notes"] = notes = list(point.annotations.published().select_related("author"))
+    context["previous"], context["next"] = point.neighbours()
+    context.update(sharing.for_point(request, plan, point, against, wording, by_party))
+    context["last_updated"] = max(
+        [point.updated_at]
+        + [clause.updated_at for _, clause, _ in wording if clause]
+        + [s.updated_at for s in stances]
+        + [n.updated_at for n in notes]
+    )
+    return render(request, "peaceplans/point_detail.html", context)
+
+
+@require_safe
+def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpResponse:
+    """The full text of one revision with its provenance and sources."""
+    plan = get_plan(plan)
+    revision = (
+        plan.revisions.public()
+        .filter(slug=revision)
+        .prefetch_related(
+            "authors",
+            "sources",
+            Prefetch("clauses", queryset=Clause.objects.select_related("point__plan")),
+            Prefetch("stances", queryset=Stance.objects.with_sources().filter(point__isnull=True)),
+        )
+        .first()
+    )
+    if revision is None:
+        raise Http404("This plan has no revision with that name.")
+    context = {"plan": plan, "revision": revision, **sharing.for_revision(request, plan, revision)}
+    return render(request, "peaceplans/revision_detail.html", context)
+
+
+@require_safe
+def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
+    """One party's latest position on every point, and its statements on whole revisions."""
+    plan, party = get_plan(plan), get_party(party)
+    rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
+    on_revisions = plan.stances.public().filter(party=party, point__isnull=True).with_sources().chronological()
+    context = {"plan": plan, "party": party, "lines": position_lines(plan, rows), "on_revisions": on_revisions}
+    context.update(sharing.for_party(request, plan, party, rows, on_revisions))
+    return render(request, "peaceplans/party_detail.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def timeline(request: HtmxHttpRequest, plan: str) -> HttpResponse:
+    """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
+    plan = get_plan(plan)
+    filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
+    context = {"plan": plan, "filters": filters, "party": filters.chosen_party}
+    if filters.is_valid():
+        context["entries"] = entries = timeline_entries(plan, filters.qs, party=filters.form.cleaned_data["party"])
+        context["counts"] = Counter(entry.kind for entry in entries)
+    context.update(sharing.for_timeline(request, plan, context.get("entries", [])))
+    status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
+    template = "peaceplans/timeline.html"
+    return render(request, template + "#entries" if is_partial(request) else template, context, status=status)
+
+
+@require_safe
+def source_list(request: HtmxHttpRequest) -> HttpResponse:
+    """
+    Every source with its outlet, date and kind, SOURCES_PER_PAGE to a page (two queries);
+    ?source=<id> opens the page that lists that source (two more). The footer links here.
+    """
+    paginator = Paginator(sources_in_order(), SOURCES_PER_PAGE)
+    number = whole_number(request, "page", "2") or 1
+    wanted = whole_number(request, "source", "12")
+    if wanted is not None:
+        source = Source.objects.public().filter(pk=wanted).first()
+        if source is None:
+            raise Http404("There is no source with that number.")
+        number = sources_in_order().before(source).count() // SOURCES_PER_PAGE + 1
+    if number > paginator.num_pages:
+        raise Http404(f"There is no page {number}: pages run from 1 to {paginator.num_pages}.")
+    page = paginator.page(number)
+    page_range = paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+    context = {"sources": page.object_list, "page": page, "page_range": page_range, "kinds": Source.Kind}
+    context.update(sharing.for_sources(request, paginator.count))
+    return render(request, "peaceplans/source_list.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
+    """Two revisions aligned by point, word-level changes side by side or inline."""
+    plan = get_plan(plan)
+    revisions, a, b, view, changes = compare_params(request, plan)
+    comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
+    sides = [a] if a == b else [a, b]
+    prefetch_related_objects(sides, "sources")
+    context = {
+        "plan": plan,
+        "revisions": revisions,
+        "a": a,
+        "b": b,
+        "sides": sides,
+        "view": view,
+        "changes": changes,
+        "comparison": comparison,
+        "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
+        **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
+    }
+    template = "peaceplans/compare.html"
+    return render(request, template + "#comparison" if is_partial(request) else template, context)
+
+
+@require_safe
+def change_log(request: HtmxHttpRequest, plan: str) -> HttpResponse:
+    """The public log of recent edits to the plan's texts, points, stances and published notes."""
+    plan = get_plan(plan)
+    entries = recent_changes(plan)
+    context = {"plan": plan, "entries": entries, **sharing.for_change_log(request, plan, len(entries))}
+    return render(request, "peaceplans/change_log.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def search_page(request: HtmxHttpRequest) -> HttpResponse:
+    """Full-text search over wording, stances, published notes and events; HTMX asks for the results alone."""
+    typed = query_value(request, "q")
+    if len(typed) > fulltext.MAX_QUERY_CHARS:
+        raise BadQuery(f"Search for at most {fulltext.MAX_QUERY_CHARS} characters (this search has {len(typed):,}).")
+    text = fulltext.clean(typed)
+    plans = list(Plan.objects.order_by("title"))
+    plan_slug = query_value(request, "plan")
+    plan = None
+    if plan_slug:
+        if not SLUG.match(plan_slug):
+            raise BadQuery("“plan” must be a plan's short name, such as russia-ukraine-2025.")
+        plan = next((p for p in plans if p.slug == plan_slug), None)
+        if plan is None:
+            raise Http404(f"There is no plan called “{plan_slug}”.")
+    # An empty box asks nothing of the index; the page shows the form and a hint.
+    results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
+    partial = is_partial(request)
+    context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
+    template = "peaceplans/search.html"
+    return render(request, template + "#results" if partial else template, context)
