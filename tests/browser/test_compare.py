@@ -65,3 +65,57 @@ def test_point_page_compare_against_swaps_the_wording(page, server_url):
 def test_a_row_permalink_scrolls_to_and_highlights_the_row(page, server_url):
     page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal#point-21")
     assert page.evaluate("document.querySelector(':target').id") == "point-21"
+
+
+def accessible_text(page, selector: str) -> str:
+    """
+    The text Chromium's accessibility tree holds under the element, in order: what a screen
+    reader reads, CSS generated content included (read through the DevTools protocol).
+    """
+    cdp = page.context.new_cdp_session(page)
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    node_id = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    backend_id = cdp.send("DOM.describeNode", {"nodeId": node_id})["node"]["backendNodeId"]
+    nodes = {node["nodeId"]: node for node in cdp.send("Accessibility.getFullAXTree")["nodes"]}
+    start = next(node for node in nodes.values() if node.get("backendDOMNodeId") == backend_id)
+    texts = []
+
+    def walk(node):
+        if node.get("role", {}).get("value") == "StaticText" and not node.get("ignored"):
+            texts.append(node.get("name", {}).get("value", ""))
+        for child in node.get("childIds", []):
+            if child in nodes:
+                walk(nodes[child])
+
+    walk(start)
+    cdp.detach()
+    return " ".join(" ".join(texts).split())
+
+
+def test_screen_readers_hear_what_was_removed_and_added_in_the_one_redline_view(page, server_url):
+    """VoiceOver and TalkBack do not announce <del>/<ins>: the words do (issue 21, item 10)."""
+    page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal&view=inline")
+    heard = accessible_text(page, "#point-6 .compare-row__inline")
+    assert re.search(r"\[removed: [^\]]*600,000[^\]]*\]", heard), heard
+    assert re.search(r"\[added: [^\]]*800,000[^\]]*\]", heard), heard
+    # Seen, nothing changed: the words are not on screen and not in the copied text.
+    assert "removed:" not in page.inner_text("#point-6") and "added:" not in page.inner_text("#point-6")
+    box = page.evaluate(
+        "(() => { const s = getComputedStyle(document.querySelector('#point-6 del'), '::before');"
+        " return [s.content, s.width, s.height, s.position]; })()"
+    )
+    assert box == ['" [removed: "', "1px", "1px", "absolute"], box
+
+
+def test_the_legend_is_not_announced_as_a_change(page, server_url):
+    page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal&view=inline")
+    heard = accessible_text(page, ".diff-legend")
+    assert "struck through = wording removed" in heard and "[removed:" not in heard, heard
+
+
+def test_each_row_says_its_status_and_the_embed_announces_changes_too(page, server_url):
+    page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal&view=inline")
+    assert "changed" in accessible_text(page, "#point-6").lower()
+    page.goto(server_url + f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&view=inline")
+    heard = accessible_text(page, "body")
+    assert re.search(r"\[removed: [^\]]*600,000[^\]]*\]", heard) and re.search(r"\[added: [^\]]*800,000", heard)
