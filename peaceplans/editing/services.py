@@ -95,6 +95,10 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
             _upsert(Topic, {"slug": topic["slug"]}, {**topic, "sort_order": order})
         for src in sources:
             _source_upsert(src, origin=str(folder / "sources.json"))
+        labels = meta.get("revision_labels", {})
+        for item in revisions if isinstance(revisions, list) else []:
+            if isinstance(item, dict) and not item.get("short_label") and item.get("slug") in labels:
+                item["short_label"] = labels[item["slug"]]
         revisions_import(data=revisions, plan_slug=plan.slug, origin=str(folder / "revisions.json"))
         for point in plan.points.all():
             title = meta["point_titles"].get(point.key)
@@ -108,6 +112,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         revisions_by_slug = {r.slug: r for r in plan.revisions.all()}
         parties = {p.slug: p for p in Party.objects.all()}
         origin = str(folder / "stances.json")
+        loaded: set[int] = set()
         for n, item in enumerate(stances, start=1):
             if item.get("party") not in parties:
                 raise ImportProblem(f"stance {n}: unknown party {item.get('party')!r}", origin=origin)
@@ -119,7 +124,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                 point = clause_points.get((revision.slug, str(item["point"])))
                 if point is None:
                     raise ImportProblem(f"stance {n}: revision has no point {item['point']!r}", origin=origin)
-            _upsert(
+            stance = _upsert(
                 Stance,
                 {
                     "plan": plan,
@@ -136,6 +141,8 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                     "speaker": item.get("speaker") or "",
                 },
             )
+            loaded.add(stance.pk)
+        _drop_moved_stances(plan, loaded)
         origin = str(folder / "events.json")
         for n, item in enumerate(events, start=1):
             unknown = set(item.get("parties", [])) - set(parties)
@@ -156,6 +163,19 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         "events": plan.events.count(),
         "sources": Source.objects.count(),
     }
+
+
+def _drop_moved_stances(plan: Plan, loaded: set[int]) -> None:
+    """
+    A stance the dataset now files under another point (a correction: the Donetsk-zone stances
+    moved from 21 to 21d) is loaded as a new row; the row under the old point is the same
+    statement (party, text, date and source) and goes. Stances editors added from other
+    statements are kept.
+    """
+    same_statement = {(s.party_id, s.revision_id, s.stated_on, s.source_id) for s in plan.stances.filter(pk__in=loaded)}
+    for stance in plan.stances.exclude(pk__in=loaded):
+        if (stance.party_id, stance.revision_id, stance.stated_on, stance.source_id) in same_statement:
+            stance.delete()
 
 
 def _source_upsert(data: dict, *, origin: str) -> Source:

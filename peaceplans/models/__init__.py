@@ -18,6 +18,7 @@ from peaceplans.models.choices import (
     Position,
     RevisionStatus,
     SourceKind,
+    Wording,
     key_validator,
     number_validator,
 )
@@ -45,6 +46,7 @@ from peaceplans.models.texts import (
     Source,
     SourceQuerySet,
     Topic,
+    derive_short_label,
 )
 from peaceplans.models.version import VersionedQuerySet
 
@@ -72,6 +74,8 @@ __all__ = [
     "Revision",
     "RevisionQuerySet",
     "RevisionStatus",
+    "Wording",
+    "derive_short_label",
     "SOURCES_ONLY_IN_UNPUBLISHED",
     "STATUS_LABELS",
     "Source",

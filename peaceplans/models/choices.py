@@ -5,6 +5,9 @@ from django.db import models
 
 MAX_CLAUSE_CHARS = 10_000
 MAX_SUMMARY_CHARS = 4_000
+MAX_WORDING_NOTE_CHARS = 500
+# Short labels sit in column headings and chips at 360 px.
+SHORT_LABEL_CHARS = 20
 # A quotation is evidence, not a reprint: longer passages are paraphrased in the summary.
 MAX_QUOTE_WORDS = 50
 
@@ -52,3 +55,11 @@ class AnnotationStatus(models.TextChoices):
 KIND_LABELS = dict(SourceKind.choices)
 STATUS_LABELS = dict(RevisionStatus.choices)
 POSITION_LABELS = dict(Position.choices)
+
+
+class Wording(models.TextChoices):
+    """How close a revision's stored texts are to the wording the parties wrote."""
+
+    VERBATIM = "verbatim", "verbatim"
+    PARAPHRASE = "paraphrase", "our paraphrase"
+    REPORTED = "reported", "as reported"

@@ -1,5 +1,6 @@
 """The texts: parties, topics, plans, sources, revisions, points and each revision's wording of each point (clauses)."""
 
+import re
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.conf import settings
@@ -16,9 +17,12 @@ from peaceplans.models.choices import (
     KIND_LABELS,
     MAX_CLAUSE_CHARS,
     MAX_SUMMARY_CHARS,
+    MAX_WORDING_NOTE_CHARS,
+    SHORT_LABEL_CHARS,
     STATUS_LABELS,
     RevisionStatus,
     SourceKind,
+    Wording,
     key_validator,
     number_validator,
 )
@@ -236,6 +240,18 @@ class Revision(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="revisions")
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=200)
+    short_label = models.CharField(
+        max_length=SHORT_LABEL_CHARS,
+        blank=True,
+        help_text="A few words for pickers, column headings, chips, embeds and exports, e.g. 'US draft', 'E3', "
+        "'Geneva'. Left empty, the first words of the title are used.",
+    )
+    wording = models.CharField(
+        max_length=20,
+        choices=Wording,
+        default=Wording.PARAPHRASE,
+        help_text="Whether the stored texts are the parties' own words, our paraphrase, or as reported by others.",
+    )
     authors = models.ManyToManyField(Party, related_name="revisions", help_text="The parties that wrote this text.")
     published_on = models.DateField(help_text="When the text was published or agreed, as best known.")
     status = models.CharField(max_length=20, choices=RevisionStatus)
@@ -266,6 +282,7 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "slug"], name="revision_slug_unique_per_plan"),
             models.CheckConstraint(condition=Q(status__in=RevisionStatus.values), name="revision_status_valid"),
+            models.CheckConstraint(condition=Q(wording__in=Wording.values), name="revision_wording_valid"),
         ]
 
     def __str__(self):
@@ -278,6 +295,11 @@ class Revision(models.Model):
     def get_status_display(self) -> str:  # type: ignore[no-redef]
         """The status's label, as Django's own method gives it (the value itself when it has none)."""
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def label(self) -> str:
+        """The short label readers see in pickers, headings and chips: never cut mid-word."""
+        return self.short_label or derive_short_label(self.title)
 
 
 class PointQuerySet(VersionedQuerySet):
@@ -408,13 +430,21 @@ class Clause(models.Model):
     point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="clauses")
     number = models.CharField(
         max_length=20,
+        blank=True,
         validators=[number_validator],
-        help_text="As printed in this revision. '?6' means the revision's own number is unknown.",
+        help_text="As printed in this revision. '?6' means the revision's own number is unknown. Empty only "
+        "for a dropped point whose number the revision gives to another point.",
     )
     sort_order = models.PositiveIntegerField(default=0, help_text="Order within the revision.")
     text = models.TextField(blank=True, max_length=MAX_CLAUSE_CHARS, help_text="Our paraphrase; empty when dropped.")
     dropped = models.BooleanField(default=False, help_text="This revision removes the point.")
     change_note = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS, help_text="One sentence on what changed.")
+    wording_note = models.CharField(
+        max_length=MAX_WORDING_NOTE_CHARS,
+        blank=True,
+        help_text="What a reader must know about the wording itself, e.g. 'Exact wording not found.' Shown beside "
+        "the text, never diffed.",
+    )
     material_change = models.BooleanField(
         default=False,
         help_text="Tick when the change alters substance, not only wording.",
@@ -428,7 +458,10 @@ class Clause(models.Model):
     class Meta:
         ordering = ["revision", "sort_order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["revision", "number"], name="clause_number_unique_per_revision"),
+            models.UniqueConstraint(
+                fields=["revision", "number"], condition=~Q(number=""), name="clause_number_unique_per_revision"
+            ),
+            models.CheckConstraint(condition=~Q(number="") | Q(dropped=True), name="clause_unnumbered_only_if_dropped"),
             models.UniqueConstraint(fields=["revision", "point"], name="clause_point_unique_per_revision"),
             models.CheckConstraint(
                 condition=Q(dropped=True, text="") | (Q(dropped=False) & ~Q(text="")),
@@ -440,7 +473,7 @@ class Clause(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.revision.slug} {self.number}"
+        return f"{self.revision.slug} {self.number or 'dropped ' + self.point.key}"
 
     def get_absolute_url(self):
         return self.revision.get_absolute_url() + f"#point-{self.point.key}"
@@ -448,6 +481,24 @@ class Clause(models.Model):
     @property
     def number_label(self) -> str:
         """How a reader should see the number: '?6' means the text's own numbering is not public."""
+        if not self.number:
+            return "no number of its own (dropped)"
         if self.number.startswith("?"):
             return f"own number not public (answers draft point {self.number[1:]})"
         return f"numbered {self.number}"
+
+
+def derive_short_label(title: str, limit: int = SHORT_LABEL_CHARS) -> str:
+    """
+    A label from a title when an editor gave none: the words before any bracket or colon, as
+    many whole words as fit in `limit` characters. Never cut mid-word, never an ellipsis (a
+    first word longer than the limit is kept whole).
+    """
+    head = re.split(r"\s*[(:]", title, maxsplit=1)[0]
+    words = head.split() or title.split()
+    label = words[0] if words else ""
+    for word in words[1:]:
+        if len(f"{label} {word}") > limit:
+            break
+        label = f"{label} {word}"
+    return label

@@ -183,17 +183,22 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")
     page = reverse("compare", args=[plan.slug]) + f"?a={a.slug}&b={b.slug}"
-    header = ["key", "title", "number_a", "number_b", "status", "text_a", "text_b", "change_note"]
-    header += ["material_change", "url", "point_url", "source_urls_a", "source_urls_b"]
+    header = ["key", "title", "label_a", "label_b", "number_a", "number_b", "status", "text_a", "text_b"]
+    header += ["wording_note_a", "wording_note_b", "change_note", "material_change", "url", "point_url"]
+    header += ["source_urls_a", "source_urls_b"]
     lines = (
         [
             row.point.key,
             row.point.title,
+            a.label,
+            b.label,
             row.clause_a.number if row.clause_a else "",
             row.clause_b.number if row.clause_b else "",
             row.status,
             text_of(row.clause_a),
             text_of(row.clause_b),
+            row.clause_a.wording_note if row.clause_a else "",
+            row.clause_b.wording_note if row.clause_b else "",
             row.clause_b.change_note if row.clause_b else "",
             row.clause_b.material_change if row.clause_b else "",
             request.build_absolute_uri(f"{page}#point-{row.point.key}"),
@@ -231,16 +236,19 @@ def wording_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
     revisions = list(plan.revisions.public().in_order())
     against = revision_param(request, "against", revisions, None)
     page = point.get_absolute_url()
-    header = ["revision", "revision_title", "published_on", "number", "status", "text", "change_note"]
-    header += ["material_change", "change_against", "url", "revision_url", "source_urls"]
+    header = ["revision", "revision_label", "revision_title", "published_on", "wording", "number", "status", "text"]
+    header += ["wording_note", "change_note", "material_change", "change_against", "url", "revision_url", "source_urls"]
     lines = (
         [
             revision.slug,
+            revision.label,
             revision.title,
             revision.published_on,
+            revision.wording,
             clause.number if clause else "",
             clause_status(clause),
             text_of(clause),
+            clause.wording_note if clause else "",
             clause.change_note if clause else "",
             clause.material_change if clause else "",
             changes.change if changes else "",
@@ -293,8 +301,8 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
         raise Http404("This plan has no revision with that name.")
     clauses = revision.clauses.select_related("point__plan").prefetch_related("sources")
     page = revision.get_absolute_url()
-    header = ["number", "key", "title", "status", "text", "change_note", "material_change", "url", "point_url"]
-    header += ["source_urls"]
+    header = ["number", "key", "title", "status", "text", "wording_note", "change_note", "material_change", "url"]
+    header += ["point_url", "source_urls"]
     lines = (
         [
             clause.number,
@@ -302,6 +310,7 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
             clause.point.title,
             clause_status(clause),
             text_of(clause),
+            clause.wording_note,
             clause.change_note,
             clause.material_change,
             request.build_absolute_uri(f"{page}#point-{clause.point.key}"),

@@ -99,6 +99,8 @@ def revision_data(revision, link, plan, *, authors=None, sources=None) -> dict:
     return {
         "slug": revision.slug,
         "title": revision.title,
+        "short_label": revision.label,
+        "wording": revision.wording,
         "published_on": revision.published_on,
         "status": revision.status,
         "authors": [party.slug for party in authors],
@@ -121,6 +123,7 @@ def clause_data(clause, link, plan, *, sources=None) -> dict:
         "point": point,
         "number": clause.number,
         "text": clause.text,
+        "wording_note": clause.wording_note,
         "dropped": clause.dropped,
         "change_note": clause.change_note,
         "material_change": clause.material_change,
