@@ -106,7 +106,7 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
 # (they are sorted below) makes the query a quarter quicker: 5 ms instead of 7 for the demo's
 # US draft -> E3, mostly the cost of building the clause and point instances.
 ROW_FIELDS = [
-    *("revision_id", "point_id", "number", "text", "dropped", "change_note", "material_change"),
+    *("revision_id", "point_id", "number", "text", "wording_note", "dropped", "change_note", "material_change"),
     *("point__key", "point__title", "point__sort_order", "point__split_from__key"),
 ]
 

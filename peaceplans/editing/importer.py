@@ -7,15 +7,14 @@ import writes nothing.
 """
 
 import datetime
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from peaceplans.editing.history import history_paused, record_version
+from peaceplans.editing.jsonfile import ImportProblem
 from peaceplans.models import (
     MAX_CLAUSE_CHARS,
     Clause,
@@ -35,31 +34,7 @@ from peaceplans.models.choices import MAX_WORDING_NOTE_CHARS, SHORT_LABEL_CHARS
 
 # Point rows of the first revision are spaced out so that a later split can sit under its parent.
 SORT_STEP = 1000
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class ImportProblem(Exception):
-    """Bad input for an import, located as precisely as the input allows."""
-
-    def __init__(self, message: str, *, origin: str = "", revision: str = "", point: str = "", field: str = ""):
-        self.message = message
-        self.origin = origin
-        self.revision = revision
-        self.point = point
-        self.field = field
-        super().__init__(str(self))
-
-    def __str__(self):
-        where = []
-        if self.revision:
-            where.append(f"revision {self.revision!r}")
-        if self.point:
-            where.append(f"point {self.point!r}")
-        if self.field:
-            where.append(f"field {self.field!r}")
-        prefix = f"{self.origin}: " if self.origin else ""
-        return prefix + (", ".join(where) + ": " if where else "") + self.message
 
 
 @dataclass
@@ -81,26 +56,6 @@ class ImportResult:
             or self.revision_updated
             or bool(self.clauses_created or self.clauses_updated or self.clauses_removed)
         )
-
-
-def read_json_file(path: Path) -> Any:
-    """The parsed JSON of one file, or an ImportProblem naming the file and the position of the fault."""
-    try:
-        if path.stat().st_size > MAX_IMPORT_BYTES:
-            raise ImportProblem(f"file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", origin=str(path))
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ImportProblem(f"cannot read file ({exc.strerror})", origin=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise ImportProblem("file is not UTF-8 text", origin=str(path)) from exc
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ImportProblem(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)
-        ) from exc
-    except RecursionError:
-        raise ImportProblem("malformed JSON: nested too deeply", origin=str(path)) from None
 
 
 class RevisionImporter:
@@ -203,7 +158,8 @@ class RevisionImporter:
             return label
         if revision is not None and revision.short_label:
             return revision.short_label
-        return derive_short_label(self.data["title"])
+        derived = derive_short_label(self.data["title"])
+        return derived if len(derived) <= SHORT_LABEL_CHARS else ""  # a long first word: Revision.label shows it
 
     def _wording(self, revision: Revision | None) -> str:
         wording = self.data.get("wording")
@@ -276,12 +232,13 @@ class RevisionImporter:
                 point=point,
                 field=field,
             )
-        values = {
-            "outlet": obj.get("outlet") or "",
-            "kind": kind,
-            "via": obj.get("via") or "",
-            "published_on": self._date(obj["date"], field=field, point=point) if obj.get("date") else None,
-        }
+        # A field the object leaves out keeps what is stored: the same page is often cited again
+        # with fewer details ("via" given once, left out the next time), and is not changed by it.
+        values = {"outlet": obj.get("outlet") or "", "kind": kind}
+        if "via" in obj:
+            values["via"] = obj["via"] or ""
+        if "date" in obj:
+            values["published_on"] = self._date(obj["date"], field=field, point=point) if obj["date"] else None
         if obj.get("title"):
             values["title"] = obj["title"]
         source = Source.objects.filter(url=obj["url"]).first() or Source(url=obj["url"])

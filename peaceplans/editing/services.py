@@ -12,14 +12,8 @@ from django.db import transaction
 
 from peaceplans import search
 from peaceplans.editing.history import history_paused, record_version
-from peaceplans.editing.importer import (
-    ImportProblem,
-    ImportResult,
-    RevisionImporter,
-    assign,
-    read_json_file,
-    set_m2m,
-)
+from peaceplans.editing.importer import ImportResult, RevisionImporter, assign, set_m2m
+from peaceplans.editing.jsonfile import ImportProblem, read_json_file
 from peaceplans.models import (
     Clause,
     Event,
@@ -182,9 +176,11 @@ def _source_upsert(data: dict, *, origin: str) -> Source:
     values = {
         "outlet": data["outlet"],
         "kind": data["kind"],
-        "via": data.get("via") or "",
-        "published_on": datetime.date.fromisoformat(data["date"]) if data.get("date") else None,
     }
+    if "via" in data:  # left out, it keeps what is stored (see RevisionImporter._source)
+        values["via"] = data["via"] or ""
+    if "date" in data:
+        values["published_on"] = datetime.date.fromisoformat(data["date"]) if data["date"] else None
     for optional in ("title", "citable", "note"):
         if optional in data:
             values[optional] = data[optional]

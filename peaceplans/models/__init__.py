@@ -19,6 +19,7 @@ from peaceplans.models.choices import (
     RevisionStatus,
     SourceKind,
     Wording,
+    derive_short_label,
     key_validator,
     number_validator,
 )
@@ -46,7 +47,6 @@ from peaceplans.models.texts import (
     Source,
     SourceQuerySet,
     Topic,
-    derive_short_label,
 )
 from peaceplans.models.version import VersionedQuerySet
 

@@ -1,5 +1,7 @@
 """Limits, validators and choices the models share (and the admin, importer and API read)."""
 
+import re
+
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -63,3 +65,19 @@ class Wording(models.TextChoices):
     VERBATIM = "verbatim", "verbatim"
     PARAPHRASE = "paraphrase", "our paraphrase"
     REPORTED = "reported", "as reported"
+
+
+def derive_short_label(title: str, limit: int = SHORT_LABEL_CHARS) -> str:
+    """
+    A label from a title when an editor gave none: the words before any bracket or colon, as
+    many whole words as fit in `limit` characters. Never cut mid-word, never an ellipsis (a
+    first word longer than the limit is kept whole).
+    """
+    head = re.split(r"\s*[(:]", title, maxsplit=1)[0]
+    words = head.split() or title.split()
+    label = words[0] if words else ""
+    for word in words[1:]:
+        if len(f"{label} {word}") > limit:
+            break
+        label = f"{label} {word}"
+    return label

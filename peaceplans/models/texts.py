@@ -1,6 +1,5 @@
 """The texts: parties, topics, plans, sources, revisions, points and each revision's wording of each point (clauses)."""
 
-import re
 from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from peaceplans.models.choices import (
     RevisionStatus,
     SourceKind,
     Wording,
+    derive_short_label,
     key_validator,
     number_validator,
 )
@@ -486,19 +486,3 @@ class Clause(models.Model):
         if self.number.startswith("?"):
             return f"own number not public (answers draft point {self.number[1:]})"
         return f"numbered {self.number}"
-
-
-def derive_short_label(title: str, limit: int = SHORT_LABEL_CHARS) -> str:
-    """
-    A label from a title when an editor gave none: the words before any bracket or colon, as
-    many whole words as fit in `limit` characters. Never cut mid-word, never an ellipsis (a
-    first word longer than the limit is kept whole).
-    """
-    head = re.split(r"\s*[(:]", title, maxsplit=1)[0]
-    words = head.split() or title.split()
-    label = words[0] if words else ""
-    for word in words[1:]:
-        if len(f"{label} {word}") > limit:
-            break
-        label = f"{label} {word}"
-    return label

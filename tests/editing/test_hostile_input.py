@@ -334,8 +334,9 @@ def submit_everywhere(clients, probe: Probe, n: int, text: str) -> dict:
     extra = {"plan": probe.plan.pk, "date": day.isoformat(), "parties": [probe.party.pk], "source": made["source"].pk}
     made["event"] = attempt("event", Event, {**raw, **extra}, retry_fields={**retry, **extra})
     # A revision with one clause (the inline), on the probe point.
-    raw, retry = both(title=200, summary=4000, provenance=4000, original_language=50, translation=200)
+    raw, retry = both(title=200, short_label=20, summary=4000, provenance=4000, original_language=50, translation=200)
     extra = {
+        "wording": "paraphrase",
         "plan": probe.plan.pk,
         "slug": f"hostile-{n}",
         "authors": [probe.party.pk],
@@ -345,7 +346,9 @@ def submit_everywhere(clients, probe: Probe, n: int, text: str) -> dict:
         "public": "on",  # the "published" box, ticked: an unpublished revision is on no public page
     }
     clause = {"number": "1", "point": probe.point.pk, "sort_order": 0, "text": text, "change_note": text}
+    clause["wording_note"] = one_line[:500]
     clean_clause = {**clause, "text": clean(text, 10_000), "change_note": clean(text, 4000)}
+    clean_clause["wording_note"] = clean(one_line, 500)
     TRIED["admin"] += 1
     before = Revision.objects.count()
     response = admin_post(clients, "revision", {**raw, **extra}, {"clauses": clause})
