@@ -276,9 +276,7 @@ class RevisionImporter:
                     )
                 label = f"dropped {str(item['derived_from'])[:40]}"
                 point, _ = self._point_for(item, "", label, existing, plan_points, first_revision, used_points)
-                key = clause_key("", point.pk)
-                if key in keys:
-                    raise self.problem("the same point is dropped twice in this revision", point=label)
+                key = clause_key("", point.pk)  # _point_for refuses a point this revision already has
                 keys.add(key)
                 used_points.add(point.pk)
                 self._save_clause(revision, point, "", label, index, item, existing.get(key), result)
@@ -334,7 +332,8 @@ class RevisionImporter:
                 return target, False
             if not number:
                 raise self.problem(
-                    f"this revision already words point {derived!r}, so it cannot also drop it",
+                    f"this revision already has a clause for point {derived!r} (worded or dropped), "
+                    "so it cannot also drop it",
                     point=label,
                     field="derived_from",
                 )

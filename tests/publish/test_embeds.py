@@ -164,12 +164,12 @@ def test_compare_embed_shows_every_row_by_default(client, plan):
     rows = compare_revisions(plan, a, b).rows
     html = html_of(client, f"{EMBED_COMPARE}?{US_E3}")
     assert html.count('class="row row--') == len(rows) > 20
-    assert "23</strong> changed" in html
+    assert "<strong>17</strong> changed" in html
 
 
 def test_compare_embed_counts_cover_the_whole_comparison(client):
     html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
-    assert "<strong>23</strong> changed" in html and "<strong>2</strong> dropped" in html
+    assert "<strong>17</strong> changed" in html and "<strong>4</strong> dropped" in html
 
 
 def test_compare_embed_inline_view_is_one_redline(client):
