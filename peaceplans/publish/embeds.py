@@ -3,8 +3,16 @@ Embeds: small versions of the point card and of a comparison that other sites ma
 and the oEmbed endpoint that describes them.
 
 These are the only pages any site may frame (settings refuse framing everywhere else). They
-read no session and set no cookie, run no script, and carry their sources and a link back
-to the full page.
+read no session and set no cookie, and carry the editors' published notes, their sources and a
+link back to the full page.
+
+They run one script, static/peaceplans/embed.js, loaded from our origin (the embeds' CSP allows
+'self' scripts and nothing inline): it tells the page that frames the embed how tall it is, in
+pym.js's message format, so the <iframe> grows to its content instead of scrolling inside the
+article. The `childId` pym's parent adds to the address (with initialWidth, parentTitle and
+parentUrl) is read by that script alone; these views ignore it, like any other unknown
+parameter, so nothing of it reaches the HTML. static/peaceplans/embed-host.js is the other half,
+for articles that do not run pym.js; the snippet (web/sharing.py) loads it.
 """
 
 import re
@@ -23,7 +31,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Plan, Point, Revision
+from peaceplans.models import Party, Plan, Point, Revision, Source
 from peaceplans.ops.errors import BadQuery, embed_error
 from peaceplans.ops.security import EMBED_CSP
 from peaceplans.selectors import get_plan, point_by_key, point_wording
@@ -98,6 +106,7 @@ def point_card(request: HttpRequest, plan: Plan, point: Point) -> dict[str, Any]
         "point": point,
         "wording": [(revision, by_revision.get(revision.pk)) for revision in chosen],
         "parties": [(party, latest.get(party.pk)) for party in Party.objects.all()],
+        "notes": list(point.annotations.published().select_related("author")),
         "full_url": sharing.absolute(request, point.get_absolute_url()),
     }
 
@@ -146,7 +155,23 @@ def embed_compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """A comparison for articles: word-level changes from A to B, optionally for a few points only."""
     context = compare_card(request, get_plan(plan))
     prefetch_related_objects(context["sides"], "sources")
+    context["sources"] = side_sources(context["sides"])
     return render(request, "embed/compare.html", context)
+
+
+def side_sources(sides: list[Revision]) -> list[tuple[Source, str]]:
+    """
+    Each source of the compared texts once, oldest first, with the sides it stands behind
+    ("A", "B", "A and B"; "" when both sides are one text): the embed's compact source list.
+    Expects the sides' sources prefetched.
+    """
+    labels = ["A", "B"] if len(sides) > 1 else [""]
+    behind: dict[int, list[str]] = {}
+    for label, revision in zip(labels, sides, strict=True):
+        for source in revision.sources.all():
+            behind.setdefault(source.pk, []).append(label)
+    listed = sharing.unique_sources(source for revision in sides for source in revision.sources.all())
+    return [(source, " and ".join(filter(None, behind[source.pk]))) for source in listed]
 
 
 # oEmbed (https://oembed.com): a consumer sends a page address and gets the <iframe> for it.
@@ -235,7 +260,9 @@ def oembed_response(request: HttpRequest) -> HttpResponse:
             "provider_name": sharing.SITE_NAME,
             "provider_url": request.build_absolute_uri(reverse("home")),
             "cache_age": 3600,
-            "html": sharing.iframe_html(embed.url, embed.title, width=width, height=height),
+            "html": sharing.iframe_html(
+                embed.url, embed.title, width=width, height=height, host_script=embed.host_script
+            ),
             "width": width,
             "height": height,
         },

@@ -13,16 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from peaceplans.models import Party, Plan, Point, Revision, Source
+from peaceplans.ops.staticfiles import EMBED_HOST_SCRIPT
 
 SITE_NAME = "peaceplans"
 MAX_DESCRIPTION_CHARS = 300
-# The <iframe> heights the snippets and oEmbed offer; the embed pages scroll beyond them.
+# The <iframe> heights the snippets and oEmbed offer: the frame's height until the embed says how
+# tall it is (static/peaceplans/embed.js), and what a page that runs neither our host script nor
+# pym.js keeps, scrolling inside it.
 EMBED_HEIGHTS = {"point": 640, "compare": 720}
+# What marks an <iframe> as one of our embeds for the host script (static/peaceplans/embed-host.js).
+EMBED_MARK = "data-peaceplans-embed"
 EMBED_WIDTH = 640
 
 
@@ -48,15 +54,32 @@ class Embed:
     url: str
     title: str
     height: int
+    host_script: str  # the absolute address of static/peaceplans/embed-host.js
 
     def snippet(self) -> str:
-        """An <iframe> as plain text (the template escapes it again for display)."""
-        return iframe_html(self.url, self.title, width="100%", height=self.height)
+        """The <iframe> and the host script as plain text (the template escapes it again for display)."""
+        return iframe_html(self.url, self.title, width="100%", height=self.height, host_script=self.host_script)
 
 
-def iframe_html(src: str, title: str, *, width: int | str, height: int) -> str:
+def iframe_html(src: str, title: str, *, width: int | str, height: int, host_script: str) -> str:
+    """
+    The <iframe> of an embed, marked for the host script, then the <script> that loads that
+    script: pasted into an article, the frame grows to its content's height. Without the script
+    (a CMS that strips it) the frame keeps `height` and scrolls inside it.
+    """
     attrs = {"src": src, "title": title, "width": width, "height": height, "loading": "lazy"}
-    return "<iframe " + " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attrs.items()) + "></iframe>"
+    iframe = " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attrs.items())
+    script = f'<script src="{html.escape(host_script)}" async></script>'
+    return f"<iframe {iframe} {EMBED_MARK}></iframe>\n{script}"
+
+
+def host_script_url(request) -> str:
+    """
+    The host script by its plain name, not the hashed one whitenoise's manifest gives it: a
+    snippet stays in an article for years, across releases that would drop an old hashed name
+    (ops/staticfiles.py keeps the plain name's cache short and lets other sites load it).
+    """
+    return request.build_absolute_uri(settings.STATIC_URL + EMBED_HOST_SCRIPT)
 
 
 def absolute(request, path: str, query: dict | None = None) -> str:
@@ -291,7 +314,8 @@ def citation(what: str, plan: Plan, url: str, *, details: Iterable[str] = (), so
 def point_embed(request, point: Point, revisions: Iterable[Revision] = ()) -> Embed:
     slugs = ",".join(revision.slug for revision in revisions)
     url = absolute(request, reverse("embed_point", args=[point.plan.slug, point.key]), {"revisions": slugs})
-    return Embed(url=url, title=f"Point {point.key}: {point.title} (peaceplans)", height=EMBED_HEIGHTS["point"])
+    title = f"Point {point.key}: {point.title} (peaceplans)"
+    return Embed(url=url, title=title, height=EMBED_HEIGHTS["point"], host_script=host_script_url(request))
 
 
 def compare_embed(
@@ -299,4 +323,5 @@ def compare_embed(
 ) -> Embed:
     query = {"a": a.slug, "b": b.slug, "view": view, "changes": changes, "points": ",".join(points)}
     url = absolute(request, reverse("embed_compare", args=[plan.slug]), query)
-    return Embed(url=url, title=f"{a.title} → {b.title} (peaceplans)", height=EMBED_HEIGHTS["compare"])
+    title = f"{a.title} → {b.title} (peaceplans)"
+    return Embed(url=url, title=title, height=EMBED_HEIGHTS["compare"], host_script=host_script_url(request))
