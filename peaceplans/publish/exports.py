@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Revision
+from peaceplans.models import Party, Revision, Topic
 from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
@@ -40,7 +41,8 @@ from peaceplans.selectors import (
 )
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.params import HtmxHttpRequest, View, compare_params, revision_param
+from peaceplans.web.params import HtmxHttpRequest, View, check_points, compare_focus, compare_params, revision_param
+from peaceplans.web.sharing import compare_query
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 from peaceplans.web.timeline import timeline_entries
 
@@ -176,13 +178,16 @@ def timeline_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
 @require_safe
 @plain_text_errors
 def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """The comparison of revisions a and b, one row per compared point (changes=only as on the page)."""
+    """The comparison of revisions a and b, one row per compared point (changes, topic and points as on the page)."""
     plan = get_plan(plan)
-    _, a, b, _, changes = compare_params(request, plan)
-    rows = [] if a == b else compare_revisions(plan, a, b, changes_only=changes == "only").rows
+    _, a, b, view, changes = compare_params(request, plan)
+    focus = compare_focus(request, list(Topic.objects.all()))
+    check_points(plan, focus)
+    narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
+    rows = [] if a == b else compare_revisions(plan, a, b, **narrow).rows
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")
-    page = reverse("compare", args=[plan.slug]) + f"?a={a.slug}&b={b.slug}"
+    page = reverse("compare", args=[plan.slug]) + "?" + urlencode(compare_query(a, b, view, changes, focus))
     header = ["key", "title", "label_a", "label_b", "number_a", "number_b", "status", "text_a", "text_b"]
     header += ["wording_note_a", "wording_note_b", "change_note", "material_change", "url", "point_url"]
     header += ["source_urls_a", "source_urls_b"]
@@ -209,6 +214,7 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         for row in rows
     )
     name = f"{plan.slug}-compare-{a.slug}-{b.slug}" + ("-changes-only" if changes == "only" else "")
+    name += "".join(f"-{slug}" for slug in focus.topic_slugs) + ("-points" if focus.points else "")
     return csv_response(name, header, lines)
 
 
