@@ -22,13 +22,14 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Plan, Point, Revision, Topic
+from peaceplans.models import Party, Plan, Point, Revision
 from peaceplans.ops.errors import BadQuery, embed_error
 from peaceplans.ops.security import EMBED_CSP
 from peaceplans.selectors import get_plan, point_by_key, point_wording
 from peaceplans.web import sharing
 from peaceplans.web.params import (
     SLUG,
+    Focus,
     HasQuery,
     HtmxHttpRequest,
     View,
@@ -109,7 +110,7 @@ def compare_card(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     (every row by default) as on the page; its counts stay those of the whole comparison.
     """
     _, a, b, view, changes = compare_params(request, plan)
-    focus = compare_focus(request, list(Topic.objects.all()))
+    focus = compare_focus(request)
     check_points(plan, focus)
     keys = list(focus.points)
     comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
@@ -119,7 +120,8 @@ def compare_card(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     if keys:
         rows = [row for row in rows if row.point.key in keys]
     shown = {row.point.key for row in rows}
-    full_url = sharing.compare_url(request, plan, a, b, view, changes, focus)
+    # "The full comparison": every point of the topics asked for, at the point when one was asked for.
+    full_url = sharing.compare_url(request, plan, a, b, view, changes, Focus(topics=focus.topics))
     return {
         "plan": plan,
         "a": a,
@@ -186,7 +188,7 @@ def described_embed(request: HttpRequest, url: str) -> sharing.Embed:
             return sharing.point_embed(request, point, revisions)
         if match.url_name in {"compare", "embed_compare"}:
             _, a, b, view, changes = compare_params(target, plan)
-            focus = compare_focus(target, list(Topic.objects.all()))
+            focus = compare_focus(target)
             keys = list(focus.points)
             if not keys and parts.fragment.startswith("point-"):
                 keys = [parts.fragment.removeprefix("point-")]

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Revision, Topic
+from peaceplans.models import Party, Revision
 from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
@@ -181,13 +181,17 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """The comparison of revisions a and b, one row per compared point (changes, topic and points as on the page)."""
     plan = get_plan(plan)
     _, a, b, view, changes = compare_params(request, plan)
-    focus = compare_focus(request, list(Topic.objects.all()))
+    focus = compare_focus(request)
     check_points(plan, focus)
     narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
-    rows = [] if a == b else compare_revisions(plan, a, b, **narrow).rows
+    comparison = None if a == b else compare_revisions(plan, a, b, **narrow)
+    rows = comparison.covered + comparison.uncovered if comparison else []  # in the page's order
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")
-    page = reverse("compare", args=[plan.slug]) + "?" + urlencode(compare_query(a, b, view, changes, focus))
+    state = [
+        pair for pair in compare_query(a, b, view, changes, focus) if pair not in {("view", view), ("changes", "all")}
+    ]
+    page = reverse("compare", args=[plan.slug]) + "?" + urlencode(state)
     header = ["key", "title", "label_a", "label_b", "number_a", "number_b", "status", "text_a", "text_b"]
     header += ["wording_note_a", "wording_note_b", "change_note", "material_change", "url", "point_url"]
     header += ["source_urls_a", "source_urls_b"]

@@ -180,13 +180,18 @@ class Focus:
         return pairs + ([("points", ",".join(self.points))] if self.points else [])
 
 
-def compare_focus(request: HasQuery, topics: Sequence[Topic]) -> Focus:
+def compare_focus(request: HasQuery, topics: Sequence[Topic] | None = None) -> Focus:
     """
     The comparison's focus, shared by the page, its CSV and its embed. `topic` may repeat (one
-    topic each); each must be one of `topics` (the plan's vocabulary, in its order): anything else
-    is a 400 naming what may be given. `points` is the embed's comma-separated list of point keys.
+    topic each); each must be one of `topics` (the vocabulary, in its order; read here, one query,
+    only when a topic is asked for and the caller has not read them): anything else is a 400
+    naming what may be given. `points` is the embed's comma-separated list of point keys.
     """
     slugs = [slug for slug in request.GET.getlist("topic") if slug]
+    if topics is None:
+        from peaceplans.models import Topic  # noqa: PLC0415 (params is imported by the models' neighbours)
+
+        topics = list(Topic.objects.all()) if slugs else []
     if len(slugs) > len(topics):
         raise BadQuery(f"“topic” was given {len(slugs)} times; there are only {len(topics)} topics.")
     by_slug = {topic.slug: topic for topic in topics}

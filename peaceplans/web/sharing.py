@@ -114,8 +114,9 @@ def compare_links(plan: Plan, a: Revision, b: Revision, view: str, changes: str,
     for topic in focus.topics:
         others = type(focus)(topics=tuple(t for t in focus.topics if t != topic), points=focus.points)
         chips.append((topic, page + "?" + urlencode(compare_query(a, b, view, changes, others))))
+    defaults = {("view", view), ("changes", "all")}  # the CSV has no view; all points is its default
     return {
-        "csv_url": csv + "?" + urlencode([pair for pair in state if pair[0] != "view"]),
+        "csv_url": csv + "?" + urlencode([pair for pair in state if pair not in defaults]),
         "all_points_url": page + "?" + urlencode(compare_query(a, b, view, "all")),
         "topic_chips": chips,
     }

@@ -244,7 +244,9 @@ def test_csv_has_the_focused_rows_only(client):
 
 
 def test_embed_takes_the_topic_filter(client):
-    html = html_of(client, f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&topic=military-limits")
+    html = html_of(
+        client, f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&topic=military-limits"
+    )
     assert re.findall(r'<li class="row row--[a-z]+" id="point-([^"]+)"', html) == ["6"]
 
 
