@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,7 +41,8 @@ from peaceplans.selectors import (
 )
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.params import HtmxHttpRequest, View, compare_params, revision_param
+from peaceplans.web.params import HtmxHttpRequest, View, check_points, compare_focus, compare_params, revision_param
+from peaceplans.web.sharing import compare_query
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 from peaceplans.web.timeline import timeline_entries
 
@@ -176,13 +178,20 @@ def timeline_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
 @require_safe
 @plain_text_errors
 def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """The comparison of revisions a and b, one row per compared point (changes=only as on the page)."""
+    """The comparison of revisions a and b, one row per compared point (changes, topic and points as on the page)."""
     plan = get_plan(plan)
-    _, a, b, _, changes = compare_params(request, plan)
-    rows = [] if a == b else compare_revisions(plan, a, b, changes_only=changes == "only").rows
+    _, a, b, view, changes = compare_params(request, plan)
+    focus = compare_focus(request)
+    check_points(plan, focus)
+    narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
+    comparison = None if a == b else compare_revisions(plan, a, b, **narrow)
+    rows = comparison.covered + comparison.uncovered if comparison else []  # in the page's order
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")
-    page = reverse("compare", args=[plan.slug]) + f"?a={a.slug}&b={b.slug}"
+    state = [
+        pair for pair in compare_query(a, b, view, changes, focus) if pair not in {("view", view), ("changes", "all")}
+    ]
+    page = reverse("compare", args=[plan.slug]) + "?" + urlencode(state)
     header = ["key", "title", "label_a", "label_b", "number_a", "number_b", "status", "text_a", "text_b"]
     header += ["wording_note_a", "wording_note_b", "change_note", "material_change", "url", "point_url"]
     header += ["source_urls_a", "source_urls_b"]
@@ -209,6 +218,7 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         for row in rows
     )
     name = f"{plan.slug}-compare-{a.slug}-{b.slug}" + ("-changes-only" if changes == "only" else "")
+    name += "".join(f"-{slug}" for slug in focus.topic_slugs) + ("-points" if focus.points else "")
     return csv_response(name, header, lines)
 
 

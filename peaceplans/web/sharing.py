@@ -82,10 +82,10 @@ def host_script_url(request) -> str:
     return request.build_absolute_uri(settings.STATIC_URL + EMBED_HOST_SCRIPT)
 
 
-def absolute(request, path: str, query: dict | None = None) -> str:
-    """An absolute URL on this site; `query` keeps its order and drops empty values."""
-    query = {k: v for k, v in (query or {}).items() if v}
-    return request.build_absolute_uri(path + ("?" + urlencode(query) if query else ""))
+def absolute(request, path: str, query: dict | list[tuple[str, str]] | None = None) -> str:
+    """An absolute URL on this site; `query` (a dict, or pairs to repeat a name) keeps its order, drops empty values."""
+    pairs = [(k, v) for k, v in (query.items() if isinstance(query, dict) else query or []) if v]
+    return request.build_absolute_uri(path + ("?" + urlencode(pairs) if pairs else ""))
 
 
 def query_string(request) -> str:
@@ -114,9 +114,35 @@ def names(parties: Iterable[Party]) -> str:
 # Canonical URLs with the whole state: the same view always has the same address.
 
 
-def compare_url(request, plan: Plan, a: Revision, b: Revision, view: str = "side", changes: str = "all") -> str:
-    query = {"a": a.slug, "b": b.slug, "view": view, "changes": changes}
-    return absolute(request, reverse("compare", args=[plan.slug]), query)
+def compare_query(a: Revision, b: Revision, view="side", changes="all", focus=None) -> list[tuple[str, str]]:
+    """The compare page's whole state as query pairs: the texts, the view, then the focus (params.Focus)."""
+    pairs = [("a", a.slug), ("b", b.slug), ("view", view), ("changes", changes)]
+    return pairs + (focus.query() if focus else [])
+
+
+def compare_url(
+    request, plan: Plan, a: Revision, b: Revision, view: str = "side", changes: str = "all", focus=None
+) -> str:
+    return absolute(request, reverse("compare", args=[plan.slug]), compare_query(a, b, view, changes, focus))
+
+
+def compare_links(plan: Plan, a: Revision, b: Revision, view: str, changes: str, focus) -> dict:
+    """
+    The compare page's own links, relative: its CSV with the same filters, every point again, and
+    one link per chosen topic that leaves that topic out (the chips above the rows).
+    """
+    page, csv = reverse("compare", args=[plan.slug]), reverse("compare_csv", args=[plan.slug])
+    state = compare_query(a, b, view, changes, focus)
+    chips = []
+    for topic in focus.topics:
+        others = type(focus)(topics=tuple(t for t in focus.topics if t != topic), points=focus.points)
+        chips.append((topic, page + "?" + urlencode(compare_query(a, b, view, changes, others))))
+    defaults = {("view", view), ("changes", "all")}  # the CSV has no view; all points is its default
+    return {
+        "csv_url": csv + "?" + urlencode([pair for pair in state if pair not in defaults]),
+        "all_points_url": page + "?" + urlencode(compare_query(a, b, view, "all")),
+        "topic_chips": chips,
+    }
 
 
 def point_url(request, point: Point, against: Revision | None = None) -> str:
@@ -151,9 +177,11 @@ def comparison_counts(comparison) -> str:
     return ", ".join(parts) or "no points"
 
 
-def for_comparison(request, plan: Plan, a: Revision, b: Revision, view: str, changes: str, comparison) -> dict:
+def for_comparison(
+    request, plan: Plan, a: Revision, b: Revision, view: str, changes: str, comparison, focus=None
+) -> dict:
     """The compare page in one state; `comparison` is None when both sides are the same text."""
-    url = compare_url(request, plan, a, b, view, changes)
+    url = compare_url(request, plan, a, b, view, changes, focus)
     details = [f"From {revision_label(a)} to {revision_label(b)}"]
     if comparison is None:
         title = f"{a.title}, compared with itself"
@@ -165,13 +193,17 @@ def for_comparison(request, plan: Plan, a: Revision, b: Revision, view: str, cha
             f"Word-level changes, point by point, from {a.title} ({short_date(a.published_on)}) "
             f"to {b.title} ({short_date(b.published_on)}): {counts}. {plan.title}."
         )
+        if focus and focus.topics:
+            details.append("Topics: " + ", ".join(topic.name for topic in focus.topics))
+        if focus and focus.points:
+            details.append("Points asked for: " + ", ".join(focus.points))
         details.append(f"Points: {counts}" + (", changed points only" if changes == "only" else ""))
     share = Share(title=title, description=description, url=url, type="article", oembed_url=oembed_url(request, url))
     sources = [*a.sources.all(), *b.sources.all()]
     text = citation(f"Comparison: {a.title} → {b.title}", plan, url, details=details, sources=sources)
     context = {"share": share, "citation": text}
     if comparison is not None:
-        context["embed"] = compare_embed(request, plan, a, b, view, changes)
+        context["embed"] = compare_embed(request, plan, a, b, view, changes, focus.points if focus else (), focus)
     return context
 
 
@@ -319,9 +351,11 @@ def point_embed(request, point: Point, revisions: Iterable[Revision] = ()) -> Em
 
 
 def compare_embed(
-    request, plan: Plan, a: Revision, b: Revision, view="side", changes="all", points: Iterable[str] = ()
+    request, plan: Plan, a: Revision, b: Revision, view="side", changes="all", points: Iterable[str] = (), focus=None
 ) -> Embed:
-    query = {"a": a.slug, "b": b.slug, "view": view, "changes": changes, "points": ",".join(points)}
+    """The comparison's embed; `focus` (params.Focus) carries the page's topics, `points` the points shown."""
+    query = [("a", a.slug), ("b", b.slug), ("view", view), ("changes", changes)]
+    query += [("topic", topic.slug) for topic in (focus.topics if focus else ())] + [("points", ",".join(points))]
     url = absolute(request, reverse("embed_compare", args=[plan.slug]), query)
     title = f"{a.title} → {b.title} (peaceplans)"
     return Embed(url=url, title=title, height=EMBED_HEIGHTS["compare"], host_script=host_script_url(request))

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from peaceplans import search as fulltext
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Clause, Party, Plan, Source, Stance
+from peaceplans.models import Clause, Party, Plan, Source, Stance, Topic
 from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
@@ -30,6 +30,8 @@ from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
     SLUG,
     HtmxHttpRequest,
+    check_points,
+    compare_focus,
     compare_params,
     is_partial,
     matrix_paging,
@@ -177,10 +179,14 @@ def source_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 @vary_on_headers("HX-Request")
 def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """Two revisions aligned by point, word-level changes side by side or inline."""
+    """Two revisions aligned by point, optionally narrowed to topics or points; HTMX asks for the form and rows."""
     plan = get_plan(plan)
     revisions, a, b, view, changes = compare_params(request, plan)
-    comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
+    topics = list(Topic.objects.all())
+    focus = compare_focus(request, topics)
+    check_points(plan, focus)
+    narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
+    comparison = None if a == b else compare_revisions(plan, a, b, **narrow)
     sides = [a] if a == b else [a, b]
     prefetch_related_objects(sides, "sources")
     context = {
@@ -191,9 +197,12 @@ def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         "sides": sides,
         "view": view,
         "changes": changes,
+        "topics": topics,
+        "focus": focus,
         "comparison": comparison,
         "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
-        **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
+        **sharing.compare_links(plan, a, b, view, changes, focus),
+        **sharing.for_comparison(request, plan, a, b, view, changes, comparison, focus),
     }
     template = "peaceplans/compare.html"
     return render(request, template + "#comparison" if is_partial(request) else template, context)
