@@ -70,6 +70,14 @@ class Party(models.Model):
         return reverse("party_detail", args=[settings.FEATURED_PLAN, self.slug])
 
 
+class TopicQuerySet(VersionedQuerySet):
+    def of_plan(self, plan: "Plan"):
+        """The topics of a plan's public points, in order: a topic only unpublished points have is nowhere."""
+        return (
+            self.filter(points__in=Point.objects.filter(plan=plan).public()).distinct().order_by("sort_order", "name")
+        )
+
+
 class Topic(models.Model):
     """A subject a point belongs to, such as territory or the army cap."""
 
@@ -78,7 +86,7 @@ class Topic(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()
 
-    objects = VersionedQuerySet.as_manager()
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]

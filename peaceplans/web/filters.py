@@ -101,7 +101,7 @@ class MatrixFilterSet(django_filters.FilterSet):
 
     def __init__(self, data, *, plan: Plan, parties: list[Party]):
         super().__init__(data, queryset=plan.points.public().for_matrix())
-        topics = Topic.objects.filter(points__in=plan.points.public()).distinct().order_by("sort_order", "name")
+        topics = Topic.objects.of_plan(plan)
         self.filters["topic"].extra["choices"] = [(topic.slug, topic.name) for topic in topics]
         self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
         self.parties = {party.slug: party for party in parties}

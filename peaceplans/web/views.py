@@ -182,7 +182,7 @@ def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """Two revisions aligned by point, optionally narrowed to topics or points; HTMX asks for the form and rows."""
     plan = get_plan(plan)
     revisions, a, b, view, changes = compare_params(request, plan)
-    topics = list(Topic.objects.all())
+    topics = list(Topic.objects.of_plan(plan))
     focus = compare_focus(request, topics)
     check_points(plan, focus)
     narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
