@@ -94,6 +94,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
             if isinstance(item, dict) and not item.get("short_label") and item.get("slug") in labels:
                 item["short_label"] = labels[item["slug"]]
         revisions_import(data=revisions, plan_slug=plan.slug, origin=str(folder / "revisions.json"))
+        _mark_material(plan, meta.get("material_changes", {}))
         for point in plan.points.all():
             title = meta["point_titles"].get(point.key)
             if title and point.title != title:
@@ -157,6 +158,15 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         "events": plan.events.count(),
         "sources": Source.objects.count(),
     }
+
+
+def _mark_material(plan: Plan, marks: dict[str, list[str]]) -> None:
+    """The demo editors' marks: the clauses whose change alters substance (the compare page's "what changed most")."""
+    for clause in Clause.objects.filter(revision__plan=plan).select_related("revision"):
+        material = clause.number in marks.get(clause.revision.slug, ())
+        if clause.material_change != material:
+            clause.material_change = material
+            clause.save(update_fields=["material_change", "updated_at"])
 
 
 def _drop_moved_stances(plan: Plan, loaded: set[int]) -> None:

@@ -342,3 +342,13 @@ def test_a_stance_the_dataset_moved_to_another_point_moves_on_reload():
     assert not Stance.objects.filter(point__key="21d").exists()
     call_command("load_demo", stdout=StringIO())
     assert Stance.objects.filter(point__key="21d").count() == 3 and Stance.objects.count() == count
+
+
+def test_the_demo_editors_mark_the_material_changes():
+    """The compare page's 'what changed most' needs them: E3's army cap, NATO, territory and amnesty among them."""
+    e3 = set(
+        Clause.objects.filter(revision__slug="e3-counter-proposal", material_change=True).values_list(
+            "number", flat=True
+        )
+    )
+    assert {"6", "7", "21", "26"} <= e3 and "5" not in e3 and "1" not in e3
