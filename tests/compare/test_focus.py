@@ -136,7 +136,8 @@ def test_points_b_does_not_cover_are_in_a_closed_section_at_the_end(client):
 
 @pytest.fixture
 def material():
-    """The editors mark E3's army cap and its dropping of point 3 as material changes, with notes."""
+    """The editors mark E3's army cap and its dropping of point 3 (only) as material changes, with notes."""
+    Clause.objects.update(material_change=False)  # the demo's own marks are tested in test_load_demo
     six = Clause.objects.get(revision__slug="e3-counter-proposal", number="6")
     six.material_change, six.change_note = True, "Army cap raised to 800,000 <in peacetime>."
     six.save()
