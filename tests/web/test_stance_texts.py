@@ -130,7 +130,7 @@ def test_column_headings_and_caption_name_the_text_in_view(client):
 
 
 def test_a_text_in_view_keeps_the_points_it_words_or_was_answered_on(client):
-    """On E3: point 21d, which E3 drops, stays (a drop is part of the text); every row has a clause or a stance on E3."""
+    """On E3: point 21d, which E3 drops, stays; every row has a clause of E3 or a stance answering it."""
     html = get(client, ALL + f"&on={E3}")
     keys = re.findall(r'<tr id="point-([^"]+)">', html)
     e3 = Revision.objects.get(slug=E3)
