@@ -31,6 +31,7 @@ from peaceplans.models.positions import (
     LatestStance,
     Stance,
     StanceQuerySet,
+    TextStance,
 )
 from peaceplans.models.texts import (
     POINTS_ONLY_IN_UNPUBLISHED,
@@ -61,6 +62,7 @@ __all__ = [
     "Event",
     "KIND_LABELS",
     "LatestStance",
+    "TextStance",
     "MAX_CLAUSE_CHARS",
     "MAX_QUOTE_WORDS",
     "MAX_SUMMARY_CHARS",

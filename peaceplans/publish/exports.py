@@ -118,26 +118,33 @@ def plan_matrix_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
     if not filters.is_valid():
         return bad_filters(filters.error_messages())
-    rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep, with_sources=True)
-    table = StanceMatrixTable(rows, plan=plan, parties=parties)
+    text = filters.text
+    rows = matrix_rows(plan, parties, filters.qs, text=text, keep=filters.keep, with_sources=True)
+    table = StanceMatrixTable(rows, plan=plan, parties=parties, text=text, labels=filters.labels)
     RequestConfig(request, paginate=False).configure(table)
-    header = ["key", "title", "topic", "url"]
+    # Every row says which text its positions answer: the one chosen with ?on=, or each stance's own.
+    header = ["key", "title", "topic", "url", "positions_on"]
     for party in parties:
-        header += [f"{party.slug}_{column}" for column in ("position", "stated_on", "speaker", "source_url", "url")]
-    return csv_response(f"{plan.slug}-stances", header, matrix_lines(request, table, parties))
+        columns = ("position", "answering", "answering_label", "stated_on", "speaker", "source_url", "url")
+        header += [f"{party.slug}_{column}" for column in columns]
+    name = f"{plan.slug}-stances" + (f"-on-{text.slug}" if text else "")
+    return csv_response(name, header, matrix_lines(request, table, parties))
 
 
 def matrix_lines(request: HttpRequest, table: StanceMatrixTable, parties: list[Party]) -> Iterator[list[object]]:
     for record in (row.record for row in table.rows):
-        line = [record["key"], record["title"], record["topic"], request.build_absolute_uri(record["url"])]
+        on = table.text.slug if table.text else "latest"
+        line = [record["key"], record["title"], record["topic"], request.build_absolute_uri(record["url"]), on]
         for party in parties:
             stance = record["stances"][party.slug]
             if stance is None:
-                line += ["", "", "", "", ""]
+                line += ["", "", "", "", "", "", ""]
             else:
                 url = request.build_absolute_uri(f"{record['url']}#stance-{stance.pk}")
                 line += [
                     stance.get_position_display(),
+                    stance.revision.slug if stance.revision else "",
+                    stance.revision.label if stance.revision else "",
                     stance.stated_on,
                     stance.speaker,
                     source_url(stance.source),
@@ -279,7 +286,8 @@ def stances_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
     plan = get_plan(plan)
     point = get_point(plan, point)
     page = point.get_absolute_url()
-    header = ["party", "position", "stated_on", "summary", "quote", "speaker", "answering", "is_latest"]
+    header = ["party", "position", "stated_on", "summary", "quote", "speaker", "answering", "answering_label"]
+    header += ["is_latest"]
     header += ["source_outlet", "source_kind", "source_url", "url"]
     lines = (
         [
@@ -290,6 +298,7 @@ def stances_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
             stance.quote,
             stance.speaker,
             stance.revision.slug if stance.revision else "",
+            stance.revision.label if stance.revision else "",
             n == 0,
             stance.source.outlet,
             stance.source.get_kind_display(),
@@ -336,16 +345,22 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
 def positions_csv(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
     """One party's latest position on every point, as on its page."""
     plan, party = get_plan(plan), get_party(party)
-    header = ["key", "title", "topic", "position", "stated_on", "summary", "quote", "speaker", "source_url", "url"]
-    header += ["point_url"]
+    header = ["key", "title", "topic", "position", "answering", "answering_label", "stated_on", "summary", "quote"]
+    header += ["speaker", "source_url", "url", "point_url"]
     lines = []
     for point, stance in party_positions(plan, party, with_sources=True):
         url = request.build_absolute_uri(point.get_absolute_url())
         line = [point.key, point.title, point.topic.name]
         if stance is None:
-            line += ["", "", "", "", "", "", url]
+            line += ["", "", "", "", "", "", "", "", url]
         else:
-            line += [stance.get_position_display(), stance.stated_on, stance.summary, stance.quote, stance.speaker]
+            revision = stance.revision  # party_positions joins it
+            line += [
+                stance.get_position_display(),
+                revision.slug if revision else "",
+                revision.label if revision else "",
+            ]
+            line += [stance.stated_on, stance.summary, stance.quote, stance.speaker]
             line += [source_url(stance.source), f"{url}#stance-{stance.pk}"]
         lines.append([*line, url])
     return csv_response(f"{plan.slug}-{party.slug}-positions", header, lines)

@@ -180,6 +180,10 @@ STANCE = {
     "speaker": string("Who said it; “(describing …)” marks a characterisation. May be empty."),
     "point": nullable_string("Key of the point the stance is about, or null for a stance on a whole revision."),
     "revision": nullable_string("Slug of the revision the party was answering, or null."),
+    "revision_label": nullable_string(
+        "Short label of the text the party was answering (“US draft”, “E3”, “Berlin”), or null. A stance "
+        "answers one text: “supports” on one wording may mean the opposite of “supports” on another."
+    ),
     "source": ref("Source", "The report the stance rests on."),
     "updated_at": string("When an editor last changed the stance (ISO 8601, UTC).", format="date-time"),
     "point_url": {**api_url("point"), "type": ["string", "null"], "description": "The point in this API, or null."},

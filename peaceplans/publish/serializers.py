@@ -166,6 +166,7 @@ def stance_data(stance, link, plan) -> dict:
         "speaker": stance.speaker,
         "point": point,
         "revision": revision,
+        "revision_label": stance.revision.label if stance.revision_id else None,
         "source": source_data(stance.source, link),
         "updated_at": stance.updated_at,
         "point_url": link("api_point", plan.slug, point) if point else None,

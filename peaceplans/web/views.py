@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -18,6 +18,7 @@ from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
     get_plan,
+    party_history,
     party_positions,
     point_by_key,
     point_wording,
@@ -103,6 +104,20 @@ def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpRespons
         + [n.updated_at for n in notes]
     )
     return render(request, "peaceplans/point_detail.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def point_party_stances(request: HtmxHttpRequest, plan: str, point: str, party: str) -> HttpResponse:
+    """One party's stances on a point, newest first: the fragment the matrix's '+2 earlier' opens in place."""
+    plan, party = get_plan(plan), get_party(party)
+    point = point_by_key(plan, point)
+    if point is None:
+        raise Http404("This plan has no point with that number.")
+    if not is_partial(request):  # a page of its own would repeat the point page: send readers there
+        return HttpResponseRedirect(f"{point.get_absolute_url()}#party-{party.slug}")
+    context = {"plan": plan, "point": point, "party": party, "history": party_history(point, party)}
+    return render(request, "peaceplans/point_detail.html#party-history", context)
 
 
 @require_safe

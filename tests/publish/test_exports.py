@@ -23,7 +23,7 @@ SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 EXPORTS = {
     # url: (file name, first columns of the header)
-    f"{P}/matrix.csv": (f"{PLAN}-stances.csv", ["key", "title", "topic", "url", "us_position"]),
+    f"{P}/matrix.csv": (f"{PLAN}-stances.csv", ["key", "title", "topic", "url", "positions_on"]),
     f"{P}/timeline.csv": (f"{PLAN}-timeline.csv", ["date", "kind", "title", "summary", "parties", "status", "url"]),
     f"{P}/compare.csv?a={US}&b={E3}": (
         f"{PLAN}-compare-{US}-{E3}.csv",
@@ -496,7 +496,7 @@ def grow_data(plan):
 
 
 QUERY_COUNTS = [
-    (f"{P}/matrix.csv?topic=nato", 5),
+    (f"{P}/matrix.csv?topic=nato", 6),
     (f"{P}/timeline.csv", 7),
     (f"{P}/timeline.csv?party=us", 7),
     (f"{P}/compare.csv?a={US}&b={E3}", 5),
