@@ -133,7 +133,8 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
 # US draft -> E3, mostly the cost of building the clause and point instances.
 ROW_FIELDS = [
     *("revision_id", "point_id", "number", "text", "dropped", "change_note", "material_change", "wording_note"),
-    *("point__key", "point__title", "point__sort_order", "point__topic", "point__split_from__key"),
+    *("point__key", "point__label", "point__title", "point__sort_order", "point__topic"),
+    *("point__split_from__key", "point__split_from__label"),
 ]
 
 

@@ -87,10 +87,10 @@ def _row_head(row) -> str:
     if clause_b and clause_b.material_change:
         facts.append('<span class="material">material change</span>')
     if point.split_from:
-        facts.append(f"<span>split from point {escape_text(point.split_from.key)}</span>")
+        facts.append(f"<span>split from point {escape_text(point.split_from.number)}</span>")
     if diff and diff.cosmetic:
         facts.append(f"<span>only {escape_text(', '.join(diff.cosmetic))} changed</span>")
-    key, title, facts_html = escape_text(point.key), escape_text(point.title), "\n".join(facts)
+    key, title, facts_html = escape_text(point.number), escape_text(point.title), "\n".join(facts)
     return (
         f'<div class="compare-row__head">\n<h3><a href="{escape_text(row.url)}"><span class="point-key">{key}</span> '
         f'{title}</a></h3>\n<p class="compare-row__meta">\n{facts_html}\n</p>\n</div>'

@@ -95,6 +95,7 @@ class RevisionImporter:
             if name in self.data and self.data[name] is not None and not isinstance(self.data[name], str):
                 raise self.problem("must be a text", field=name)
         revision, created, updated = self._save_revision()
+        self.label = revision.label
         result = ImportResult(revision=revision, created=created, revision_updated=updated and not created)
         self._save_clauses(revision, result)
         return result
@@ -345,14 +346,29 @@ class RevisionImporter:
                     "a dropped point must name the point it drops in derived_from", point=number, field="derived_from"
                 )
             if number in existing and existing[number].point.split_from_id is None:
-                return existing[number].point, False
+                return self._labelled(existing[number].point, number), False
             split_from = None
         key = number if first_revision and split_from is None else f"{self.slug}-{number}"
         key = key.lower().replace("?", "").replace(".", "-")
         if key in plan_points:
-            return plan_points[key], False
+            return self._labelled(plan_points[key], number), False
         title = item.get("title") or _title_from(item.get("text") or item.get("change_note") or key)
-        return Point(plan=self.plan, key=key, title=title[:120], topic=topic, split_from=split_from), True
+        point = Point(plan=self.plan, key=key, title=title[:120], topic=topic, split_from=split_from)
+        return self._labelled(point, number), True
+
+    def _labelled(self, point: Point, number: str) -> Point:
+        """
+        A point this text added is numbered for readers by the text's label and its own number
+        ('20-point 9'), not by its key; points of the plan's first text keep their number. Kept
+        in step with the text's label (saved here when the point already exists).
+        """
+        label = "" if point.key == number else f"{self.label} · {number}"
+        label = label if len(label) <= 40 else ""
+        if point.label != label:
+            point.label = label
+            if point.pk:
+                point.save(update_fields=["label", "updated_at"])
+        return point
 
     def _topic(self, item: dict, number: str) -> Topic:
         slug = item.get("topic")

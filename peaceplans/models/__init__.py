@@ -33,13 +33,13 @@ from peaceplans.models.positions import (
     StanceQuerySet,
     TextStance,
 )
+from peaceplans.models.taxonomy import Party, Topic
 from peaceplans.models.texts import (
     POINTS_ONLY_IN_UNPUBLISHED,
     SOURCES_ONLY_IN_UNPUBLISHED,
     UNPUBLISHED_REVISIONS,
     Clause,
     ClauseQuerySet,
-    Party,
     Plan,
     Point,
     PointQuerySet,
@@ -47,7 +47,6 @@ from peaceplans.models.texts import (
     RevisionQuerySet,
     Source,
     SourceQuerySet,
-    Topic,
 )
 from peaceplans.models.version import VersionedQuerySet
 

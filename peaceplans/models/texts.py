@@ -2,8 +2,6 @@
 
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -26,6 +24,7 @@ from peaceplans.models.choices import (
     key_validator,
     number_validator,
 )
+from peaceplans.models.taxonomy import Party, Topic
 from peaceplans.models.version import VersionedQuerySet
 
 if TYPE_CHECKING:
@@ -38,64 +37,6 @@ if TYPE_CHECKING:
         previous_title: str | None
         next_key: str | None
         next_title: str | None
-
-
-class Party(models.Model):
-    """One negotiating side, such as the United States or Russia. Shared by all plans."""
-
-    slug = models.SlugField(max_length=40, unique=True, help_text="Used in addresses: us, ukraine, europe, russia.")
-    name = models.CharField(max_length=100, help_text="Full name, for example 'United States'.")
-    short_name = models.CharField(max_length=20, help_text="Column heading in the stance matrix, for example 'US'.")
-    colour = models.CharField(
-        max_length=7,
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A hex colour such as #1f4e9c.")],
-        help_text="Accent colour; always shown next to the name, never alone.",
-    )
-    sort_order = models.PositiveSmallIntegerField(default=0, help_text="Column order in tables.")
-    history = HistoricalRecords()
-
-    objects = VersionedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sort_order", "slug"]
-        verbose_name_plural = "parties"
-        constraints = [
-            models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="party_colour_hex"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("party_detail", args=[settings.FEATURED_PLAN, self.slug])
-
-
-class TopicQuerySet(VersionedQuerySet):
-    def of_plan(self, plan: "Plan"):
-        """The topics of a plan's public points, in order: a topic only unpublished points have is nowhere."""
-        return (
-            self.filter(points__in=Point.objects.filter(plan=plan).public()).distinct().order_by("sort_order", "name")
-        )
-
-
-class Topic(models.Model):
-    """A subject a point belongs to, such as territory or the army cap."""
-
-    slug = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
-
-    objects = TopicQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sort_order", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("plan_detail", args=[settings.FEATURED_PLAN]) + f"?topic={self.slug}"
 
 
 class Plan(models.Model):
@@ -376,6 +317,12 @@ class Point(models.Model):
         help_text="Its number in the plan's first revision ('6', '10a'), or '<revision>-<number>' "
         "for a point that first appears later. Used in addresses: keep it stable.",
     )
+    label = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="How readers see the number of a point that first appears in a later text, e.g. '20-point 9' "
+        "for key 'ukraine-us-20-point-draft-9'. Empty: the key is shown.",
+    )
     title = models.CharField(max_length=120, help_text="A few words a journalist would search for, e.g. 'Army cap'.")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="points")
     sort_order = models.PositiveIntegerField(default=0, help_text="Row order in tables.")
@@ -404,6 +351,11 @@ class Point(models.Model):
 
     def get_absolute_url(self):
         return reverse("point_detail", args=[self.plan.slug, self.key])
+
+    @property
+    def number(self) -> str:
+        """The point's number as readers see it: '6', '10a', or '20-point 9' for one a later text added."""
+        return self.label or self.key
 
     def neighbours(self) -> tuple["Point | None", "Point | None"]:
         """

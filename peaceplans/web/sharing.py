@@ -211,11 +211,11 @@ def for_point(request, plan: Plan, point: Point, against, wording, by_party) -> 
     """`wording` and `by_party` as views.point_detail builds them."""
     worded = [revision_label(revision) for revision, clause, _ in wording if clause and not clause.dropped]
     latest = [f"{party.short_name} {stances[-1].get_position_display()}" for party, stances in by_party if stances]
-    description = f"The wording of point {point.key} in {len(worded)} of {len(wording)} texts of {plan.title}"
+    description = f"The wording of point {point.number} in {len(worded)} of {len(wording)} texts of {plan.title}"
     description += f"; latest positions: {', '.join(latest)}." if latest else "; no positions recorded yet."
     url = point_url(request, point, against)
     share = Share(
-        title=f"Point {point.key}: {point.title}",
+        title=f"Point {point.number}: {point.title}",
         description=description,
         url=url,
         type="article",
@@ -224,7 +224,7 @@ def for_point(request, plan: Plan, point: Point, against, wording, by_party) -> 
     sources = [s for _, clause, _ in wording if clause for s in clause.sources.all()]
     sources += [stance.source for _, stances in by_party for stance in stances]
     details = [f"Wording in {'; '.join(worded)}" if worded else "", f"Positions of {names(p for p, _ in by_party)}"]
-    what = f"“{point.title}” (point {point.key})"
+    what = f"“{point.title}” (point {point.number})"
     text = citation(what, plan, point_url(request, point), details=details, sources=sources)
     return {"share": share, "citation": text, "embed": point_embed(request, point)}
 
@@ -346,7 +346,7 @@ def citation(what: str, plan: Plan, url: str, *, details: Iterable[str] = (), so
 def point_embed(request, point: Point, revisions: Iterable[Revision] = ()) -> Embed:
     slugs = ",".join(revision.slug for revision in revisions)
     url = absolute(request, reverse("embed_point", args=[point.plan.slug, point.key]), {"revisions": slugs})
-    title = f"Point {point.key}: {point.title} (peaceplans)"
+    title = f"Point {point.number}: {point.title} (peaceplans)"
     return Embed(url=url, title=title, height=EMBED_HEIGHTS["point"], host_script=host_script_url(request))
 
 

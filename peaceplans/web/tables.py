@@ -90,6 +90,16 @@ class RecordColumn(tables.Column):
         return record[name]
 
 
+class NumberColumn(RecordColumn):
+    """The point's number as readers see it ('6', '20-point 9'), not its key."""
+
+    def cell(self, record: dict, name: str):
+        return record["number"]
+
+    def render(self, record: dict):  # what django-tables2's own rendering prints (tests compare the two)
+        return record["number"]
+
+
 class PointColumn(RecordColumn):
     """The point's title, linked to its page."""
 
@@ -169,7 +179,7 @@ class StanceColumn(RecordColumn):
 class StanceMatrixTable(tables.Table):
     """Points as rows, parties as columns; each cell the party's latest position."""
 
-    key = RecordColumn(verbose_name="No.", order_by=("sort_order",), attrs={"th": {"scope": "col"}})
+    key = NumberColumn(verbose_name="No.", order_by=("sort_order",), attrs={"th": {"scope": "col"}})
     title = PointColumn(verbose_name="Point", attrs={"th": {"scope": "col"}, "td": {"class": "cell-title"}})
     topic = RecordColumn(
         verbose_name="Topic", attrs={"th": {"scope": "col", "class": "col-topic"}, "td": {"class": "cell-topic"}}
@@ -210,7 +220,7 @@ class StanceMatrixTable(tables.Table):
         ]
 
 
-POINT_FIELDS = ("pk", "key", "sort_order", "title", "topic__name")
+POINT_FIELDS = ("pk", "key", "label", "sort_order", "title", "topic__name")
 
 
 def point_rows(plan: Plan, points=None) -> list[dict]:
@@ -222,8 +232,9 @@ def point_rows(plan: Plan, points=None) -> list[dict]:
     path = point_path(plan)
     points = plan.points.public().for_matrix() if points is None else points
     return [
-        {"pk": pk, "key": key, "sort_order": order, "title": title, "topic": topic, "url": f"{path}{key}/"}
-        for pk, key, order, title, topic in points.values_list(*POINT_FIELDS)
+        {"pk": pk, "key": key, "number": label or key, "sort_order": order, "title": title, "topic": topic}
+        | {"url": f"{path}{key}/"}
+        for pk, key, label, order, title, topic in points.values_list(*POINT_FIELDS)
     ]
 
 

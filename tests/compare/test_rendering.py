@@ -277,14 +277,14 @@ SHORT_HOSTILE_ESCAPED = "&lt;b onclick=x&gt;E3&lt;/b&gt;&amp;"
 ROW_TEMPLATE = """
     <li class="compare-row compare-row--{{ row.status }}" id="point-{{ row.point.key }}">
       <div class="compare-row__head">
-        <h3><a href="{{ row.url }}"><span class="point-key">{{ row.point.key }}</span> {{ row.point.title }}</a></h3>
+        <h3><a href="{{ row.url }}"><span class="point-key">{{ row.point.number }}</span> {{ row.point.title }}</a></h3>
         <p class="compare-row__meta">
           <span class="status status--{{ row.status }}">{{ row.label }}</span>
           {% if row.clause_a %}<span>A: {{ row.number_a }}</span>{% endif %}
           {% if row.clause_b %}<span>B: {{ row.number_b }}</span>{% endif %}
           {% if row.renumbered %}<span class="renumbered">renumbered</span>{% endif %}
           {% if row.clause_b.material_change %}<span class="material">material change</span>{% endif %}
-          {% if row.point.split_from %}<span>split from point {{ row.point.split_from.key }}</span>{% endif %}
+          {% if row.point.split_from %}<span>split from point {{ row.point.split_from.number }}</span>{% endif %}
           {% if row.diff.cosmetic %}<span>only {{ row.diff.cosmetic|join:", " }} changed</span>{% endif %}
         </p>
       </div>

@@ -29,11 +29,11 @@ def page(client, query="", status=200, **headers):
 
 
 def row_keys(html: str) -> list[str]:
-    """The point keys of the matrix rows shown, in order (the first cell of each body row)."""
+    """The point keys of the matrix rows shown, in order (each body row's id: the first cell shows the number)."""
     body = html.split("<tbody")[1].split("</tbody>")[0]
     if "No points match." in body:
         return []
-    return [re.search(r"<td[^>]*>\s*(.*?)\s*</td>", row, re.S).group(1) for row in body.split("</tr>")[:-1]]
+    return [re.search(r'<tr[^>]*id="point-([^"]+)"', row).group(1) for row in body.split("</tr>")[:-1]]
 
 
 def csv_rows(response) -> list[list[str]]:
