@@ -14,7 +14,7 @@ from peaceplans.models import Plan, Revision, Stance
 LATEST_STANCES = 3  # at most this many statements are named, all from the newest day
 
 # How the paragraph tells a position, in the past tense of a news sentence.
-POSITION_VERBS = {
+POSITION_VERBS: dict[str, str] = {
     Stance.Position.SUPPORTS: "backed",
     Stance.Position.OPPOSES: "rejected",
     Stance.Position.CONDITIONAL: "set conditions on",

@@ -34,7 +34,7 @@ def test_whats_new_names_the_newest_text_with_its_date_and_the_latest_statement(
     assert '<a href="/plans/russia-ukraine-2025/revisions/berlin-joint-statement/">Berlin joint statement' in html
     assert '<time datetime="2025-12-15">15 Dec 2025</time>' in html
     latest = Stance.objects.filter(point__isnull=False).order_by("-stated_on", "-pk").first()
-    assert f"The latest, on <time datetime=\"{latest.stated_on.isoformat()}\">" in html
+    assert f'The latest, on <time datetime="{latest.stated_on.isoformat()}">' in html
     assert f'href="/plans/{PLAN}/points/{latest.point.key}/#stance-{latest.pk}">point {latest.point.key} (' in html
     assert f"{latest.party.name} rejected" in html  # the demo's newest: Russia opposes point 8
 
@@ -66,7 +66,7 @@ def test_whats_new_is_current_after_a_new_statement(client):
     )
     html = whats_new(html_of(client, f"/plans/{PLAN}/"))
     assert '<time datetime="2026-01-09">9 Jan 2026</time>: Ukraine backed' in html
-    assert f"#stance-{stance.pk}\">point 6 ({point.title})</a>." in html
+    assert f'#stance-{stance.pk}">point 6 ({point.title})</a>.' in html
 
 
 def test_whats_new_costs_one_query():
