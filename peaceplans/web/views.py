@@ -40,6 +40,7 @@ from peaceplans.web.params import (
     revision_param,
     whole_number,
 )
+from peaceplans.web.summary import what_is_new
 from peaceplans.web.tables import matrix_table, position_lines
 from peaceplans.web.timeline import timeline_entries
 
@@ -72,6 +73,7 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
     context["revisions"] = list(plan.revisions.public().for_strip())  # a list: the strip indexes it and loops over it
+    context["news"] = what_is_new(plan, context["revisions"])
     context.update(sharing.for_plan(request, plan, context["revisions"]))
     return render(request, template, context, status=status)
 

@@ -328,4 +328,4 @@ def test_overview_query_count_is_pinned_and_does_not_grow_with_data(client, plan
             )
     with CaptureQueriesContext(connection) as after:
         client.get(url)
-    assert len(before) == len(after) == 8, [q["sql"][:100] for q in after]
+    assert len(before) == len(after) == 8, [q["sql"][:100] for q in after]  # 8th: "What is new" (web/summary.py)
