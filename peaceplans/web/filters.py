@@ -110,9 +110,10 @@ class MatrixFilterSet(django_filters.FilterSet):
         fields: list[str] = []
         form = MatrixFilterForm
 
-    def __init__(self, data, *, plan: Plan, parties: list[Party]):
+    def __init__(self, data, *, plan: Plan, parties: list[Party], texts: list[Revision] | None = None):
+        """`texts`: the plan's public revisions in order, when the caller has them already."""
         super().__init__(data, queryset=plan.points.public().for_matrix())
-        self.texts = list(plan.revisions.public().in_order())
+        self.texts = list(plan.revisions.public().in_order()) if texts is None else texts
         self.labels = {text.pk: text.label for text in self.texts}
         choices = [(LATEST, "latest statement")] + [
             (text.slug, f"the {text.label} text · {text.published_on.day} {text.published_on:%b %Y}")

@@ -58,7 +58,9 @@ def what_is_new(plan: Plan, revisions: list[Revision]) -> WhatIsNew:
     """
     news = WhatIsNew(newest=revisions[-1] if revisions else None)
     stances = Stance.objects.public()
-    latest = stances.filter(plan=plan).on_points().select_related("party", "point").order_by("-stated_on", "-pk")
+    latest = (
+        stances.filter(plan=plan).on_points().select_related("party", "point", "revision").order_by("-stated_on", "-pk")
+    )
     if news.newest is not None:
         day = news.newest.published_on
         latest = latest.annotate(

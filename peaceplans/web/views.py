@@ -61,7 +61,8 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     plan = get_plan(plan)
     number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
-    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
+    revisions = list(plan.revisions.public().in_order())  # the "positions on" choices, and the time strip
+    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties, texts=revisions)
     context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
     if filters.is_valid():
         try:
@@ -72,7 +73,8 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
-    context["revisions"] = list(plan.revisions.public().for_strip())  # a list: the strip indexes it and loops over it
+    prefetch_related_objects(revisions, "authors")  # what for_strip() adds: the strip names each text's authors
+    context["revisions"] = revisions
     context["news"] = what_is_new(plan, context["revisions"])
     context.update(sharing.for_plan(request, plan, context["revisions"]))
     return render(request, template, context, status=status)

@@ -31,17 +31,19 @@ def whats_new(html):
 def test_whats_new_names_the_newest_text_with_its_date_and_the_latest_statement(client):
     html = whats_new(html_of(client, f"/plans/{PLAN}/"))
     assert "The newest text is " in html
-    assert '<a href="/plans/russia-ukraine-2025/revisions/berlin-joint-statement/">Berlin joint statement' in html
-    assert '<time datetime="2025-12-15">15 Dec 2025</time>' in html
+    assert '<a href="/plans/russia-ukraine-2025/revisions/ukraine-us-20-point-draft/">20-point</a>' in html
+    assert '<time datetime="2025-12-23">23 Dec 2025</time>' in html
     latest = Stance.objects.filter(point__isnull=False).order_by("-stated_on", "-pk").first()
     assert f'The latest, on <time datetime="{latest.stated_on.isoformat()}">' in html
-    assert f'href="/plans/{PLAN}/points/{latest.point.key}/#stance-{latest.pk}">point {latest.point.key} (' in html
-    assert f"{latest.party.name} rejected" in html  # the demo's newest: Russia opposes point 8
+    # The statement names the text it answers: Russia opposed the Berlin wording of point 8 (a European
+    # force in Ukraine), not the US draft's ban on NATO troops, which it backed on 11 Dec.
+    assert f'href="/plans/{PLAN}/points/8/#stance-{latest.pk}">the Berlin wording of point 8 (' in html
+    assert "Russia rejected" in html
 
 
 def test_whats_new_counts_the_positions_recorded_since_the_newest_text(client):
-    berlin = datetime.date(2025, 12, 15)
-    since = Stance.objects.filter(point__isnull=False, stated_on__gt=berlin)
+    newest = datetime.date(2025, 12, 23)  # the 20-point text
+    since = Stance.objects.filter(point__isnull=False, stated_on__gt=newest)
     n, points = since.count(), since.values("point").distinct().count()
     assert n > 1 and points > 1
     html = whats_new(html_of(client, f"/plans/{PLAN}/"))
@@ -66,7 +68,7 @@ def test_whats_new_is_current_after_a_new_statement(client):
     )
     html = whats_new(html_of(client, f"/plans/{PLAN}/"))
     assert '<time datetime="2026-01-09">9 Jan 2026</time>: Ukraine backed' in html
-    assert f'#stance-{stance.pk}">point 6 ({point.title})</a>.' in html
+    assert f'#stance-{stance.pk}">the {template.revision.label} wording of point 6 ({point.title})</a>.' in html
 
 
 def test_whats_new_costs_one_query():
@@ -75,20 +77,21 @@ def test_whats_new_costs_one_query():
     with CaptureQueriesContext(connection) as queries:
         news = what_is_new(plan, revisions)
         news.verbs()
-        [(stance.party.name, stance.point.key) for stance in news.latest]
+        [(stance.party.name, stance.point.key, stance.revision.label) for stance in news.latest]
     assert len(queries) == 1, [q["sql"][:200] for q in queries]
-    assert news.newest.slug == "berlin-joint-statement" and news.stances_since > 0
+    assert news.newest.slug == "ukraine-us-20-point-draft" and news.stances_since > 0
 
 
 def test_revision_cards_show_whole_titles_dates_and_a_latest_label(client):
     strip = between(html_of(client, f"/plans/{PLAN}/"), '<ol class="time-strip">', "</ol>")
-    assert ">US 28-point peace plan (Witkoff-Dmitriev draft)</a></h3>" in strip
+    assert '">US draft</a></h3>' in strip
+    assert '<p class="time-strip__full">US 28-point peace plan (Witkoff-Dmitriev draft)</p>' in strip
     assert "…" not in strip and "..." not in strip  # nothing cut mid-word
-    assert strip.count('<h3 class="time-strip__title">') == 5
+    assert strip.count('<h3 class="time-strip__title">') == 6
     assert strip.count("tag--latest") == 1
     latest_card = strip.split("time-strip__item--latest")[1]
-    assert '<time datetime="2025-12-15">15 Dec 2025</time> <span class="tag tag--latest">Latest</span>' in latest_card
-    assert "Berlin joint statement" in latest_card
+    assert '<time datetime="2025-12-23">23 Dec 2025</time> <span class="tag tag--latest">Latest</span>' in latest_card
+    assert "20-point" in latest_card
 
 
 @pytest.mark.parametrize(
