@@ -150,7 +150,7 @@ def test_summary_band_lists_material_rows_with_notes_and_links(client, material)
     html = html_of(client, US_E3)
     summary = html.split('class="compare-summary"')[1].split("</section>")[0]
     assert "What changed most" in summary
-    assert '<a href="#point-6"><span class="point-key">6</span>' in summary
+    assert '<span class="point-key">6</span> <a href="#point-6">Army cap</a>' in summary
     assert "Army cap raised to 800,000 &lt;in peacetime&gt;." in summary
     assert '<a href="#point-3">' in summary
     assert summary.index("#point-3") < summary.index("#point-6")  # plan order
