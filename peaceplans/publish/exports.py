@@ -190,8 +190,11 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     _, a, b, view, changes = compare_params(request, plan)
     focus = compare_focus(request)
     check_points(plan, focus)
-    narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
-    comparison = None if a == b else compare_revisions(plan, a, b, **narrow)
+    comparison = None
+    if a != b:
+        comparison = compare_revisions(
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+        )
     rows = comparison.covered + comparison.uncovered if comparison else []  # in the page's order
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")

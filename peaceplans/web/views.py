@@ -204,8 +204,11 @@ def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     topics = list(Topic.objects.of_plan(plan))
     focus = compare_focus(request, topics)
     check_points(plan, focus)
-    narrow = {"changes_only": changes == "only", "topics": focus.topic_ids, "points": focus.points}
-    comparison = None if a == b else compare_revisions(plan, a, b, **narrow)
+    comparison = None
+    if a != b:
+        comparison = compare_revisions(
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+        )
     sides = [a] if a == b else [a, b]
     prefetch_related_objects(sides, "sources")
     context = {
