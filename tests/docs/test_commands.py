@@ -139,7 +139,7 @@ def rehearsal_holds_the_backup(checkout: Path) -> None:
     rehearsal = checkout / "rehearsal.sqlite3"
     assert users(rehearsal) == {"jane"}
     assert "docs-example-draft" in revisions(rehearsal)
-    assert len(revisions(rehearsal)) == 6  # the demo's five texts and the example
+    assert len(revisions(rehearsal)) == 7  # the demo's six texts and the example
 
 
 PASSWORD = "a-typed-passphrase-for-jane"

@@ -300,7 +300,7 @@ def test_the_overview_with_a_text_in_view_runs_a_fixed_number_of_queries(client,
 def test_point_page_groups_stances_by_party_each_with_an_anchor(client):
     html = get(client, f"/plans/{PLAN}/points/21d/")
     for party in Party.objects.all():
-        assert f'<h3 id="party-{party.slug}">' in html
+        assert f'<h3 id="party-{party.slug}" class="party-heading">' in html
 
 
 def test_point_page_names_the_text_each_stance_answers(client):
