@@ -30,6 +30,10 @@ MANAGE := $(PY) manage.py
 VNU_VERSION := 26.9.27
 NPM_PREFIX := .cache/npm
 VNU_JAR := $(NPM_PREFIX)/node_modules/vnu-jar/build/dist/vnu.jar
+# Lighthouse (tests/lighthouse.py: tests/browser/test_lighthouse.py and `make bench`), with Debian's
+# Chromium. 12.x: the last line that runs on Node 18 and 20 (13 needs Node 22). Same prefix as vnu-jar.
+LIGHTHOUSE_VERSION := 12.8.2
+LIGHTHOUSE := $(NPM_PREFIX)/node_modules/.bin/lighthouse
 
 # A fixed, public value: tests never read .secret_key and never need a real secret.
 TEST_SECRET_KEY := test-only-secret-key-not-for-production-peaceplans
@@ -132,21 +136,23 @@ dev: $(VENV)/.installed-runtime
 	$(MANAGE) load_demo
 	exec $(MANAGE) runserver 127.0.0.1:$${PORT:-8000}
 
-# The HTML validator for the tests, installed once if npm and java exist. Never fatal:
-# without it the validation tests skip and say why. --ignore-scripts: vnu-jar's
-# postinstall would download a JDK.
+# The HTML validator and Lighthouse for the tests, installed once if npm exists. Never fatal:
+# without them the validation and Lighthouse tests skip and say why (vnu-jar also needs java).
+# Both in one npm command: `npm install --no-save` prunes what an earlier one installed.
+# --ignore-scripts: vnu-jar's postinstall would download a JDK; Lighthouse needs none of its own.
 validator:
-	@if [ -f $(VNU_JAR) ]; then exit 0; fi
-	if ! command -v npm >/dev/null || ! command -v java >/dev/null; then
-	  echo "==> npm or java missing: skipping vnu-jar (HTML validation tests will skip)"
+	@if [ -f $(VNU_JAR) ] && [ -x $(LIGHTHOUSE) ]; then exit 0; fi
+	if ! command -v npm >/dev/null; then
+	  echo "==> npm missing: skipping vnu-jar and lighthouse (HTML validation and Lighthouse tests will skip)"
 	  exit 0
 	fi
-	echo "==> installing vnu-jar@$(VNU_VERSION) into $(NPM_PREFIX)"
+	command -v java >/dev/null || echo "==> java missing: HTML validation tests will skip"
+	echo "==> installing vnu-jar@$(VNU_VERSION) and lighthouse@$(LIGHTHOUSE_VERSION) into $(NPM_PREFIX)"
 	mkdir -p .cache
 	[ -f .cache/.gitignore ] || printf '*\n' > .cache/.gitignore
 	if ! npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
-	    --prefix $(NPM_PREFIX) vnu-jar@$(VNU_VERSION); then
-	  echo "==> warning: vnu-jar install failed (HTML validation tests will skip)" >&2
+	    --prefix $(NPM_PREFIX) vnu-jar@$(VNU_VERSION) lighthouse@$(LIGHTHOUSE_VERSION); then
+	  echo "==> warning: npm install failed (HTML validation and Lighthouse tests will skip)" >&2
 	fi
 
 # The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
@@ -177,7 +183,7 @@ lint: $(VENV)/.installed-dev
 # About 6 minutes; own databases and servers on loopback; a table printed and written to
 # .run/bench.md, every figure in .run/bench.json and .run/bench-*.json. Exits 0 whatever the
 # figures; fails only when it cannot measure. wrk comes from apt (installed here when root).
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev validator
 	@mkdir -p .run
 	if ! command -v wrk >/dev/null; then
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

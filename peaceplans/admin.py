@@ -49,16 +49,23 @@ class SourceAdmin(EditorAdmin):
 class ClauseInline(admin.StackedInline):
     model = Clause
     extra = 0
-    fields = [("number", "point", "sort_order"), "text", ("dropped", "material_change"), "change_note", "sources"]
+    fields = [
+        ("number", "point", "sort_order"),
+        "text",
+        "wording_note",
+        ("dropped", "material_change"),
+        "change_note",
+        "sources",
+    ]
     raw_id_fields = ["point"]
     autocomplete_fields = ["sources"]
 
 
 @admin.register(Revision)
 class RevisionAdmin(EditorAdmin):
-    list_display = ["title", "plan", "published_on", "status", "public"]
-    list_filter = ["public", "plan", "status", "authors", "published_on"]
-    search_fields = ["title", "slug", "summary", "provenance"]
+    list_display = ["title", "short_label", "plan", "published_on", "status", "wording", "public"]
+    list_filter = ["public", "plan", "status", "wording", "authors", "published_on"]
+    search_fields = ["title", "short_label", "slug", "summary", "provenance"]
     filter_horizontal = ["authors"]
     autocomplete_fields = ["sources"]
     inlines = [ClauseInline]
@@ -153,7 +160,7 @@ class PointAdmin(EditorAdmin):
 class ClauseAdmin(EditorAdmin):
     list_display = ["number", "revision", "point", "dropped", "material_change"]
     list_filter = ["revision__plan", "revision", "dropped", "material_change", "point__topic"]
-    search_fields = ["text", "change_note", "number", "point__key", "point__title"]
+    search_fields = ["text", "change_note", "wording_note", "number", "point__key", "point__title"]
     list_select_related = ["revision", "point"]
     raw_id_fields = ["point"]
     autocomplete_fields = ["sources"]

@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from peaceplans.ops import staticfiles
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -182,6 +184,8 @@ STORAGES = {
 }
 # Hashed file names never change content, so browsers may keep them for a year.
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# The embeds' host script, which other sites load: its own CORP and a shorter cache (ops/staticfiles.py).
+WHITENOISE_ADD_HEADERS_FUNCTION = staticfiles.add_headers
 
 # Built-in CSP: everything from our own origin, no inline scripts or styles at all. No nonce:
 # every script is a file from 'self' (htmx, copy.js, the admin's), and cached pages would replay

@@ -13,6 +13,11 @@ urlpatterns = [
     path("plans/<slug:plan>/matrix.csv", exports.plan_matrix_csv, name="plan_matrix_csv"),
     path("plans/<slug:plan>/compare/", views.compare, name="compare"),
     path("plans/<slug:plan>/points/<str:point>/", views.point_detail, name="point_detail"),
+    path(
+        "plans/<slug:plan>/points/<str:point>/stances/<slug:party>/",
+        views.point_party_stances,
+        name="point_party_stances",
+    ),
     path("plans/<slug:plan>/revisions/<slug:revision>/", views.revision_detail, name="revision_detail"),
     path("plans/<slug:plan>/parties/<slug:party>/", views.party_detail, name="party_detail"),
     path("plans/<slug:plan>/timeline/", views.timeline, name="timeline"),

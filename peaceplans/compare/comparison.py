@@ -5,6 +5,7 @@ Reads the clauses of both revisions in one query and the plan's published notes 
 the word-level work is diff.py's.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -71,14 +72,39 @@ class Comparison:
     def absent(self) -> int:
         return self.counts.get(ABSENT, 0)
 
+    @property
+    def covered(self) -> list[Row]:
+        """The rows both texts speak to (worded, added or dropped): the page's list."""
+        return [row for row in self.rows if row.status != ABSENT]
+
+    @property
+    def uncovered(self) -> list[Row]:
+        """The points B's text does not cover: the page puts them in a closed section at its end."""
+        return [row for row in self.rows if row.status == ABSENT]
+
+    @property
+    def material(self) -> list[Row]:
+        """The rows whose change an editor marked as material on B's clause: "what changed most"."""
+        return [row for row in self.rows if row.clause_b and row.clause_b.material_change]
+
+    def nonzero_count_items(self) -> list[tuple[str, str, int]]:
+        """count_items() without the zeros, "not in B's text" last: the summary's counts."""
+        items = [item for item in self.count_items() if item[2]]
+        return items + ([(ABSENT, STATUS_LABELS[ABSENT], self.absent)] if self.absent else [])
+
     def count_items(self) -> list[tuple[str, str, int]]:
         return [(str(status), STATUS_LABELS[status], self.counts.get(status, 0)) for status in COUNT_ORDER]
 
 
 def number_label(clause: Clause | None) -> str:
-    """How a row names a side's number: "no. 6", "unnumbered" ('?6': the text's own number is not public) or ""."""
+    """
+    How a row names a side's number: "no. 6", "unnumbered" ('?6': the text's own number is not
+    public), "dropped (no number of its own)" for a point a text drops without numbering it, or "".
+    """
     if clause is None:
         return ""
+    if not clause.number:
+        return "dropped (no number of its own)" if clause.dropped else "no number of its own"
     return "unnumbered" if clause.number.startswith("?") else f"no. {clause.number}"
 
 
@@ -102,17 +128,30 @@ def row_status(clause_a: Clause | None, clause_b: Clause | None) -> tuple[str, d
 
 
 # What the rows' readers (the page, its CSV, the embed, the notes' links) use of the clauses and
-# points. Leaving the other columns (dates, topic) in the database and the rows unordered there
+# points. Leaving the other columns (dates, topic names) in the database and the rows unordered there
 # (they are sorted below) makes the query a quarter quicker: 5 ms instead of 7 for the demo's
 # US draft -> E3, mostly the cost of building the clause and point instances.
 ROW_FIELDS = [
-    *("revision_id", "point_id", "number", "text", "dropped", "change_note", "material_change"),
-    *("point__key", "point__title", "point__sort_order", "point__split_from__key"),
+    *("revision_id", "point_id", "number", "text", "dropped", "change_note", "material_change", "wording_note"),
+    *("point__key", "point__label", "point__title", "point__sort_order", "point__topic"),
+    *("point__split_from__key", "point__split_from__label"),
 ]
 
 
-def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: bool = False) -> Comparison:
-    """Align A and B by point in plan order: one query for the clauses of both sides, one for the notes."""
+def compare_revisions(
+    plan: Plan,
+    a: Revision,
+    b: Revision,
+    *,
+    changes_only: bool = False,
+    topics: Collection[int] = (),
+    points: Collection[str] = (),
+) -> Comparison:
+    """
+    Align A and B by point in plan order: one query for the clauses of both sides, one for the notes.
+    `topics` (topic ids) and `points` (point keys) narrow it to those points, counts included;
+    `changes_only` then leaves out the unchanged and cosmetic rows, which the counts still count.
+    """
     clauses = (
         Clause.objects.filter(revision_id__in=[a.pk, b.pk])
         .select_related("point__split_from")  # rows name the point a point was split from
@@ -120,15 +159,17 @@ def compare_revisions(plan: Plan, a: Revision, b: Revision, *, changes_only: boo
         .order_by()  # rows come in plan order, sorted below
     )
     by_point: dict[int, dict[int, Clause]] = {}
-    points: dict[int, Point] = {}
+    compared: dict[int, Point] = {}
     for clause in clauses:
         by_point.setdefault(clause.point_id, {})[clause.revision_id] = clause
-        points[clause.point_id] = clause.point
+        compared[clause.point_id] = clause.point
     # Points' addresses differ only by the key (letters, digits, hyphens): reversed once.
     point_path = reverse("point_detail", args=[plan.slug, "0"]).removesuffix("0/")
     rows: list[Row] = []
     counts: dict[str, int] = {}
-    for point in sorted(points.values(), key=lambda p: (p.sort_order, p.pk)):
+    for point in sorted(compared.values(), key=lambda p: (p.sort_order, p.pk)):
+        if (topics and point.topic_id not in topics) or (points and point.key not in points):
+            continue
         pair = by_point[point.pk]
         clause_a, clause_b = pair.get(a.pk), pair.get(b.pk)
         outcome = row_status(clause_a, clause_b)

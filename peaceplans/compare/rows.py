@@ -87,14 +87,21 @@ def _row_head(row) -> str:
     if clause_b and clause_b.material_change:
         facts.append('<span class="material">material change</span>')
     if point.split_from:
-        facts.append(f"<span>split from point {escape_text(point.split_from.key)}</span>")
+        facts.append(f"<span>split from point {escape_text(point.split_from.number)}</span>")
     if diff and diff.cosmetic:
         facts.append(f"<span>only {escape_text(', '.join(diff.cosmetic))} changed</span>")
-    key, title, facts_html = escape_text(point.key), escape_text(point.title), "\n".join(facts)
+    key, title, facts_html = escape_text(point.number), escape_text(point.title), "\n".join(facts)
     return (
         f'<div class="compare-row__head">\n<h3><a href="{escape_text(row.url)}"><span class="point-key">{key}</span> '
         f'{title}</a></h3>\n<p class="compare-row__meta">\n{facts_html}\n</p>\n</div>'
     )
+
+
+def _wording_note(clause, prefix: str = "Note on the wording") -> str:
+    """A side's wording note, beside its text and never inside the diff: "" when it has none."""
+    if clause is None or clause.dropped or not clause.wording_note:
+        return ""
+    return f'\n<p class="wording-note">{prefix}: {escape_text(clause.wording_note)}</p>'
 
 
 def _row_sides(row, a_label: str, b_label: str) -> str:
@@ -112,6 +119,8 @@ def _row_sides(row, a_label: str, b_label: str) -> str:
         side_b = f'<p class="dropped"><strong>Dropped.</strong> {escape_text(clause_b.change_note)}</p>'
     else:
         side_b = f'<p class="clause-text">{redline(row.diff.ops, "b")}</p>'
+    side_a += _wording_note(clause_a)
+    side_b += _wording_note(clause_b)
     label_a = f'<p class="side__label"><span class="side-badge side-badge--a">A</span> {escape_text(a_label)}</p>'
     label_b = f'<p class="side__label"><span class="side-badge side-badge--b">B</span> {escape_text(b_label)}</p>'
     return (
@@ -128,4 +137,5 @@ def _row_inline(row) -> str:
         text = f'<p class="clause-text">{escape_text(row.clause_a.text)}</p>{NOT_COVERED_BY_B}'
     else:
         text = f'<p class="clause-text">{redline(row.diff.ops, "inline")}</p>'
+    text += _wording_note(row.clause_a, "Note on A's wording") + _wording_note(row.clause_b, "Note on B's wording")
     return f'<div class="compare-row__inline">\n{text}\n</div>'

@@ -7,15 +7,14 @@ import writes nothing.
 """
 
 import datetime
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from peaceplans.editing.history import history_paused, record_version
+from peaceplans.editing.jsonfile import ImportProblem
 from peaceplans.models import (
     MAX_CLAUSE_CHARS,
     Clause,
@@ -27,36 +26,15 @@ from peaceplans.models import (
     Source,
     SourceKind,
     Topic,
+    Wording,
+    derive_short_label,
     number_validator,
 )
+from peaceplans.models.choices import MAX_WORDING_NOTE_CHARS, SHORT_LABEL_CHARS
 
 # Point rows of the first revision are spaced out so that a later split can sit under its parent.
 SORT_STEP = 1000
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class ImportProblem(Exception):
-    """Bad input for an import, located as precisely as the input allows."""
-
-    def __init__(self, message: str, *, origin: str = "", revision: str = "", point: str = "", field: str = ""):
-        self.message = message
-        self.origin = origin
-        self.revision = revision
-        self.point = point
-        self.field = field
-        super().__init__(str(self))
-
-    def __str__(self):
-        where = []
-        if self.revision:
-            where.append(f"revision {self.revision!r}")
-        if self.point:
-            where.append(f"point {self.point!r}")
-        if self.field:
-            where.append(f"field {self.field!r}")
-        prefix = f"{self.origin}: " if self.origin else ""
-        return prefix + (", ".join(where) + ": " if where else "") + self.message
 
 
 @dataclass
@@ -65,6 +43,7 @@ class ImportResult:
 
     revision: Revision
     created: bool
+    revision_updated: bool = False  # its own fields, authors or sources
     clauses_created: int = 0
     clauses_updated: int = 0
     clauses_removed: int = 0
@@ -72,27 +51,11 @@ class ImportResult:
 
     @property
     def changed(self) -> bool:
-        return self.created or bool(self.clauses_created or self.clauses_updated or self.clauses_removed)
-
-
-def read_json_file(path: Path) -> Any:
-    """The parsed JSON of one file, or an ImportProblem naming the file and the position of the fault."""
-    try:
-        if path.stat().st_size > MAX_IMPORT_BYTES:
-            raise ImportProblem(f"file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", origin=str(path))
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ImportProblem(f"cannot read file ({exc.strerror})", origin=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise ImportProblem("file is not UTF-8 text", origin=str(path)) from exc
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ImportProblem(
-            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", origin=str(path)
-        ) from exc
-    except RecursionError:
-        raise ImportProblem("malformed JSON: nested too deeply", origin=str(path)) from None
+        return (
+            self.created
+            or self.revision_updated
+            or bool(self.clauses_created or self.clauses_updated or self.clauses_removed)
+        )
 
 
 class RevisionImporter:
@@ -118,11 +81,22 @@ class RevisionImporter:
             if value in (None, "", []) or (isinstance(value, str) and not value.strip()):
                 raise self.problem("missing", field=name)
         self._refuse_nul(self.data)
-        for name in ("slug", "title", "published_on", "status", "summary", "date_note", "provenance"):
+        for name in (
+            "slug",
+            "title",
+            "short_label",
+            "wording",
+            "published_on",
+            "status",
+            "summary",
+            "date_note",
+            "provenance",
+        ):
             if name in self.data and self.data[name] is not None and not isinstance(self.data[name], str):
                 raise self.problem("must be a text", field=name)
-        revision, created = self._save_revision()
-        result = ImportResult(revision=revision, created=created)
+        revision, created, updated = self._save_revision()
+        self.label = revision.label
+        result = ImportResult(revision=revision, created=created, revision_updated=updated and not created)
         self._save_clauses(revision, result)
         return result
 
@@ -173,9 +147,37 @@ class RevisionImporter:
         except ValueError:
             raise self.problem(f"{value!r} is not a date in the form YYYY-MM-DD", point=point, field=field) from None
 
-    def _save_revision(self) -> tuple[Revision, bool]:
+    def _short_label(self, revision: Revision | None) -> str:
+        """The given label; absent, the one an editor already set, else one derived from the title."""
+        label = " ".join(str(self.data.get("short_label") or "").split())
+        if len(label) > SHORT_LABEL_CHARS:
+            raise self.problem(
+                f"too long ({len(label)} characters; at most {SHORT_LABEL_CHARS}, e.g. 'US draft' or 'E3')",
+                field="short_label",
+            )
+        if label:
+            return label
+        if revision is not None and revision.short_label:
+            return revision.short_label
+        derived = derive_short_label(self.data["title"])
+        return derived if len(derived) <= SHORT_LABEL_CHARS else ""  # a long first word: Revision.label shows it
+
+    def _wording(self, revision: Revision | None) -> str:
+        wording = self.data.get("wording")
+        if wording in (None, ""):
+            return revision.wording if revision is not None else Wording.PARAPHRASE
+        if wording not in Wording.values:
+            raise self.problem(
+                f"unknown wording {wording!r} (expected one of: {', '.join(Wording.values)})", field="wording"
+            )
+        return wording
+
+    def _save_revision(self) -> tuple[Revision, bool, bool]:
+        existing = Revision.objects.filter(plan=self.plan, slug=self.slug).first()
         values = {
             "title": self.data["title"],
+            "short_label": self._short_label(existing),
+            "wording": self._wording(existing),
             "published_on": self._date(self.data["published_on"], field="published_on"),
             "status": self._status(),
             "summary": self.data.get("summary") or "",
@@ -185,7 +187,7 @@ class RevisionImporter:
         }
         authors = self._authors()
         sources = [self._source(obj, field="sources") for obj in self._list(self.data.get("sources"), "sources")]
-        revision = Revision.objects.filter(plan=self.plan, slug=self.slug).first()
+        revision = existing
         created = revision is None
         if revision is None:
             revision = Revision(plan=self.plan, slug=self.slug)
@@ -199,7 +201,7 @@ class RevisionImporter:
             sets_changed = set_m2m(revision.authors, authors) | set_m2m(revision.sources, sources)
         if created or changed or sets_changed:
             record_version(revision, history_type="+" if created else "~")
-        return revision, created
+        return revision, created, changed or sets_changed
 
     # Sources
 
@@ -231,12 +233,13 @@ class RevisionImporter:
                 point=point,
                 field=field,
             )
-        values = {
-            "outlet": obj.get("outlet") or "",
-            "kind": kind,
-            "via": obj.get("via") or "",
-            "published_on": self._date(obj["date"], field=field, point=point) if obj.get("date") else None,
-        }
+        # A field the object leaves out keeps what is stored: the same page is often cited again
+        # with fewer details ("via" given once, left out the next time), and is not changed by it.
+        values = {"outlet": obj.get("outlet") or "", "kind": kind}
+        if "via" in obj:
+            values["via"] = obj["via"] or ""
+        if "date" in obj:
+            values["published_on"] = self._date(obj["date"], field=field, point=point) if obj["date"] else None
         if obj.get("title"):
             values["title"] = obj["title"]
         source = Source.objects.filter(url=obj["url"]).first() or Source(url=obj["url"])
@@ -250,19 +253,41 @@ class RevisionImporter:
 
     def _save_clauses(self, revision: Revision, result: ImportResult) -> None:
         points_data = self._list(self.data["points"], "points")
-        existing = {c.number: c for c in revision.clauses.select_related("point")}
+        existing = {clause_key(c.number, c.point_id): c for c in revision.clauses.select_related("point")}
         plan_points = {p.key: p for p in self.plan.points.all()}
         # Points of the plan's first revision are keyed by their bare number ("6", "10a").
         first_revision = not self.plan.revisions.exclude(pk=revision.pk).exists()
         next_order = max((p.sort_order for p in plan_points.values()), default=0) + SORT_STEP
-        numbers: set[str] = set()  # the clause numbers seen
+        keys: set[str] = set()  # the clauses seen: their numbers, or the point an unnumbered drop answers
         used_points: set[int] = set()  # the pks of the points they went to
         for index, item in enumerate(points_data):
             if not isinstance(item, dict):
                 raise self.problem(f"entry {index + 1} is not a JSON object", field="points")
             number = item.get("number")
+            if not isinstance(item.get("deleted", False), bool):
+                where = str(number)[:40] if isinstance(number, str | int) else f"#{index + 1}"
+                raise self.problem("must be true or false", point=where, field="deleted")
+            if number is None and item.get("deleted") is True:
+                # A dropped point whose number this text gives to another point: it has none of its own.
+                if item.get("derived_from") in (None, ""):
+                    raise self.problem(
+                        f"entry {index + 1}: a dropped point without a number must name the point it drops "
+                        "in derived_from",
+                        field="derived_from",
+                    )
+                label = f"dropped {str(item['derived_from'])[:40]}"
+                point, _ = self._point_for(item, "", label, existing, plan_points, first_revision, used_points)
+                key = clause_key("", point.pk)  # _point_for refuses a point this revision already has
+                keys.add(key)
+                used_points.add(point.pk)
+                self._save_clause(revision, point, "", label, index, item, existing.get(key), result)
+                continue
             if not isinstance(number, str | int) or isinstance(number, bool) or not str(number).strip():
-                raise self.problem(f'entry {index + 1} has no number (a text such as "6" or "10a")', field="number")
+                raise self.problem(
+                    f'entry {index + 1} has no number (a text such as "6" or "10a"; null only for a point '
+                    "marked deleted)",
+                    field="number",
+                )
             number = str(number).strip()
             try:
                 number_validator(number)
@@ -270,12 +295,10 @@ class RevisionImporter:
                     raise ValidationError("at most 20 characters")
             except ValidationError as exc:
                 raise self.problem(" ".join(exc.messages), point=number[:40], field="number") from None
-            if not isinstance(item.get("deleted", False), bool):
-                raise self.problem("must be true or false", point=number, field="deleted")
-            if number in numbers:
+            if number in keys:
                 raise self.problem("the same number appears twice in this revision", point=number, field="number")
-            numbers.add(number)
-            point, is_new = self._point_for(item, number, existing, plan_points, first_revision, used_points)
+            keys.add(number)
+            point, is_new = self._point_for(item, number, number, existing, plan_points, first_revision, used_points)
             if is_new:
                 if point.split_from is not None:
                     point.sort_order = point.split_from.sort_order + 1 + point.split_from.splits.count()
@@ -287,13 +310,14 @@ class RevisionImporter:
                 plan_points[point.key] = point
                 result.points_created.append(point.key)
             used_points.add(point.pk)
-            self._save_clause(revision, point, number, index, item, existing, result)
-        for number, clause in existing.items():
-            if number not in numbers:
+            self._save_clause(revision, point, number, number, index, item, existing.get(number), result)
+        for key, clause in existing.items():
+            if key not in keys:
                 clause.delete()
                 result.clauses_removed += 1
 
-    def _point_for(self, item, number, existing, plan_points, first_revision, used_points) -> tuple[Point, bool]:
+    def _point_for(self, item, number, label, existing, plan_points, first_revision, used_points) -> tuple[Point, bool]:
+        """The point a clause words: `number` is the clause's own ('' for an unnumbered drop), `label` names it."""
         derived = item.get("derived_from")
         topic = self._topic(item, number)
         if derived not in (None, ""):
@@ -302,11 +326,18 @@ class RevisionImporter:
             if target is None:
                 raise self.problem(
                     f"derived_from {derived!r} matches no point of plan {self.plan.slug!r}",
-                    point=number,
+                    point=label,
                     field="derived_from",
                 )
             if target.pk not in used_points:
                 return target, False
+            if not number:
+                raise self.problem(
+                    f"this revision already has a clause for point {derived!r} (worded or dropped), "
+                    "so it cannot also drop it",
+                    point=label,
+                    field="derived_from",
+                )
             # A second clause answering the same point: the revision split it in several.
             split_from = target
         else:
@@ -315,14 +346,29 @@ class RevisionImporter:
                     "a dropped point must name the point it drops in derived_from", point=number, field="derived_from"
                 )
             if number in existing and existing[number].point.split_from_id is None:
-                return existing[number].point, False
+                return self._labelled(existing[number].point, number), False
             split_from = None
         key = number if first_revision and split_from is None else f"{self.slug}-{number}"
         key = key.lower().replace("?", "").replace(".", "-")
         if key in plan_points:
-            return plan_points[key], False
+            return self._labelled(plan_points[key], number), False
         title = item.get("title") or _title_from(item.get("text") or item.get("change_note") or key)
-        return Point(plan=self.plan, key=key, title=title[:120], topic=topic, split_from=split_from), True
+        point = Point(plan=self.plan, key=key, title=title[:120], topic=topic, split_from=split_from)
+        return self._labelled(point, number), True
+
+    def _labelled(self, point: Point, number: str) -> Point:
+        """
+        A point this text added is numbered for readers by the text's label and its own number
+        ('20-point 9'), not by its key; points of the plan's first text keep their number. Kept
+        in step with the text's label (saved here when the point already exists).
+        """
+        label = "" if point.key == number else f"{self.label} · {number}"
+        label = label if len(label) <= 40 else ""
+        if point.label != label:
+            point.label = label
+            if point.pk:
+                point.save(update_fields=["label", "updated_at"])
+        return point
 
     def _topic(self, item: dict, number: str) -> Topic:
         slug = item.get("topic")
@@ -334,16 +380,27 @@ class RevisionImporter:
             )
         return self.topics[slug]
 
-    def _save_clause(self, revision, point, number, index, item, existing, result) -> None:
+    def _save_clause(self, revision, point, number, label, index, item, clause, result) -> None:
+        """Create or update one clause (`clause`, when this revision already has it) from its entry."""
         dropped = bool(item.get("deleted"))
         text = item.get("text")
         if dropped:
             text = ""
         elif not isinstance(text, str) or not text.strip():
-            raise self.problem("missing (only a point marked deleted may have no text)", point=number, field="text")
+            raise self.problem("missing (only a point marked deleted may have no text)", point=label, field="text")
         if len(text) > MAX_CLAUSE_CHARS:
             raise self.problem(
-                f"too long ({len(text):,} characters; at most {MAX_CLAUSE_CHARS:,})", point=number, field="text"
+                f"too long ({len(text):,} characters; at most {MAX_CLAUSE_CHARS:,})", point=label, field="text"
+            )
+        wording_note = item.get("wording_note")
+        if wording_note is not None and not isinstance(wording_note, str):
+            raise self.problem("must be a text or null", point=label, field="wording_note")
+        wording_note = " ".join((wording_note or "").split())
+        if len(wording_note) > MAX_WORDING_NOTE_CHARS:
+            raise self.problem(
+                f"too long ({len(wording_note):,} characters; at most {MAX_WORDING_NOTE_CHARS})",
+                point=label,
+                field="wording_note",
             )
         values = {
             "point": point,
@@ -351,12 +408,14 @@ class RevisionImporter:
             "text": text.strip(),
             "dropped": dropped,
             "change_note": item.get("change_note") or "",
+            "wording_note": wording_note,
         }
-        clause = existing.get(number) or Clause(revision=revision, number=number)
+        existed = clause is not None
+        clause = clause or Clause(revision=revision, number=number)
         changed = assign(clause, values)
-        self._clean(clause, point=number)
+        self._clean(clause, point=label)
         sources = [
-            self._source(s, field="sources", point=number) for s in self._list(item.get("sources"), "sources", number)
+            self._source(s, field="sources", point=label) for s in self._list(item.get("sources"), "sources", label)
         ]
         created = clause.pk is None
         with history_paused(clause):  # one record of the clause with its sources, not one more for them
@@ -367,7 +426,7 @@ class RevisionImporter:
                 clause.save()
                 result.clauses_updated += 1
             sources_changed = set_m2m(clause.sources, sources)
-        if sources_changed and not changed and number in existing:
+        if sources_changed and not changed and existed:
             result.clauses_updated += 1
         if created or changed or sources_changed:
             record_version(clause, history_type="+" if created else "~")
@@ -378,6 +437,11 @@ class RevisionImporter:
         except ValidationError as exc:
             name, messages = next(iter(exc.message_dict.items()))
             raise self.problem(" ".join(messages), point=point, field=prefix + name) from None
+
+
+def clause_key(number: str, point_id: int | None) -> str:
+    """How an import matches a clause: by its number, or, for an unnumbered drop, by the point it drops."""
+    return number or f"dropped point {point_id}"
 
 
 def assign(obj, values: dict) -> bool:

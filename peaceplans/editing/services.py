@@ -12,14 +12,8 @@ from django.db import transaction
 
 from peaceplans import search
 from peaceplans.editing.history import history_paused, record_version
-from peaceplans.editing.importer import (
-    ImportProblem,
-    ImportResult,
-    RevisionImporter,
-    assign,
-    read_json_file,
-    set_m2m,
-)
+from peaceplans.editing.importer import ImportResult, RevisionImporter, assign, set_m2m
+from peaceplans.editing.jsonfile import ImportProblem, read_json_file
 from peaceplans.models import (
     Clause,
     Event,
@@ -95,7 +89,12 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
             _upsert(Topic, {"slug": topic["slug"]}, {**topic, "sort_order": order})
         for src in sources:
             _source_upsert(src, origin=str(folder / "sources.json"))
+        labels = meta.get("revision_labels", {})
+        for item in revisions if isinstance(revisions, list) else []:
+            if isinstance(item, dict) and not item.get("short_label") and item.get("slug") in labels:
+                item["short_label"] = labels[item["slug"]]
         revisions_import(data=revisions, plan_slug=plan.slug, origin=str(folder / "revisions.json"))
+        _mark_material(plan, meta.get("material_changes", {}))
         for point in plan.points.all():
             title = meta["point_titles"].get(point.key)
             if title and point.title != title:
@@ -108,6 +107,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         revisions_by_slug = {r.slug: r for r in plan.revisions.all()}
         parties = {p.slug: p for p in Party.objects.all()}
         origin = str(folder / "stances.json")
+        loaded: set[int] = set()
         for n, item in enumerate(stances, start=1):
             if item.get("party") not in parties:
                 raise ImportProblem(f"stance {n}: unknown party {item.get('party')!r}", origin=origin)
@@ -119,7 +119,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                 point = clause_points.get((revision.slug, str(item["point"])))
                 if point is None:
                     raise ImportProblem(f"stance {n}: revision has no point {item['point']!r}", origin=origin)
-            _upsert(
+            stance = _upsert(
                 Stance,
                 {
                     "plan": plan,
@@ -136,6 +136,8 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                     "speaker": item.get("speaker") or "",
                 },
             )
+            loaded.add(stance.pk)
+        _drop_moved_stances(plan, loaded)
         origin = str(folder / "events.json")
         for n, item in enumerate(events, start=1):
             unknown = set(item.get("parties", [])) - set(parties)
@@ -158,13 +160,37 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
     }
 
 
+def _mark_material(plan: Plan, marks: dict[str, list[str]]) -> None:
+    """The demo editors' marks: the clauses whose change alters substance (the compare page's "what changed most")."""
+    for clause in Clause.objects.filter(revision__plan=plan).select_related("revision"):
+        material = clause.number in marks.get(clause.revision.slug, ())
+        if clause.material_change != material:
+            clause.material_change = material
+            clause.save(update_fields=["material_change", "updated_at"])
+
+
+def _drop_moved_stances(plan: Plan, loaded: set[int]) -> None:
+    """
+    A stance the dataset now files under another point (a correction: the Donetsk-zone stances
+    moved from 21 to 21d) is loaded as a new row; the row under the old point is the same
+    statement (party, text, date and source) and goes. Stances editors added from other
+    statements are kept.
+    """
+    same_statement = {(s.party_id, s.revision_id, s.stated_on, s.source_id) for s in plan.stances.filter(pk__in=loaded)}
+    for stance in plan.stances.exclude(pk__in=loaded):
+        if (stance.party_id, stance.revision_id, stance.stated_on, stance.source_id) in same_statement:
+            stance.delete()
+
+
 def _source_upsert(data: dict, *, origin: str) -> Source:
     values = {
         "outlet": data["outlet"],
         "kind": data["kind"],
-        "via": data.get("via") or "",
-        "published_on": datetime.date.fromisoformat(data["date"]) if data.get("date") else None,
     }
+    if "via" in data:  # left out, it keeps what is stored (see RevisionImporter._source)
+        values["via"] = data["via"] or ""
+    if "date" in data:
+        values["published_on"] = datetime.date.fromisoformat(data["date"]) if data["date"] else None
     for optional in ("title", "citable", "note"):
         if optional in data:
             values[optional] = data[optional]

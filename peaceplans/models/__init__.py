@@ -18,6 +18,8 @@ from peaceplans.models.choices import (
     Position,
     RevisionStatus,
     SourceKind,
+    Wording,
+    derive_short_label,
     key_validator,
     number_validator,
 )
@@ -29,14 +31,15 @@ from peaceplans.models.positions import (
     LatestStance,
     Stance,
     StanceQuerySet,
+    TextStance,
 )
+from peaceplans.models.taxonomy import Party, Topic
 from peaceplans.models.texts import (
     POINTS_ONLY_IN_UNPUBLISHED,
     SOURCES_ONLY_IN_UNPUBLISHED,
     UNPUBLISHED_REVISIONS,
     Clause,
     ClauseQuerySet,
-    Party,
     Plan,
     Point,
     PointQuerySet,
@@ -44,7 +47,6 @@ from peaceplans.models.texts import (
     RevisionQuerySet,
     Source,
     SourceQuerySet,
-    Topic,
 )
 from peaceplans.models.version import VersionedQuerySet
 
@@ -59,6 +61,7 @@ __all__ = [
     "Event",
     "KIND_LABELS",
     "LatestStance",
+    "TextStance",
     "MAX_CLAUSE_CHARS",
     "MAX_QUOTE_WORDS",
     "MAX_SUMMARY_CHARS",
@@ -72,6 +75,8 @@ __all__ = [
     "Revision",
     "RevisionQuerySet",
     "RevisionStatus",
+    "Wording",
+    "derive_short_label",
     "SOURCES_ONLY_IN_UNPUBLISHED",
     "STATUS_LABELS",
     "Source",

@@ -66,6 +66,36 @@ class StanceQuerySet(VersionedQuerySet):
         rows = self.latest_per_pair().values_list(*LatestStance._fields)
         return {(row[1], row[2]): LatestStance(*row) for row in rows}
 
+    def latest_per_text(self):
+        """
+        The most recent stance of each (point, party, text answered) triple, each annotated with
+        `total`, the number of stances its (point, party) pair has on any text: one query
+        whatever the number of stances (window functions, counted before the filter). Tuned for
+        the matrix, which shows a party's latest stance on one text, names the others, and says
+        how many more the party's history holds.
+        """
+        pair = [models.F("point_id"), models.F("party_id")]
+        newest_first = [models.F("stated_on").desc(), models.F("pk").desc()]
+        rank = models.Window(RowNumber(), partition_by=[*pair, models.F("revision_id")], order_by=newest_first)
+        total = models.Window(models.Count("pk"), partition_by=pair)
+        return self.on_points().annotate(rank=rank, total=total).filter(rank=1).order_by()
+
+    def cells_per_text(self, *, objects: bool = False) -> dict:
+        """
+        {(point id, party id): [stance, ...] newest first}, the party's latest stance on each text
+        it answered on that point: what the stance matrix shows, as plain TextStance tuples (a
+        model object per cell cost more than the rest of the page), or with `objects` as Stances
+        annotated with `total` and with whatever the caller joined (the CSV wants the sources).
+        """
+        cells: dict = {}
+        latest = self.latest_per_text()
+        stances = latest if objects else (TextStance(*row) for row in latest.values_list(*TextStance._fields))
+        for stance in stances:
+            cells.setdefault((stance.point_id, stance.party_id), []).append(stance)
+        for stances in cells.values():
+            stances.sort(key=lambda s: (s.stated_on, s.pk), reverse=True)
+        return cells
+
 
 class LatestStance(NamedTuple):
     """A party's latest stance on a point as a matrix cell shows it (StanceQuerySet.latest_cells)."""
@@ -76,6 +106,22 @@ class LatestStance(NamedTuple):
     position: str
     stated_on: datetime.date
     speaker: str
+
+
+class TextStance(NamedTuple):
+    """
+    A party's latest stance on a point in answer to one text (StanceQuerySet.cells_per_text),
+    with `total`, how many stances the party has on the point, on any text.
+    """
+
+    pk: int
+    point_id: int
+    party_id: int
+    revision_id: int | None
+    position: str
+    stated_on: datetime.date
+    speaker: str
+    total: int
 
 
 class Stance(models.Model):

@@ -2,8 +2,6 @@
 
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -16,12 +14,17 @@ from peaceplans.models.choices import (
     KIND_LABELS,
     MAX_CLAUSE_CHARS,
     MAX_SUMMARY_CHARS,
+    MAX_WORDING_NOTE_CHARS,
+    SHORT_LABEL_CHARS,
     STATUS_LABELS,
     RevisionStatus,
     SourceKind,
+    Wording,
+    derive_short_label,
     key_validator,
     number_validator,
 )
+from peaceplans.models.taxonomy import Party, Topic
 from peaceplans.models.version import VersionedQuerySet
 
 if TYPE_CHECKING:
@@ -34,56 +37,6 @@ if TYPE_CHECKING:
         previous_title: str | None
         next_key: str | None
         next_title: str | None
-
-
-class Party(models.Model):
-    """One negotiating side, such as the United States or Russia. Shared by all plans."""
-
-    slug = models.SlugField(max_length=40, unique=True, help_text="Used in addresses: us, ukraine, europe, russia.")
-    name = models.CharField(max_length=100, help_text="Full name, for example 'United States'.")
-    short_name = models.CharField(max_length=20, help_text="Column heading in the stance matrix, for example 'US'.")
-    colour = models.CharField(
-        max_length=7,
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A hex colour such as #1f4e9c.")],
-        help_text="Accent colour; always shown next to the name, never alone.",
-    )
-    sort_order = models.PositiveSmallIntegerField(default=0, help_text="Column order in tables.")
-    history = HistoricalRecords()
-
-    objects = VersionedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sort_order", "slug"]
-        verbose_name_plural = "parties"
-        constraints = [
-            models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="party_colour_hex"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("party_detail", args=[settings.FEATURED_PLAN, self.slug])
-
-
-class Topic(models.Model):
-    """A subject a point belongs to, such as territory or the army cap."""
-
-    slug = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100)
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
-
-    objects = VersionedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["sort_order", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("plan_detail", args=[settings.FEATURED_PLAN]) + f"?topic={self.slug}"
 
 
 class Plan(models.Model):
@@ -236,6 +189,18 @@ class Revision(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="revisions")
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=200)
+    short_label = models.CharField(
+        max_length=SHORT_LABEL_CHARS,
+        blank=True,
+        help_text="A few words for pickers, column headings, chips, embeds and exports, e.g. 'US draft', 'E3', "
+        "'Geneva'. Left empty, the first words of the title are used.",
+    )
+    wording = models.CharField(
+        max_length=20,
+        choices=Wording,
+        default=Wording.PARAPHRASE,
+        help_text="Whether the stored texts are the parties' own words, our paraphrase, or as reported by others.",
+    )
     authors = models.ManyToManyField(Party, related_name="revisions", help_text="The parties that wrote this text.")
     published_on = models.DateField(help_text="When the text was published or agreed, as best known.")
     status = models.CharField(max_length=20, choices=RevisionStatus)
@@ -266,6 +231,7 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "slug"], name="revision_slug_unique_per_plan"),
             models.CheckConstraint(condition=Q(status__in=RevisionStatus.values), name="revision_status_valid"),
+            models.CheckConstraint(condition=Q(wording__in=Wording.values), name="revision_wording_valid"),
         ]
 
     def __str__(self):
@@ -278,6 +244,11 @@ class Revision(models.Model):
     def get_status_display(self) -> str:  # type: ignore[no-redef]
         """The status's label, as Django's own method gives it (the value itself when it has none)."""
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def label(self) -> str:
+        """The short label readers see in pickers, headings and chips: never cut mid-word."""
+        return self.short_label or derive_short_label(self.title)
 
 
 class PointQuerySet(VersionedQuerySet):
@@ -346,6 +317,12 @@ class Point(models.Model):
         help_text="Its number in the plan's first revision ('6', '10a'), or '<revision>-<number>' "
         "for a point that first appears later. Used in addresses: keep it stable.",
     )
+    label = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="How readers see the number of a point that first appears in a later text, e.g. '20-point 9' "
+        "for key 'ukraine-us-20-point-draft-9'. Empty: the key is shown.",
+    )
     title = models.CharField(max_length=120, help_text="A few words a journalist would search for, e.g. 'Army cap'.")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="points")
     sort_order = models.PositiveIntegerField(default=0, help_text="Row order in tables.")
@@ -374,6 +351,11 @@ class Point(models.Model):
 
     def get_absolute_url(self):
         return reverse("point_detail", args=[self.plan.slug, self.key])
+
+    @property
+    def number(self) -> str:
+        """The point's number as readers see it: '6', '10a', or '20-point 9' for one a later text added."""
+        return self.label or self.key
 
     def neighbours(self) -> tuple["Point | None", "Point | None"]:
         """
@@ -408,13 +390,21 @@ class Clause(models.Model):
     point = models.ForeignKey(Point, on_delete=models.PROTECT, related_name="clauses")
     number = models.CharField(
         max_length=20,
+        blank=True,
         validators=[number_validator],
-        help_text="As printed in this revision. '?6' means the revision's own number is unknown.",
+        help_text="As printed in this revision. '?6' means the revision's own number is unknown. Empty only "
+        "for a dropped point whose number the revision gives to another point.",
     )
     sort_order = models.PositiveIntegerField(default=0, help_text="Order within the revision.")
     text = models.TextField(blank=True, max_length=MAX_CLAUSE_CHARS, help_text="Our paraphrase; empty when dropped.")
     dropped = models.BooleanField(default=False, help_text="This revision removes the point.")
     change_note = models.TextField(blank=True, max_length=MAX_SUMMARY_CHARS, help_text="One sentence on what changed.")
+    wording_note = models.CharField(
+        max_length=MAX_WORDING_NOTE_CHARS,
+        blank=True,
+        help_text="What a reader must know about the wording itself, e.g. 'Exact wording not found.' Shown beside "
+        "the text, never diffed.",
+    )
     material_change = models.BooleanField(
         default=False,
         help_text="Tick when the change alters substance, not only wording.",
@@ -428,7 +418,10 @@ class Clause(models.Model):
     class Meta:
         ordering = ["revision", "sort_order", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["revision", "number"], name="clause_number_unique_per_revision"),
+            models.UniqueConstraint(
+                fields=["revision", "number"], condition=~Q(number=""), name="clause_number_unique_per_revision"
+            ),
+            models.CheckConstraint(condition=~Q(number="") | Q(dropped=True), name="clause_unnumbered_only_if_dropped"),
             models.UniqueConstraint(fields=["revision", "point"], name="clause_point_unique_per_revision"),
             models.CheckConstraint(
                 condition=Q(dropped=True, text="") | (Q(dropped=False) & ~Q(text="")),
@@ -440,7 +433,7 @@ class Clause(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.revision.slug} {self.number}"
+        return f"{self.revision.slug} {self.number or 'dropped ' + self.point.key}"
 
     def get_absolute_url(self):
         return self.revision.get_absolute_url() + f"#point-{self.point.key}"
@@ -448,6 +441,8 @@ class Clause(models.Model):
     @property
     def number_label(self) -> str:
         """How a reader should see the number: '?6' means the text's own numbering is not public."""
+        if not self.number:
+            return "no number of its own (dropped)"
         if self.number.startswith("?"):
             return f"own number not public (answers draft point {self.number[1:]})"
         return f"numbered {self.number}"

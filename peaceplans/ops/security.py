@@ -9,7 +9,7 @@ fills in the Content-Security-Policy and X-Frame-Options wherever the inner midd
 them out (a 304 carries only the headers RFC 9110 names; whitenoise answers before the CSP
 middleware runs). What it fills in depends on the address alone, never on the view, because
 a cache hit or a 304 never reaches the view: under /embed/ the embeds' policy (any site may
-frame them, no script), everywhere else the site's.
+frame them; one script of ours, see EMBED_CSP), everywhere else the site's.
 
 `SessionLimitsMiddleware` signs a user out after PEACEPLANS_SESSION_IDLE_SECONDS without a
 request and PEACEPLANS_SESSION_MAX_SECONDS after signing in, whatever the activity; the admin
@@ -70,10 +70,20 @@ DENIED_FEATURES = (
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
-# The embeds' policy (publish/embeds.py sends it from its views too): the site's with two changes:
-# any page may frame them, and they run no script at all. They may also be loaded from another
-# origin, by a page that isolates itself (COEP require-corp).
-EMBED_CSP: dict[str, list[str]] = {**settings.SECURE_CSP, "frame-ancestors": ["*"], "script-src": [CSP.NONE]}
+# The embeds' policy (publish/embeds.py sends it from its views too): the site's, except that any
+# page may frame them. Their one script (static/peaceplans/embed.js, which posts the embed's height
+# to the framing page) is a file from 'self', as everywhere on the site; nothing inline. What the
+# site allows and that script does not need is taken away: it fetches nothing (connect-src), and
+# writes no HTML into the page (Trusted Types with no policy: any such write throws). They may also
+# be loaded from another origin, by a page that isolates itself (COEP require-corp).
+EMBED_CSP: dict[str, list[str]] = {
+    **settings.SECURE_CSP,
+    "frame-ancestors": ["*"],
+    "script-src": [CSP.SELF],
+    "connect-src": [CSP.NONE],
+    "require-trusted-types-for": ["'script'"],
+    "trusted-types": [CSP.NONE],
+}
 
 
 def is_embed(request) -> bool:

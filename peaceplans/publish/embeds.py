@@ -3,11 +3,18 @@ Embeds: small versions of the point card and of a comparison that other sites ma
 and the oEmbed endpoint that describes them.
 
 These are the only pages any site may frame (settings refuse framing everywhere else). They
-read no session and set no cookie, run no script, and carry their sources and a link back
-to the full page.
+read no session and set no cookie, and carry the editors' published notes, their sources and a
+link back to the full page.
+
+They run one script, static/peaceplans/embed.js, loaded from our origin (the embeds' CSP allows
+'self' scripts and nothing inline): it tells the page that frames the embed how tall it is, in
+pym.js's message format, so the <iframe> grows to its content instead of scrolling inside the
+article. The `childId` pym's parent adds to the address (with initialWidth, parentTitle and
+parentUrl) is read by that script alone; these views ignore it, like any other unknown
+parameter, so nothing of it reaches the HTML. static/peaceplans/embed-host.js is the other half,
+for articles that do not run pym.js; the snippet (web/sharing.py) loads it.
 """
 
-import re
 from functools import wraps
 from types import SimpleNamespace
 from typing import Any
@@ -23,15 +30,24 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Plan, Point, Revision
+from peaceplans.models import Party, Plan, Point, Revision, Source
 from peaceplans.ops.errors import BadQuery, embed_error
 from peaceplans.ops.security import EMBED_CSP
 from peaceplans.selectors import get_plan, point_by_key, point_wording
 from peaceplans.web import sharing
-from peaceplans.web.params import SLUG, HasQuery, HtmxHttpRequest, View, compare_params, query_value
+from peaceplans.web.params import (
+    SLUG,
+    Focus,
+    HasQuery,
+    HtmxHttpRequest,
+    View,
+    check_points,
+    compare_focus,
+    compare_params,
+    listed_values,
+    query_value,
+)
 
-POINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
-MAX_LISTED = 100  # revisions or points named in one embed address
 MAX_DIMENSION = 10_000
 
 
@@ -50,20 +66,6 @@ def frameable[**P](view: View[P]) -> View[P]:
             return embed_error(request, 404 if isinstance(error, Http404) else 400, str(error))
 
     return cache_control(public=True, max_age=300)(xframe_options_exempt(csp_override(EMBED_CSP)(wrapped)))
-
-
-def listed_values(query: HasQuery, name: str, pattern: re.Pattern[str], example: str) -> list[str]:
-    """A comma-separated list from the query ("6,7,8"), each value checked; [] when absent."""
-    raw = query_value(query, name)
-    if not raw:
-        return []
-    values = raw.split(",")
-    if len(values) > MAX_LISTED:
-        raise BadQuery(f"“{name}” may list at most {MAX_LISTED} values.")
-    for value in values:
-        if not pattern.match(value):
-            raise BadQuery(f"“{name}” must be a comma-separated list such as {example}.")
-    return list(dict.fromkeys(values))
 
 
 def chosen_revisions(query: HasQuery, revisions: list[Revision], wording_by_revision: dict) -> list[Revision]:
@@ -98,6 +100,7 @@ def point_card(request: HttpRequest, plan: Plan, point: Point) -> dict[str, Any]
         "point": point,
         "wording": [(revision, by_revision.get(revision.pk)) for revision in chosen],
         "parties": [(party, latest.get(party.pk)) for party in Party.objects.all()],
+        "notes": list(point.annotations.published().select_related("author")),
         "full_url": sharing.absolute(request, point.get_absolute_url()),
     }
 
@@ -111,20 +114,23 @@ def embed_point(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
 
 
 def compare_card(request: HttpRequest, plan: Plan) -> dict[str, Any]:
-    """The comparison's context, its rows cut to the points `?points=` names (every row by default)."""
+    """
+    The comparison's context, its rows cut to the topics `?topic=` and the points `?points=` name
+    (every row by default) as on the page; its counts stay those of the whole comparison.
+    """
     _, a, b, view, changes = compare_params(request, plan)
-    keys = listed_values(request, "points", POINT_KEY, "6,7,8")
-    if keys:
-        found = set(plan.points.public().filter(key__in=keys).values_list("key", flat=True))
-        missing = [key for key in keys if key not in found]
-        if missing:
-            raise Http404(f"This plan has no point “{missing[0]}”.")
+    focus = compare_focus(request)
+    check_points(plan, focus)
+    keys = list(focus.points)
     comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
     rows = comparison.rows if comparison else []
+    if focus.topics:
+        rows = [row for row in rows if row.point.topic_id in focus.topic_ids]
     if keys:
         rows = [row for row in rows if row.point.key in keys]
     shown = {row.point.key for row in rows}
-    full_url = sharing.compare_url(request, plan, a, b, view, changes)
+    # "The full comparison": every point of the topics asked for, at the point when one was asked for.
+    full_url = sharing.compare_url(request, plan, a, b, view, changes, Focus(topics=focus.topics))
     return {
         "plan": plan,
         "a": a,
@@ -146,7 +152,23 @@ def embed_compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """A comparison for articles: word-level changes from A to B, optionally for a few points only."""
     context = compare_card(request, get_plan(plan))
     prefetch_related_objects(context["sides"], "sources")
+    context["sources"] = side_sources(context["sides"])
     return render(request, "embed/compare.html", context)
+
+
+def side_sources(sides: list[Revision]) -> list[tuple[Source, str]]:
+    """
+    Each source of the compared texts once, oldest first, with the sides it stands behind
+    ("A", "B", "A and B"; "" when both sides are one text): the embed's compact source list.
+    Expects the sides' sources prefetched.
+    """
+    labels = ["A", "B"] if len(sides) > 1 else [""]
+    behind: dict[int, list[str]] = {}
+    for label, revision in zip(labels, sides, strict=True):
+        for source in revision.sources.all():
+            behind.setdefault(source.pk, []).append(label)
+    listed = sharing.unique_sources(source for revision in sides for source in revision.sources.all())
+    return [(source, " and ".join(filter(None, behind[source.pk]))) for source in listed]
 
 
 # oEmbed (https://oembed.com): a consumer sends a page address and gets the <iframe> for it.
@@ -191,12 +213,13 @@ def described_embed(request: HttpRequest, url: str) -> sharing.Embed:
             return sharing.point_embed(request, point, revisions)
         if match.url_name in {"compare", "embed_compare"}:
             _, a, b, view, changes = compare_params(target, plan)
-            keys = listed_values(target, "points", POINT_KEY, "6,7,8")
+            focus = compare_focus(target)
+            keys = list(focus.points)
             if not keys and parts.fragment.startswith("point-"):
                 keys = [parts.fragment.removeprefix("point-")]
             if keys and plan.points.public().filter(key__in=keys).count() != len(keys):
                 raise Http404("That comparison names a point this plan does not have.")
-            return sharing.compare_embed(request, plan, a, b, view, changes, keys)
+            return sharing.compare_embed(request, plan, a, b, view, changes, keys, focus)
     except BadQuery:
         raise Http404("That page's address has a value it cannot use.") from None
     raise Http404("Only point pages and comparisons can be embedded.")
@@ -235,7 +258,9 @@ def oembed_response(request: HttpRequest) -> HttpResponse:
             "provider_name": sharing.SITE_NAME,
             "provider_url": request.build_absolute_uri(reverse("home")),
             "cache_age": 3600,
-            "html": sharing.iframe_html(embed.url, embed.title, width=width, height=height),
+            "html": sharing.iframe_html(
+                embed.url, embed.title, width=width, height=height, host_script=embed.host_script
+            ),
             "width": width,
             "height": height,
         },

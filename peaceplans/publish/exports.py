@@ -19,6 +19,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,7 +41,8 @@ from peaceplans.selectors import (
 )
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.params import HtmxHttpRequest, View, compare_params, revision_param
+from peaceplans.web.params import HtmxHttpRequest, View, check_points, compare_focus, compare_params, revision_param
+from peaceplans.web.sharing import compare_query
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 from peaceplans.web.timeline import timeline_entries
 
@@ -116,26 +118,33 @@ def plan_matrix_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
     if not filters.is_valid():
         return bad_filters(filters.error_messages())
-    rows = matrix_rows(plan, parties, filters.qs, keep=filters.keep, with_sources=True)
-    table = StanceMatrixTable(rows, plan=plan, parties=parties)
+    text = filters.text
+    rows = matrix_rows(plan, parties, filters.qs, text=text, keep=filters.keep, with_sources=True)
+    table = StanceMatrixTable(rows, plan=plan, parties=parties, text=text, labels=filters.labels)
     RequestConfig(request, paginate=False).configure(table)
-    header = ["key", "title", "topic", "url"]
+    # Every row says which text its positions answer: the one chosen with ?on=, or each stance's own.
+    header = ["key", "title", "topic", "url", "positions_on"]
     for party in parties:
-        header += [f"{party.slug}_{column}" for column in ("position", "stated_on", "speaker", "source_url", "url")]
-    return csv_response(f"{plan.slug}-stances", header, matrix_lines(request, table, parties))
+        columns = ("position", "answering", "answering_label", "stated_on", "speaker", "source_url", "url")
+        header += [f"{party.slug}_{column}" for column in columns]
+    name = f"{plan.slug}-stances" + (f"-on-{text.slug}" if text else "")
+    return csv_response(name, header, matrix_lines(request, table, parties))
 
 
 def matrix_lines(request: HttpRequest, table: StanceMatrixTable, parties: list[Party]) -> Iterator[list[object]]:
     for record in (row.record for row in table.rows):
-        line = [record["key"], record["title"], record["topic"], request.build_absolute_uri(record["url"])]
+        on = table.text.slug if table.text else "latest"
+        line = [record["key"], record["title"], record["topic"], request.build_absolute_uri(record["url"]), on]
         for party in parties:
             stance = record["stances"][party.slug]
             if stance is None:
-                line += ["", "", "", "", ""]
+                line += ["", "", "", "", "", "", ""]
             else:
                 url = request.build_absolute_uri(f"{record['url']}#stance-{stance.pk}")
                 line += [
                     stance.get_position_display(),
+                    stance.revision.slug if stance.revision else "",
+                    stance.revision.label if stance.revision else "",
                     stance.stated_on,
                     stance.speaker,
                     source_url(stance.source),
@@ -176,24 +185,39 @@ def timeline_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
 @require_safe
 @plain_text_errors
 def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """The comparison of revisions a and b, one row per compared point (changes=only as on the page)."""
+    """The comparison of revisions a and b, one row per compared point (changes, topic and points as on the page)."""
     plan = get_plan(plan)
-    _, a, b, _, changes = compare_params(request, plan)
-    rows = [] if a == b else compare_revisions(plan, a, b, changes_only=changes == "only").rows
+    _, a, b, view, changes = compare_params(request, plan)
+    focus = compare_focus(request)
+    check_points(plan, focus)
+    comparison = None
+    if a != b:
+        comparison = compare_revisions(
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+        )
+    rows = comparison.covered + comparison.uncovered if comparison else []  # in the page's order
     clauses = [clause for row in rows for clause in (row.clause_a, row.clause_b) if clause]
     prefetch_related_objects(clauses, "sources")
-    page = reverse("compare", args=[plan.slug]) + f"?a={a.slug}&b={b.slug}"
-    header = ["key", "title", "number_a", "number_b", "status", "text_a", "text_b", "change_note"]
-    header += ["material_change", "url", "point_url", "source_urls_a", "source_urls_b"]
+    state = [
+        pair for pair in compare_query(a, b, view, changes, focus) if pair not in {("view", view), ("changes", "all")}
+    ]
+    page = reverse("compare", args=[plan.slug]) + "?" + urlencode(state)
+    header = ["key", "title", "label_a", "label_b", "number_a", "number_b", "status", "text_a", "text_b"]
+    header += ["wording_note_a", "wording_note_b", "change_note", "material_change", "url", "point_url"]
+    header += ["source_urls_a", "source_urls_b"]
     lines = (
         [
             row.point.key,
             row.point.title,
+            a.label,
+            b.label,
             row.clause_a.number if row.clause_a else "",
             row.clause_b.number if row.clause_b else "",
             row.status,
             text_of(row.clause_a),
             text_of(row.clause_b),
+            row.clause_a.wording_note if row.clause_a else "",
+            row.clause_b.wording_note if row.clause_b else "",
             row.clause_b.change_note if row.clause_b else "",
             row.clause_b.material_change if row.clause_b else "",
             request.build_absolute_uri(f"{page}#point-{row.point.key}"),
@@ -204,6 +228,7 @@ def compare_csv(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         for row in rows
     )
     name = f"{plan.slug}-compare-{a.slug}-{b.slug}" + ("-changes-only" if changes == "only" else "")
+    name += "".join(f"-{slug}" for slug in focus.topic_slugs) + ("-points" if focus.points else "")
     return csv_response(name, header, lines)
 
 
@@ -231,16 +256,19 @@ def wording_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
     revisions = list(plan.revisions.public().in_order())
     against = revision_param(request, "against", revisions, None)
     page = point.get_absolute_url()
-    header = ["revision", "revision_title", "published_on", "number", "status", "text", "change_note"]
-    header += ["material_change", "change_against", "url", "revision_url", "source_urls"]
+    header = ["revision", "revision_label", "revision_title", "published_on", "wording", "number", "status", "text"]
+    header += ["wording_note", "change_note", "material_change", "change_against", "url", "revision_url", "source_urls"]
     lines = (
         [
             revision.slug,
+            revision.label,
             revision.title,
             revision.published_on,
+            revision.wording,
             clause.number if clause else "",
             clause_status(clause),
             text_of(clause),
+            clause.wording_note if clause else "",
             clause.change_note if clause else "",
             clause.material_change if clause else "",
             changes.change if changes else "",
@@ -261,7 +289,8 @@ def stances_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
     plan = get_plan(plan)
     point = get_point(plan, point)
     page = point.get_absolute_url()
-    header = ["party", "position", "stated_on", "summary", "quote", "speaker", "answering", "is_latest"]
+    header = ["party", "position", "stated_on", "summary", "quote", "speaker", "answering", "answering_label"]
+    header += ["is_latest"]
     header += ["source_outlet", "source_kind", "source_url", "url"]
     lines = (
         [
@@ -272,6 +301,7 @@ def stances_csv(request: HtmxHttpRequest, plan: str, point: str) -> HttpResponse
             stance.quote,
             stance.speaker,
             stance.revision.slug if stance.revision else "",
+            stance.revision.label if stance.revision else "",
             n == 0,
             stance.source.outlet,
             stance.source.get_kind_display(),
@@ -293,8 +323,8 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
         raise Http404("This plan has no revision with that name.")
     clauses = revision.clauses.select_related("point__plan").prefetch_related("sources")
     page = revision.get_absolute_url()
-    header = ["number", "key", "title", "status", "text", "change_note", "material_change", "url", "point_url"]
-    header += ["source_urls"]
+    header = ["number", "key", "title", "status", "text", "wording_note", "change_note", "material_change", "url"]
+    header += ["point_url", "source_urls"]
     lines = (
         [
             clause.number,
@@ -302,6 +332,7 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
             clause.point.title,
             clause_status(clause),
             text_of(clause),
+            clause.wording_note,
             clause.change_note,
             clause.material_change,
             request.build_absolute_uri(f"{page}#point-{clause.point.key}"),
@@ -317,16 +348,22 @@ def clauses_csv(request: HtmxHttpRequest, plan: str, revision: str) -> HttpRespo
 def positions_csv(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
     """One party's latest position on every point, as on its page."""
     plan, party = get_plan(plan), get_party(party)
-    header = ["key", "title", "topic", "position", "stated_on", "summary", "quote", "speaker", "source_url", "url"]
-    header += ["point_url"]
+    header = ["key", "title", "topic", "position", "answering", "answering_label", "stated_on", "summary", "quote"]
+    header += ["speaker", "source_url", "url", "point_url"]
     lines = []
     for point, stance in party_positions(plan, party, with_sources=True):
         url = request.build_absolute_uri(point.get_absolute_url())
         line = [point.key, point.title, point.topic.name]
         if stance is None:
-            line += ["", "", "", "", "", "", url]
+            line += ["", "", "", "", "", "", "", "", url]
         else:
-            line += [stance.get_position_display(), stance.stated_on, stance.summary, stance.quote, stance.speaker]
+            revision = stance.revision  # party_positions joins it
+            line += [
+                stance.get_position_display(),
+                revision.slug if revision else "",
+                revision.label if revision else "",
+            ]
+            line += [stance.stated_on, stance.summary, stance.quote, stance.speaker]
             line += [source_url(stance.source), f"{url}#stance-{stance.pk}"]
         lines.append([*line, url])
     return csv_response(f"{plan.slug}-{party.slug}-positions", header, lines)

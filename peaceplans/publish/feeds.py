@@ -180,7 +180,7 @@ def point_wording(point: Point) -> list[WithAnnotations[Clause, Added]]:
 
 
 def point_label(point: Point) -> str:
-    return f"point {point.key} ({point.title})"
+    return f"point {point.number} ({point.title})"
 
 
 def source_line(source) -> str:
@@ -276,10 +276,10 @@ def note_entry(subject: Subject, note: Annotation) -> Entry:
 def clause_entry(subject: Subject, clause: WithAnnotations[Clause, Added]) -> Entry:
     point, revision = cast(Point, subject.point), clause.revision  # only the point feed has clause entries
     if clause.dropped:
-        title = f"Point {point.key} dropped in {revision.title}"
+        title = f"Point {point.number} dropped in {revision.title}"
         parts = [clause.change_note]
     else:
-        title = f"Point {point.key} in {revision.title}"
+        title = f"Point {point.number} in {revision.title}"
         parts = [f"{clause.number_label.capitalize()}:", clause.text]
         if clause.change_note:
             parts.append(f"Change: {clause.change_note}")

@@ -3,7 +3,7 @@ The JSON Schemas of the API's records and pages (openapi.py puts them into the d
 property carries its description, so the HTML page at /api/ can list it.
 """
 
-from peaceplans.models import Position, RevisionStatus, SourceKind
+from peaceplans.models import Position, RevisionStatus, SourceKind, Wording
 
 
 # Small builders: every property carries its description, so the HTML page can list it.
@@ -120,6 +120,11 @@ PLAN = {
 REVISION = {
     "slug": string("Short name of the revision, unique within the plan, e.g. us-28-point-draft."),
     "title": string("The text's title."),
+    "short_label": string("A few words naming the text in headings and chips, e.g. “US draft”, “E3”, “Geneva”."),
+    "wording": string(
+        "How close the stored texts are to the parties' words: verbatim, our paraphrase, or as reported by others.",
+        enum=Wording.values,
+    ),
     "published_on": string("When the text was published or agreed, as best known (ISO 8601).", format="date"),
     "status": string("What kind of text it is.", enum=RevisionStatus.values),
     "authors": array(string("A party slug."), "The parties that wrote the text (slugs; see /api/v1/parties/)."),
@@ -136,9 +141,14 @@ CLAUSE = {
     "point": string("Key of the plan point this clause words (see Point.key)."),
     "number": string(
         "The number as printed in this revision, which may differ from the point's key when the text "
-        "renumbered its points. “?6” means the revision's own number is not public."
+        "renumbered its points. “?6” means the revision's own number is not public. Empty for a dropped "
+        "point whose number the revision gives to another point."
     ),
     "text": string("Our paraphrase of the clause; figures, names and legal terms kept exactly. Empty when dropped."),
+    "wording_note": string(
+        "What a reader must know about the wording itself, e.g. “Exact wording not found.”; may be empty. "
+        "Never part of `text`."
+    ),
     "dropped": boolean("True when this revision removes the point; `text` is then empty."),
     "change_note": string("One sentence on what changed against the earlier text; may be empty."),
     "material_change": boolean("Set by an editor when the change alters substance, not only wording."),
@@ -170,6 +180,10 @@ STANCE = {
     "speaker": string("Who said it; “(describing …)” marks a characterisation. May be empty."),
     "point": nullable_string("Key of the point the stance is about, or null for a stance on a whole revision."),
     "revision": nullable_string("Slug of the revision the party was answering, or null."),
+    "revision_label": nullable_string(
+        "Short label of the text the party was answering (“US draft”, “E3”, “Berlin”), or null. A stance "
+        "answers one text: “supports” on one wording may mean the opposite of “supports” on another."
+    ),
     "source": ref("Source", "The report the stance rests on."),
     "updated_at": string("When an editor last changed the stance (ISO 8601, UTC).", format="date-time"),
     "point_url": {**api_url("point"), "type": ["string", "null"], "description": "The point in this API, or null."},

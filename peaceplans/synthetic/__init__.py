@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 
 from peaceplans import search
-from peaceplans.editing.importer import read_json_file
+from peaceplans.editing.jsonfile import read_json_file
 from peaceplans.editing.services import DEMO_DIR
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 from peaceplans.ops import dataversion

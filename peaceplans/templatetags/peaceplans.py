@@ -6,6 +6,7 @@ from django.template.defaultfilters import date as date_filter
 from peaceplans.compare.rows import compare_row as compare_row_html
 from peaceplans.compare.rows import redline as redline_html
 from peaceplans.markup import SafeHtml, render_markdown
+from peaceplans.models import Wording
 from peaceplans.web.tables import POSITION_ICONS, short_date
 
 register = template.Library()
@@ -60,3 +61,16 @@ def iso(value) -> str:
     if isinstance(value, datetime):
         return date_filter(value, "Y-m-d")
     return value.isoformat() if value else ""
+
+
+@register.filter
+def wording_line(revisions) -> str:
+    """
+    What the texts shown are: "Texts are our paraphrase." when every one is, else each text's
+    label with its kind ("US draft: our paraphrase; Berlin: verbatim."). Plain text, escaped where shown.
+    """
+    revisions = [r for r in revisions if r is not None]
+    kinds = {r.wording for r in revisions}
+    if kinds == {Wording.PARAPHRASE}:
+        return "Texts are our paraphrase of each version." if len(revisions) > 1 else "Text is our paraphrase."
+    return "; ".join(f"{r.label}: {r.get_wording_display()}" for r in revisions) + "."

@@ -39,19 +39,72 @@ def link(href: str, text: str) -> SafeString:
     return _assembled(f'<a href="{escape_text(href)}">{escape_text(text)}</a>')
 
 
-def stance_link(*, position: str, word: str, icon: str, href: str, iso_date: str, date: str, speaker: str):
+def stance_link(
+    *, position: str, word: str, icon: str, href: str, iso_date: str, date: str, speaker: str, on: str | None = None
+):
     """
-    One party's latest position in the matrix: icon and word, then date and speaker as visible
-    text inside the link (part of its accessible name, so they reach keyboard and touch users).
-    A no-break space keeps the icon on the word's line when the column is narrow. A SafeString.
+    One party's position in the matrix: icon and word, the text it answers when that is not
+    the text in view (`on`, a short label), then date and speaker as visible text inside the
+    link (part of its accessible name, so they reach keyboard and touch users). A no-break
+    space keeps the icon on the word's line when the column is narrow. A SafeString.
     """
     who = f' <span class="stance__speaker">{escape_text(speaker)}</span>' if speaker else ""
+    answers = f' <span class="stance__on">· on\u00a0{escape_text(on)}</span>' if on else ""
     return _assembled(
         f'<a class="stance stance--{escape_text(position)}" href="{escape_text(href)}">'
         f'<span class="stance__icon" aria-hidden="true">{escape_text(icon)}</span>\u00a0'
-        f'<span class="stance__word">{escape_text(word)}</span> <span class="stance__meta">'
+        f'<span class="stance__word">{escape_text(word)}</span>{answers} <span class="stance__meta">'
         f'<time datetime="{escape_text(iso_date)}">{escape_text(date)}</time>{who}</span></a>'
     )
+
+
+def party_name(name: str, slug: str) -> SafeString:
+    """
+    The party's name inside its cell, shown only where the column headings are not (phones,
+    styles/app.css); hidden from screen readers, which announce the column's heading.
+    """
+    return _assembled(
+        f'<span class="cell__party cell__party--{escape_text(slug)}" aria-hidden="true">{escape_text(name)}</span>'
+    )
+
+
+def no_stance(text_label: str | None) -> SafeString:
+    """No position recorded: on the text in view (`text_label`), or none at all."""
+    if text_label is None:
+        return NO_STANCE
+    return _assembled(
+        '<span class="stance stance--none">\u2014\u00a0<span class="stance__word">none on '
+        f"{escape_text(text_label)}</span></span>"
+    )
+
+
+def muted_stance(*, label: str, icon: str, word: str, href: str, iso_date: str, date: str) -> SafeString:
+    """
+    A stance on another text than the one in view: muted, in brackets, its text named first,
+    so it never reads as a position on the text in view.
+    """
+    return _assembled(
+        f'<a class="stance-other" href="{escape_text(href)}">(on\u00a0{escape_text(label)}: '
+        f'<span aria-hidden="true">{escape_text(icon)}</span>\u00a0{escape_text(word)}, '
+        f'<time datetime="{escape_text(iso_date)}">{escape_text(date)}</time>)</a>'
+    )
+
+
+def more_link(*, count: int, word: str, href: str, hx_get: str, about: str) -> SafeString:
+    """
+    '+2 earlier': a link to the party's history on the point (the point page, at the party),
+    which htmx replaces in place with that history.
+    """
+    return _assembled(
+        f'<a class="cell__more" href="{escape_text(href)}" hx-get="{escape_text(hx_get)}" hx-target="this" '
+        f'hx-swap="outerHTML">+{count}\u00a0{escape_text(word)}'
+        f'<span class="visually-hidden">: {escape_text(about)}</span></a>'
+    )
+
+
+def joined(parts: list) -> SafeString:
+    """Cell parts built above (SafeStrings), one after another."""
+    return _assembled(" ".join(_cell(part) for part in parts))
 
 
 def table_row(attrs: dict, cells) -> SafeString:

@@ -13,11 +13,12 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, OuterRef, Q
 
-from peaceplans.models import Clause, Event, Party, Plan, Point, Position, Topic
+from peaceplans.models import Clause, Event, Party, Plan, Point, Position, Revision, Stance, Topic
 
 MAX_QUERY_CHARS = 200
 # Parameters the overview reads once each; a repeated one is a malformed address, not a choice.
-SINGLE_VALUED = ("topic", "party", "position", "q", "sort", "page")
+SINGLE_VALUED = ("on", "topic", "party", "position", "q", "sort", "page")
+LATEST = "latest"  # ?on=latest: each party's latest statement, whatever text it answers
 # Any quote mark typed matches any quote mark stored: "Russia's" finds “Russia’s”.
 QUOTES = "\"'`´‘’‚‛“”„‟«»‹›"
 
@@ -72,6 +73,16 @@ class MatrixFilterForm(forms.Form):
 class MatrixFilterSet(django_filters.FilterSet):
     """What a journalist can narrow the stance matrix by; every value is checked, none guessed."""
 
+    on = django_filters.ChoiceFilter(
+        method="on_text",
+        label="Positions on",
+        empty_label=None,
+        help_text="Each party's latest statement, whatever text it answers, or its stance on one text's wording.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not one of this plan's texts: choose “latest” (each party's latest "
+            "statement) or a text's short name, such as us-28-point-draft."
+        },
+    )
     topic = django_filters.ChoiceFilter(field_name="topic__slug", label="Topic", empty_label="All topics")
     party = django_filters.ChoiceFilter(
         method="on_latest_stances",
@@ -99,9 +110,17 @@ class MatrixFilterSet(django_filters.FilterSet):
         fields: list[str] = []
         form = MatrixFilterForm
 
-    def __init__(self, data, *, plan: Plan, parties: list[Party]):
+    def __init__(self, data, *, plan: Plan, parties: list[Party], texts: list[Revision] | None = None):
+        """`texts`: the plan's public revisions in order, when the caller has them already."""
         super().__init__(data, queryset=plan.points.public().for_matrix())
-        topics = Topic.objects.filter(points__in=plan.points.public()).distinct().order_by("sort_order", "name")
+        self.texts = list(plan.revisions.public().in_order()) if texts is None else texts
+        self.labels = {text.pk: text.label for text in self.texts}
+        choices = [(LATEST, "latest statement")] + [
+            (text.slug, f"the {text.label} text · {text.published_on.day} {text.published_on:%b %Y}")
+            for text in self.texts
+        ]
+        self.filters["on"].extra["choices"] = choices
+        topics = Topic.objects.of_plan(plan)
         self.filters["topic"].extra["choices"] = [(topic.slug, topic.name) for topic in topics]
         self.filters["party"].extra["choices"] = [(party.slug, party.name) for party in parties]
         self.parties = {party.slug: party for party in parties}
@@ -114,6 +133,20 @@ class MatrixFilterSet(django_filters.FilterSet):
         in_clauses = Exists(Clause.objects.public().filter(point=OuterRef("pk"), text__iregex=pattern))
         return queryset.filter(Q(key__iregex=pattern) | Q(title__iregex=pattern) | in_clauses)
 
+    def on_text(self, queryset, name, value):
+        """With one text in view, the points it words or drops, or on which a party answered it."""
+        text = self.text
+        if text is None:
+            return queryset
+        answered = Stance.objects.public().filter(point=OuterRef("pk"), revision=text)
+        return queryset.filter(Exists(Clause.objects.filter(point=OuterRef("pk"), revision=text)) | Exists(answered))
+
+    @property
+    def text(self) -> Revision | None:
+        """The text whose wording the cells answer (?on=<slug>), or None for each party's latest statement."""
+        slug = self.form.cleaned_data.get("on") if self.is_valid() else None
+        return next((text for text in self.texts if text.slug == slug), None)
+
     def on_latest_stances(self, queryset, name, value):
         """Party and position are applied to the computed latest stances by `rows()`."""
         return queryset
@@ -121,7 +154,7 @@ class MatrixFilterSet(django_filters.FilterSet):
     @property
     def is_active(self) -> bool:
         """Whether any filter narrows the matrix (sorting and paging do not)."""
-        return self.is_valid() and any(self.form.cleaned_data.values())
+        return self.is_valid() and any(value for name, value in self.form.cleaned_data.items() if name != "on")
 
     @property
     def on_positions(self) -> bool:

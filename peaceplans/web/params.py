@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Concatenate, Protocol
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -16,20 +17,27 @@ from django_htmx.middleware import HtmxDetails
 from peaceplans.ops.errors import BadQuery
 
 if TYPE_CHECKING:
-    from peaceplans.models import Plan, Revision
+    from peaceplans.models import Plan, Revision, Topic
 
 MATRIX_PER_PAGE = 30
 MATRIX_MAX_PER_PAGE = 100  # ?per_page= is clamped to 1..this: never every row
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
+POINT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+TOPIC_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_LISTED = 100  # revisions or points named in one address
 
 __all__ = [
     "SLUG",
     "BadQuery",
+    "Focus",
     "HasQuery",
     "HtmxHttpRequest",
     "View",
+    "check_points",
+    "compare_focus",
     "compare_params",
     "is_partial",
+    "listed_values",
     "matrix_paging",
     "query_value",
     "revision_param",
@@ -129,3 +137,78 @@ def compare_params(request: HasQuery, plan: Plan) -> tuple[list[Revision], Revis
     view = query_value(request, "view", allowed=["side", "inline"], default="side")
     changes = query_value(request, "changes", allowed=["all", "only"], default="all")
     return revisions, a, b, view, changes
+
+
+def listed_values(query: HasQuery, name: str, pattern: re.Pattern[str], example: str) -> list[str]:
+    """A comma-separated list from the query ("6,7,8"), each value checked, repeats dropped; [] when absent."""
+    raw = query_value(query, name)
+    if not raw:
+        return []
+    values = raw.split(",")
+    if len(values) > MAX_LISTED:
+        raise BadQuery(f"“{name}” may list at most {MAX_LISTED} values.")
+    for value in values:
+        if not pattern.match(value):
+            raise BadQuery(f"“{name}” must be a comma-separated list such as {example}.")
+    return list(dict.fromkeys(values))
+
+
+@dataclass(frozen=True)
+class Focus:
+    """
+    What part of a comparison to show: the points of some topics (`?topic=nato&topic=territory`)
+    and/or some points by key (`?points=6,7,21`, the embed's syntax). Empty: every point.
+    """
+
+    topics: tuple[Topic, ...] = ()
+    points: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.topics or self.points)
+
+    @property
+    def topic_slugs(self) -> list[str]:
+        return [topic.slug for topic in self.topics]
+
+    @property
+    def topic_ids(self) -> frozenset[int]:
+        return frozenset(topic.pk for topic in self.topics)
+
+    def query(self) -> list[tuple[str, str]]:
+        """The focus as query pairs, in a stable order: each topic, then the points."""
+        pairs = [("topic", slug) for slug in self.topic_slugs]
+        return pairs + ([("points", ",".join(self.points))] if self.points else [])
+
+
+def compare_focus(request: HasQuery, topics: Sequence[Topic] | None = None) -> Focus:
+    """
+    The comparison's focus, shared by the page, its CSV and its embed. `topic` may repeat (one
+    topic each); each must be one of `topics` (the vocabulary, in its order; read here, one query,
+    only when a topic is asked for and the caller has not read them): anything else is a 400
+    naming what may be given. `points` is the embed's comma-separated list of point keys.
+    """
+    slugs = [slug for slug in request.GET.getlist("topic") if slug]
+    if topics is None:
+        from peaceplans.models import Topic  # noqa: PLC0415 (params is imported by the models' neighbours)
+
+        topics = list(Topic.objects.all()) if slugs else []
+    if len(slugs) > len(topics):
+        raise BadQuery(f"“topic” was given {len(slugs)} times; there are only {len(topics)} topics.")
+    by_slug = {topic.slug: topic for topic in topics}
+    for slug in slugs:
+        if not TOPIC_SLUG.match(slug) or slug not in by_slug:
+            known = ", ".join(by_slug) or "none"
+            raise BadQuery(f"“topic” must name a topic, one of: {known}.")
+    chosen = tuple(topic for topic in topics if topic.slug in slugs)
+    points = tuple(listed_values(request, "points", POINT_KEY, "6,7,21"))
+    return Focus(topics=chosen, points=points)
+
+
+def check_points(plan: Plan, focus: Focus) -> None:
+    """404 when `?points=` names a point the plan does not have (one query, only when points are named)."""
+    if not focus.points:
+        return
+    found = set(plan.points.public().filter(key__in=focus.points).values_list("key", flat=True))
+    missing = [key for key in focus.points if key not in found]
+    if missing:
+        raise Http404(f"This plan has no point “{missing[0]}”.")

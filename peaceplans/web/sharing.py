@@ -13,16 +13,22 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from peaceplans.models import Party, Plan, Point, Revision, Source
+from peaceplans.ops.staticfiles import EMBED_HOST_SCRIPT
 
 SITE_NAME = "peaceplans"
 MAX_DESCRIPTION_CHARS = 300
-# The <iframe> heights the snippets and oEmbed offer; the embed pages scroll beyond them.
+# The <iframe> heights the snippets and oEmbed offer: the frame's height until the embed says how
+# tall it is (static/peaceplans/embed.js), and what a page that runs neither our host script nor
+# pym.js keeps, scrolling inside it.
 EMBED_HEIGHTS = {"point": 640, "compare": 720}
+# What marks an <iframe> as one of our embeds for the host script (static/peaceplans/embed-host.js).
+EMBED_MARK = "data-peaceplans-embed"
 EMBED_WIDTH = 640
 
 
@@ -48,21 +54,38 @@ class Embed:
     url: str
     title: str
     height: int
+    host_script: str  # the absolute address of static/peaceplans/embed-host.js
 
     def snippet(self) -> str:
-        """An <iframe> as plain text (the template escapes it again for display)."""
-        return iframe_html(self.url, self.title, width="100%", height=self.height)
+        """The <iframe> and the host script as plain text (the template escapes it again for display)."""
+        return iframe_html(self.url, self.title, width="100%", height=self.height, host_script=self.host_script)
 
 
-def iframe_html(src: str, title: str, *, width: int | str, height: int) -> str:
+def iframe_html(src: str, title: str, *, width: int | str, height: int, host_script: str) -> str:
+    """
+    The <iframe> of an embed, marked for the host script, then the <script> that loads that
+    script: pasted into an article, the frame grows to its content's height. Without the script
+    (a CMS that strips it) the frame keeps `height` and scrolls inside it.
+    """
     attrs = {"src": src, "title": title, "width": width, "height": height, "loading": "lazy"}
-    return "<iframe " + " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attrs.items()) + "></iframe>"
+    iframe = " ".join(f'{name}="{html.escape(str(value))}"' for name, value in attrs.items())
+    script = f'<script src="{html.escape(host_script)}" async></script>'
+    return f"<iframe {iframe} {EMBED_MARK}></iframe>\n{script}"
 
 
-def absolute(request, path: str, query: dict | None = None) -> str:
-    """An absolute URL on this site; `query` keeps its order and drops empty values."""
-    query = {k: v for k, v in (query or {}).items() if v}
-    return request.build_absolute_uri(path + ("?" + urlencode(query) if query else ""))
+def host_script_url(request) -> str:
+    """
+    The host script by its plain name, not the hashed one whitenoise's manifest gives it: a
+    snippet stays in an article for years, across releases that would drop an old hashed name
+    (ops/staticfiles.py keeps the plain name's cache short and lets other sites load it).
+    """
+    return request.build_absolute_uri(settings.STATIC_URL + EMBED_HOST_SCRIPT)
+
+
+def absolute(request, path: str, query: dict | list[tuple[str, str]] | None = None) -> str:
+    """An absolute URL on this site; `query` (a dict, or pairs to repeat a name) keeps its order, drops empty values."""
+    pairs = [(k, v) for k, v in (query.items() if isinstance(query, dict) else query or []) if v]
+    return request.build_absolute_uri(path + ("?" + urlencode(pairs) if pairs else ""))
 
 
 def query_string(request) -> str:
@@ -91,9 +114,35 @@ def names(parties: Iterable[Party]) -> str:
 # Canonical URLs with the whole state: the same view always has the same address.
 
 
-def compare_url(request, plan: Plan, a: Revision, b: Revision, view: str = "side", changes: str = "all") -> str:
-    query = {"a": a.slug, "b": b.slug, "view": view, "changes": changes}
-    return absolute(request, reverse("compare", args=[plan.slug]), query)
+def compare_query(a: Revision, b: Revision, view="side", changes="all", focus=None) -> list[tuple[str, str]]:
+    """The compare page's whole state as query pairs: the texts, the view, then the focus (params.Focus)."""
+    pairs = [("a", a.slug), ("b", b.slug), ("view", view), ("changes", changes)]
+    return pairs + (focus.query() if focus else [])
+
+
+def compare_url(
+    request, plan: Plan, a: Revision, b: Revision, view: str = "side", changes: str = "all", focus=None
+) -> str:
+    return absolute(request, reverse("compare", args=[plan.slug]), compare_query(a, b, view, changes, focus))
+
+
+def compare_links(plan: Plan, a: Revision, b: Revision, view: str, changes: str, focus) -> dict:
+    """
+    The compare page's own links, relative: its CSV with the same filters, every point again, and
+    one link per chosen topic that leaves that topic out (the chips above the rows).
+    """
+    page, csv = reverse("compare", args=[plan.slug]), reverse("compare_csv", args=[plan.slug])
+    state = compare_query(a, b, view, changes, focus)
+    chips = []
+    for topic in focus.topics:
+        others = type(focus)(topics=tuple(t for t in focus.topics if t != topic), points=focus.points)
+        chips.append((topic, page + "?" + urlencode(compare_query(a, b, view, changes, others))))
+    defaults = {("view", view), ("changes", "all")}  # the CSV has no view; all points is its default
+    return {
+        "csv_url": csv + "?" + urlencode([pair for pair in state if pair not in defaults]),
+        "all_points_url": page + "?" + urlencode(compare_query(a, b, view, "all")),
+        "topic_chips": chips,
+    }
 
 
 def point_url(request, point: Point, against: Revision | None = None) -> str:
@@ -128,9 +177,11 @@ def comparison_counts(comparison) -> str:
     return ", ".join(parts) or "no points"
 
 
-def for_comparison(request, plan: Plan, a: Revision, b: Revision, view: str, changes: str, comparison) -> dict:
+def for_comparison(
+    request, plan: Plan, a: Revision, b: Revision, view: str, changes: str, comparison, focus=None
+) -> dict:
     """The compare page in one state; `comparison` is None when both sides are the same text."""
-    url = compare_url(request, plan, a, b, view, changes)
+    url = compare_url(request, plan, a, b, view, changes, focus)
     details = [f"From {revision_label(a)} to {revision_label(b)}"]
     if comparison is None:
         title = f"{a.title}, compared with itself"
@@ -142,13 +193,17 @@ def for_comparison(request, plan: Plan, a: Revision, b: Revision, view: str, cha
             f"Word-level changes, point by point, from {a.title} ({short_date(a.published_on)}) "
             f"to {b.title} ({short_date(b.published_on)}): {counts}. {plan.title}."
         )
+        if focus and focus.topics:
+            details.append("Topics: " + ", ".join(topic.name for topic in focus.topics))
+        if focus and focus.points:
+            details.append("Points asked for: " + ", ".join(focus.points))
         details.append(f"Points: {counts}" + (", changed points only" if changes == "only" else ""))
     share = Share(title=title, description=description, url=url, type="article", oembed_url=oembed_url(request, url))
     sources = [*a.sources.all(), *b.sources.all()]
     text = citation(f"Comparison: {a.title} → {b.title}", plan, url, details=details, sources=sources)
     context = {"share": share, "citation": text}
     if comparison is not None:
-        context["embed"] = compare_embed(request, plan, a, b, view, changes)
+        context["embed"] = compare_embed(request, plan, a, b, view, changes, focus.points if focus else (), focus)
     return context
 
 
@@ -156,11 +211,11 @@ def for_point(request, plan: Plan, point: Point, against, wording, by_party) -> 
     """`wording` and `by_party` as views.point_detail builds them."""
     worded = [revision_label(revision) for revision, clause, _ in wording if clause and not clause.dropped]
     latest = [f"{party.short_name} {stances[-1].get_position_display()}" for party, stances in by_party if stances]
-    description = f"The wording of point {point.key} in {len(worded)} of {len(wording)} texts of {plan.title}"
+    description = f"The wording of point {point.number} in {len(worded)} of {len(wording)} texts of {plan.title}"
     description += f"; latest positions: {', '.join(latest)}." if latest else "; no positions recorded yet."
     url = point_url(request, point, against)
     share = Share(
-        title=f"Point {point.key}: {point.title}",
+        title=f"Point {point.number}: {point.title}",
         description=description,
         url=url,
         type="article",
@@ -169,7 +224,7 @@ def for_point(request, plan: Plan, point: Point, against, wording, by_party) -> 
     sources = [s for _, clause, _ in wording if clause for s in clause.sources.all()]
     sources += [stance.source for _, stances in by_party for stance in stances]
     details = [f"Wording in {'; '.join(worded)}" if worded else "", f"Positions of {names(p for p, _ in by_party)}"]
-    what = f"“{point.title}” (point {point.key})"
+    what = f"“{point.title}” (point {point.number})"
     text = citation(what, plan, point_url(request, point), details=details, sources=sources)
     return {"share": share, "citation": text, "embed": point_embed(request, point)}
 
@@ -291,12 +346,16 @@ def citation(what: str, plan: Plan, url: str, *, details: Iterable[str] = (), so
 def point_embed(request, point: Point, revisions: Iterable[Revision] = ()) -> Embed:
     slugs = ",".join(revision.slug for revision in revisions)
     url = absolute(request, reverse("embed_point", args=[point.plan.slug, point.key]), {"revisions": slugs})
-    return Embed(url=url, title=f"Point {point.key}: {point.title} (peaceplans)", height=EMBED_HEIGHTS["point"])
+    title = f"Point {point.number}: {point.title} (peaceplans)"
+    return Embed(url=url, title=title, height=EMBED_HEIGHTS["point"], host_script=host_script_url(request))
 
 
 def compare_embed(
-    request, plan: Plan, a: Revision, b: Revision, view="side", changes="all", points: Iterable[str] = ()
+    request, plan: Plan, a: Revision, b: Revision, view="side", changes="all", points: Iterable[str] = (), focus=None
 ) -> Embed:
-    query = {"a": a.slug, "b": b.slug, "view": view, "changes": changes, "points": ",".join(points)}
+    """The comparison's embed; `focus` (params.Focus) carries the page's topics, `points` the points shown."""
+    query = [("a", a.slug), ("b", b.slug), ("view", view), ("changes", changes)]
+    query += [("topic", topic.slug) for topic in (focus.topics if focus else ())] + [("points", ",".join(points))]
     url = absolute(request, reverse("embed_compare", args=[plan.slug]), query)
-    return Embed(url=url, title=f"{a.title} → {b.title} (peaceplans)", height=EMBED_HEIGHTS["compare"])
+    title = f"{a.title} → {b.title} (peaceplans)"
+    return Embed(url=url, title=title, height=EMBED_HEIGHTS["compare"], host_script=host_script_url(request))

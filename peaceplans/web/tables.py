@@ -18,7 +18,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.translation import get_language
 from django_tables2 import RequestConfig
 
-from peaceplans.models import LatestStance, Party, Plan, Position, Stance
+from peaceplans.models import Party, Plan, Position, Revision, Stance, TextStance
 from peaceplans.web import cells
 
 # A text symbol beside every word, so position never depends on colour alone.
@@ -54,11 +54,50 @@ def row_id(record: dict) -> str:
     return f"point-{record['key']}"
 
 
+NO_TEXT_LABEL = "a text not recorded"
+
+
+class Cell(NamedTuple):
+    """
+    What the matrix shows of one party on one point: `stance`, the party's position (its latest
+    statement, or its latest on the text in view), or None; `others`, its latest stances on
+    other texts when it has none on the text in view, shown muted with their labels, never as
+    its position; `more`, how many of its stances on the point the cell does not show.
+    """
+
+    stance: TextStance | Stance | None = None
+    others: tuple = ()
+    more: int = 0
+
+
+def cell_of(stances: list, text: Revision | None) -> Cell:
+    """A party's cell from its latest stance on each text (newest first), for one text in view or for none."""
+    if not stances:
+        return Cell()
+    total = stances[0].total
+    if text is None:
+        return Cell(stances[0], (), total - 1)
+    on_text = next((stance for stance in stances if stance.revision_id == text.pk), None)
+    if on_text is not None:
+        return Cell(on_text, (), total - 1)
+    return Cell(None, tuple(stances), total - len(stances))
+
+
 class RecordColumn(tables.Column):
     """A value of the row's dict, by the column's name; `cell` is what the table's body prints."""
 
     def cell(self, record: dict, name: str):
         return record[name]
+
+
+class NumberColumn(RecordColumn):
+    """The point's number as readers see it ('6', '20-point 9'), not its key."""
+
+    def cell(self, record: dict, name: str):
+        return record["number"]
+
+    def render(self, record: dict):  # what django-tables2's own rendering prints (tests compare the two)
+        return record["number"]
 
 
 class PointColumn(RecordColumn):
@@ -76,38 +115,71 @@ class StanceColumn(RecordColumn):
 
     empty_values = ()
 
-    def __init__(self, party: Party, **kwargs):
-        self.party = party
+    def __init__(self, party: Party, text: Revision | None = None, labels: dict | None = None, **kwargs):
+        self.party, self.text, self.labels = party, text, labels or {}
         super().__init__(
-            verbose_name=party.short_name,
+            verbose_name=f"{party.short_name} on {text.label}" if text else party.short_name,
             accessor=f"stances__{party.slug}",
             order_by=(f"ranks__{party.slug}", "sort_order"),
             attrs={"th": {"scope": "col", "class": f"party party--{party.slug}"}, "td": {"class": "cell-stance"}},
             **kwargs,
         )
 
-    def render(self, value: LatestStance | Stance | None, record: dict):
+    def render(self, value: TextStance | Stance | None, record: dict):
         return self.cell(record, self.party.slug)
 
+    def label_of(self, stance) -> str:
+        return self.labels.get(stance.revision_id, NO_TEXT_LABEL)
+
     def cell(self, record: dict, name: str):
-        stance = record["stances"][self.party.slug]
-        if stance is None:
-            return cells.NO_STANCE
-        return cells.stance_link(
-            position=stance.position,
-            word=Position(stance.position).label,
-            icon=POSITION_ICONS[stance.position],
-            href=f"{record['url']}#stance-{stance.pk}",
-            iso_date=stance.stated_on.isoformat(),
-            date=short_date(stance.stated_on),
-            speaker=stance.speaker,
-        )
+        party = self.party
+        cell = record["cells"][party.slug]
+        stance = cell.stance
+        parts = [cells.party_name(party.short_name, party.slug)]
+        if stance is not None:
+            parts.append(
+                cells.stance_link(
+                    position=stance.position,
+                    word=Position(stance.position).label,
+                    icon=POSITION_ICONS[stance.position],
+                    href=f"{record['url']}#stance-{stance.pk}",
+                    iso_date=stance.stated_on.isoformat(),
+                    date=short_date(stance.stated_on),
+                    speaker=stance.speaker,
+                    # The text it answers, unless it is the text in view (the column's heading names that).
+                    on=None if self.text is not None else self.label_of(stance),
+                )
+            )
+        else:
+            parts.append(cells.no_stance(self.text.label if self.text is not None else None))
+            parts += [
+                cells.muted_stance(
+                    label=self.label_of(other),
+                    icon=POSITION_ICONS[other.position],
+                    word=Position(other.position).label,
+                    href=f"{record['url']}#stance-{other.pk}",
+                    iso_date=other.stated_on.isoformat(),
+                    date=short_date(other.stated_on),
+                )
+                for other in cell.others
+            ]
+        if cell.more:
+            parts.append(
+                cells.more_link(
+                    count=cell.more,
+                    word="earlier" if self.text is None else "more",
+                    href=f"{record['url']}#party-{party.slug}",
+                    hx_get=f"{record['url']}stances/{party.slug}/",
+                    about=f"{party.short_name}'s statements on point {record['key']}",
+                )
+            )
+        return cells.joined(parts)
 
 
 class StanceMatrixTable(tables.Table):
     """Points as rows, parties as columns; each cell the party's latest position."""
 
-    key = RecordColumn(verbose_name="No.", order_by=("sort_order",), attrs={"th": {"scope": "col"}})
+    key = NumberColumn(verbose_name="No.", order_by=("sort_order",), attrs={"th": {"scope": "col"}})
     title = PointColumn(verbose_name="Point", attrs={"th": {"scope": "col"}, "td": {"class": "cell-title"}})
     topic = RecordColumn(
         verbose_name="Topic", attrs={"th": {"scope": "col", "class": "col-topic"}, "td": {"class": "cell-topic"}}
@@ -119,11 +191,17 @@ class StanceMatrixTable(tables.Table):
         row_attrs = {"id": lambda record: row_id(record)}  # /plans/<plan>/#point-6 lands on the row
         empty_text = "No points match."
 
-    def __init__(self, data, *, plan: Plan, parties: list[Party], **kwargs):
-        extra = [(party.slug, StanceColumn(party)) for party in parties]
+    def __init__(self, data, *, plan: Plan, parties: list[Party], text: Revision | None = None, labels=None, **kwargs):
+        extra = [(party.slug, StanceColumn(party, text, labels)) for party in parties]
         super().__init__(data, extra_columns=extra, **kwargs)
-        self.plan = plan
-        self.caption = f"Where each party stands on each point of {plan.title}"
+        self.plan, self.text = plan, text
+        if text is None:
+            self.caption = (
+                f"Where each party stands on each point of {plan.title}: its latest statement, "
+                "and the text that statement answers"
+            )
+        else:
+            self.caption = f"Where each party stands on the {text.label} wording of each point ({text.title})"
 
     def body(self) -> list:
         """
@@ -142,7 +220,7 @@ class StanceMatrixTable(tables.Table):
         ]
 
 
-POINT_FIELDS = ("pk", "key", "sort_order", "title", "topic__name")
+POINT_FIELDS = ("pk", "key", "label", "sort_order", "title", "topic__name")
 
 
 def point_rows(plan: Plan, points=None) -> list[dict]:
@@ -154,8 +232,9 @@ def point_rows(plan: Plan, points=None) -> list[dict]:
     path = point_path(plan)
     points = plan.points.public().for_matrix() if points is None else points
     return [
-        {"pk": pk, "key": key, "sort_order": order, "title": title, "topic": topic, "url": f"{path}{key}/"}
-        for pk, key, order, title, topic in points.values_list(*POINT_FIELDS)
+        {"pk": pk, "key": key, "number": label or key, "sort_order": order, "title": title, "topic": topic}
+        | {"url": f"{path}{key}/"}
+        for pk, key, label, order, title, topic in points.values_list(*POINT_FIELDS)
     ]
 
 
@@ -181,6 +260,7 @@ class PositionLine(NamedTuple):
     label: str = ""
     day: str = ""
     stance_url: str = ""
+    on: str = ""  # the short label of the text the stance answers
 
 
 def position_lines(plan: Plan, rows: list[tuple]) -> list[PositionLine]:
@@ -193,38 +273,48 @@ def position_lines(plan: Plan, rows: list[tuple]) -> list[PositionLine]:
             lines.append(PositionLine(point.key, point.title, url))
             continue
         shown = POSITION_ICONS.get(stance.position, ""), stance.get_position_display(), short_date(stance.stated_on)
-        lines.append(PositionLine(point.key, point.title, url, stance, *shown, f"{url}#stance-{stance.pk}"))
+        on = stance.revision.label if stance.revision_id else NO_TEXT_LABEL  # party_positions joins it
+        lines.append(PositionLine(point.key, point.title, url, stance, *shown, f"{url}#stance-{stance.pk}", on))
     return lines
 
 
-def with_stances(rows: list[dict], parties: list[Party], latest: dict, *, keep=None) -> list[dict]:
+def with_stances(rows: list[dict], parties: list[Party], by_text: dict, *, text=None, keep=None) -> list[dict]:
     """
-    The rows with each party's latest stance from `latest` ({(point id, party id): stance}) as
-    "stances", and its rank as "ranks" (what a party column sorts by); `keep` decides on each
-    row's latest stances (party, position filters), and the rows it refuses are left out.
+    The rows with each party's Cell as "cells", built from `by_text` ({(point id, party id):
+    its latest stance on each text, newest first}) for the text in view (`text`, or None for
+    the latest statement); the stance each cell shows as "stances", and its rank as "ranks"
+    (what a party column sorts by). `keep` decides on each row's shown stances (party,
+    position filters), and the rows it refuses are left out.
     """
     kept = []
     for row in rows:
-        stances = {party.slug: latest.get((row["pk"], party.pk)) for party in parties}
+        row_cells = {party.slug: cell_of(by_text.get((row["pk"], party.pk), []), text) for party in parties}
+        stances = {slug: cell.stance for slug, cell in row_cells.items()}
         if keep is not None and not keep(stances):
             continue
-        row["stances"] = stances
+        row["cells"], row["stances"] = row_cells, stances
         row["ranks"] = {slug: POSITION_RANK[s.position] if s else NO_STANCE_RANK for slug, s in stances.items()}
         kept.append(row)
     return kept
 
 
-def matrix_rows(plan: Plan, parties: list[Party], points=None, *, keep=None, with_sources=False) -> list[dict]:
+def matrix_rows(
+    plan: Plan, parties: list[Party], points=None, *, text=None, keep=None, with_sources=False
+) -> list[dict]:
     """
-    One dict per point, with the latest stance of each party: two queries whatever the data
-    size. The page gets each stance as the LatestStance its cell shows; `with_sources`, for
-    the CSV, gets whole stances with their sources. `points` is a Point queryset, already
-    narrowed in the database (topic, text); `keep` decides on each row's latest stances
-    (party, position), which only Python has.
+    One dict per point, with each party's cell for the text in view (`text`, or None for the
+    latest statement): two queries whatever the data size. The page gets each stance as the
+    TextStance its cell shows; `with_sources`, for the CSV, gets whole stances with their
+    sources and texts. `points` is a Point queryset, already narrowed in the database (topic,
+    words, text); `keep` decides on each row's shown stances (party, position), which only
+    Python has.
     """
     stances = Stance.objects.filter(plan=plan).public()
-    latest = stances.select_related("source").latest_per_point() if with_sources else stances.latest_cells()
-    return with_stances(point_rows(plan, points), parties, latest, keep=keep)
+    if with_sources:
+        by_text = stances.select_related("source", "revision").cells_per_text(objects=True)
+    else:
+        by_text = stances.cells_per_text()
+    return with_stances(point_rows(plan, points), parties, by_text, text=text, keep=keep)
 
 
 def sorted_by_position(request, parties: list[Party]) -> bool:
@@ -246,15 +336,17 @@ def matrix_table(request, plan: Plan, parties: list[Party], filters, *, per_page
     sorting on them needs.
     """
     rows = point_rows(plan, filters.qs)
+    text, labels = filters.text, filters.labels
     on_positions = filters.on_positions or sorted_by_position(request, parties)
     if on_positions:
-        rows = with_stances(rows, parties, Stance.objects.filter(plan=plan).public().latest_cells(), keep=filters.keep)
-    table = StanceMatrixTable(rows, plan=plan, parties=parties)
+        by_text = Stance.objects.filter(plan=plan).public().cells_per_text()
+        rows = with_stances(rows, parties, by_text, text=text, keep=filters.keep)
+    table = StanceMatrixTable(rows, plan=plan, parties=parties, text=text, labels=labels)
     RequestConfig(request, paginate=False).configure(table)  # the sort only
     table.paginate(per_page=per_page, page=page)
     if not on_positions:
         shown = [row.record for row in table.paginated_rows]
         # The plan's points: their stances, read through the points' index, not the plan's.
-        latest = Stance.objects.filter(point__in=[row["pk"] for row in shown]).public().latest_cells()
-        with_stances(shown, parties, latest)
+        by_text = Stance.objects.filter(point__in=[row["pk"] for row in shown]).public().cells_per_text()
+        with_stances(shown, parties, by_text, text=text)
     return table

@@ -6,18 +6,19 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from peaceplans import search as fulltext
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Clause, Party, Plan, Source, Stance
+from peaceplans.models import Clause, Party, Plan, Source, Stance, Topic
 from peaceplans.ops.errors import BadQuery
 from peaceplans.selectors import (
     get_party,
     get_plan,
+    party_history,
     party_positions,
     point_by_key,
     point_wording,
@@ -30,6 +31,8 @@ from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
     SLUG,
     HtmxHttpRequest,
+    check_points,
+    compare_focus,
     compare_params,
     is_partial,
     matrix_paging,
@@ -37,6 +40,7 @@ from peaceplans.web.params import (
     revision_param,
     whole_number,
 )
+from peaceplans.web.summary import what_is_new
 from peaceplans.web.tables import matrix_table, position_lines
 from peaceplans.web.timeline import timeline_entries
 
@@ -57,7 +61,8 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     plan = get_plan(plan)
     number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
-    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties)
+    revisions = list(plan.revisions.public().in_order())  # the "positions on" choices, and the time strip
+    filters = MatrixFilterSet(request.GET, plan=plan, parties=parties, texts=revisions)
     context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
     if filters.is_valid():
         try:
@@ -68,7 +73,9 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
-    context["revisions"] = list(plan.revisions.public().for_strip())  # a list: the strip indexes it and loops over it
+    prefetch_related_objects(revisions, "authors")  # what for_strip() adds: the strip names each text's authors
+    context["revisions"] = revisions
+    context["news"] = what_is_new(plan, context["revisions"])
     context.update(sharing.for_plan(request, plan, context["revisions"]))
     return render(request, template, context, status=status)
 
@@ -101,6 +108,20 @@ def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpRespons
         + [n.updated_at for n in notes]
     )
     return render(request, "peaceplans/point_detail.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def point_party_stances(request: HtmxHttpRequest, plan: str, point: str, party: str) -> HttpResponse:
+    """One party's stances on a point, newest first: the fragment the matrix's '+2 earlier' opens in place."""
+    plan, party = get_plan(plan), get_party(party)
+    point = point_by_key(plan, point)
+    if point is None:
+        raise Http404("This plan has no point with that number.")
+    if not is_partial(request):  # a page of its own would repeat the point page: send readers there
+        return HttpResponseRedirect(f"{point.get_absolute_url()}#party-{party.slug}")
+    context = {"plan": plan, "point": point, "party": party, "history": party_history(point, party)}
+    return render(request, "peaceplans/point_detail.html#party-history", context)
 
 
 @require_safe
@@ -177,10 +198,17 @@ def source_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 @vary_on_headers("HX-Request")
 def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """Two revisions aligned by point, word-level changes side by side or inline."""
+    """Two revisions aligned by point, optionally narrowed to topics or points; HTMX asks for the form and rows."""
     plan = get_plan(plan)
     revisions, a, b, view, changes = compare_params(request, plan)
-    comparison = None if a == b else compare_revisions(plan, a, b, changes_only=changes == "only")
+    topics = list(Topic.objects.of_plan(plan))
+    focus = compare_focus(request, topics)
+    check_points(plan, focus)
+    comparison = None
+    if a != b:
+        comparison = compare_revisions(
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+        )
     sides = [a] if a == b else [a, b]
     prefetch_related_objects(sides, "sources")
     context = {
@@ -191,9 +219,12 @@ def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         "sides": sides,
         "view": view,
         "changes": changes,
+        "topics": topics,
+        "focus": focus,
         "comparison": comparison,
         "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
-        **sharing.for_comparison(request, plan, a, b, view, changes, comparison),
+        **sharing.compare_links(plan, a, b, view, changes, focus),
+        **sharing.for_comparison(request, plan, a, b, view, changes, comparison, focus),
     }
     template = "peaceplans/compare.html"
     return render(request, template + "#comparison" if is_partial(request) else template, context)

@@ -39,6 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import HTML_PAGES, ROOT, app_env, compare_path, first_load, fragment_bytes, fragments, pages  # noqa: E402
 
+sys.path.insert(0, str(ROOT))  # tests/lighthouse.py, shared with the browser tests (no Django imports)
+from tests import lighthouse  # noqa: E402
+
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 THREADS, CONNECTIONS = 2, 16
 START_TIMEOUT = 60  # seconds for a server to answer its first request
@@ -300,6 +303,46 @@ def datasette(db: Path, work: Path, port: int, plan_id: int):
         }
 
 
+# ---- Lighthouse ----
+
+LIGHTHOUSE_PAGES = ("overview", "compare", "point", "party", "search")
+
+
+def lighthouse_performance(base: str, addresses: dict[str, str], runs: int = 3) -> dict:
+    """
+    Lighthouse's Performance score of each page (mobile emulation, its simulated slow 4G and CPU),
+    one Chromium for all, before wrk loads the machine: the median of `runs` runs, as Lighthouse's
+    own advice has it, since a busy machine's long tasks cost a single run points (Total Blocking
+    Time). Not measured, with the reason, when Chromium or Lighthouse is missing: the other
+    figures do not depend on it.
+    """
+    reason = lighthouse.missing()
+    if reason:
+        print(f"  lighthouse: not measured: {reason}", flush=True)
+        return {"skipped": reason, "pages": {}}
+    found: dict = {"pages": {}, "how": "Lighthouse, mobile emulation, Performance only, Debian's Chromium"}
+    with lighthouse.chromium() as port:
+        for kind, path in addresses.items():
+            results = []
+            for _ in range(runs):
+                try:
+                    results.append(lighthouse.audit(base + path, ["performance"], port))
+                except lighthouse.LighthouseError as error:
+                    raise SetupError(str(error)) from error
+            results.sort(key=lambda result: result["scores"]["performance"])
+            median = results[len(results) // 2]
+            score = median["scores"]["performance"]
+            found["pages"][kind] = {
+                "path": path,
+                "performance": score,
+                "runs": [result["scores"]["performance"] for result in results],
+                "losing": median["failing"]["performance"],
+            }
+            found["version"] = median["lighthouse"]
+            print(f"  lighthouse {kind:<11} performance {score} (runs: {found['pages'][kind]['runs']})", flush=True)
+    return found
+
+
 # ---- the run ----
 
 
@@ -347,6 +390,9 @@ def run(
             "fragments": {name: fragment_bytes(fetch, path) for name, path in fragments(cat).items()},
             "how": "over HTTP from gunicorn, Accept-Encoding: gzip",
         }
+        kinds = [kind for kind in LIGHTHOUSE_PAGES if not only or kind in only]
+        runs = 1 if only else 3  # `only`: the quick mode
+        results["lighthouse"] = lighthouse_performance(base, {kind: addresses[kind] for kind in kinds}, runs)
         if warmup:
             wrk(base + addresses["overview"], warmup)  # both workers up to speed
         results["pages"] = {}

@@ -8,12 +8,13 @@ import datetime
 import gzip
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,7 +107,7 @@ HTML_PAGES = ("overview", "compare", "point", "party", "revision", "timeline", "
 
 
 class _Assets(HTMLParser):
-    """The stylesheets and scripts a page makes the browser fetch."""
+    """The stylesheets, scripts and preloaded files a page makes the browser fetch."""
 
     def __init__(self):
         super().__init__()
@@ -114,10 +115,19 @@ class _Assets(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split() and attrs.get("href"):
+        rel = (attrs.get("rel") or "").split()
+        if tag == "link" and ("stylesheet" in rel or "preload" in rel) and attrs.get("href"):
             self.urls.append(attrs["href"])
         elif tag == "script" and attrs.get("src"):
             self.urls.append(attrs["src"])
+
+
+# The web fonts a stylesheet declares (@font-face src): counted whether or not the page preloads them.
+FONT_URL = re.compile(r"""url\(\s*["']?([^"')]+\.woff2?)(?:[?#][^"')]*)?["']?\s*\)""")
+
+
+def fonts_of(css: str, css_url: str) -> list[str]:
+    return [urljoin(css_url, found) for found in FONT_URL.findall(css)]
 
 
 def assets_of(html: str) -> list[str]:
@@ -132,19 +142,26 @@ def body_text(body: bytes, encoding: str) -> str:
 
 def first_load(fetch, path: str) -> dict:
     """
-    Compressed bytes of a page's first load: the HTML and every stylesheet and script it
-    references, each as served to a browser that sends Accept-Encoding: gzip. `fetch(path,
-    headers)` returns (status, content-encoding, body bytes as sent).
+    Compressed bytes of a page's first load: the HTML and every stylesheet, script and preloaded
+    file it references, and every web font its stylesheets declare (woff2 is compressed already),
+    each as served to a browser that sends Accept-Encoding: gzip. `fetch(path, headers)` returns
+    (status, content-encoding, body bytes as sent).
     """
     status, encoding, body = fetch(path, {"Accept-Encoding": "gzip"})
     if status != 200:
         raise RuntimeError(f"{path} answered {status}, not 200")
-    assets = {}
-    for url in assets_of(body_text(body, encoding)):
-        a_status, _, a_body = fetch(url, {"Accept-Encoding": "gzip"})
+    assets: dict[str, int] = {}
+    queue = assets_of(body_text(body, encoding))
+    while queue:
+        url = queue.pop(0)
+        if url in assets:
+            continue
+        a_status, a_encoding, a_body = fetch(url, {"Accept-Encoding": "gzip"})
         if a_status != 200:
             raise RuntimeError(f"{url} (referenced by {path}) answered {a_status}, not 200")
         assets[url] = len(a_body)
+        if urlsplit(url).path.endswith(".css"):
+            queue += fonts_of(body_text(a_body, a_encoding), url)
     return {
         "html": len(body),
         "html_encoding": encoding or "identity",

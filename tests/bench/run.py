@@ -10,8 +10,9 @@ not a test. It exits 0 whatever the figures are, and non-zero, loudly, when it c
 2. bench_diff.py: the word diff on two 5,000-word texts.
 3. bench_pages.py, once per dataset in a fresh process: each page's render time (first, cold,
    warm, uncached) and the compressed bytes of each first load and HTMX fragment.
-4. bench_http.py: gunicorn as `make run` starts it, wrk against a static file and each page,
-   Datasette over the same stance rows, the comparison cold, each worker's peak RSS.
+4. bench_http.py: gunicorn as `make run` starts it, Lighthouse's Performance score of five pages
+   (tests/lighthouse.py), wrk against a static file and each page, Datasette over the same stance
+   rows, the comparison cold, each worker's peak RSS.
 5. Writes DIR/bench.json (everything), DIR/bench.md (the table printed) and the parts as
    DIR/bench-pages-demo.json, bench-pages-generated.json, bench-http.json, bench-diff.json.
 
@@ -48,9 +49,10 @@ STATIC_RATIO = 0.5  # warm page req/s ÷ static file req/s, at least
 DATASETTE_RATIO = 10.0  # stance table req/s ÷ Datasette table page req/s, at least
 COLD_COMPARE_MS = 25.0  # cold comparison of two full revisions, median in process, at most
 SCALE_RATIO = 2.0  # generated ÷ demo render time, at most
-FIRST_LOAD_KB = 60.0  # HTML + CSS + JS, compressed, at most
+FIRST_LOAD_KB = 60.0  # HTML + CSS + JS + fonts, compressed, at most
 FRAGMENT_KB = 15.0  # one HTMX fragment, compressed, at most
 WORKER_RSS_MB = 150.0  # a gunicorn worker's peak RSS, at most
+LIGHTHOUSE_PERFORMANCE = 95  # Lighthouse's Performance score, mobile, at least (issue 21, item 7)
 KB = 1000  # bytes: the stricter reading of "KB"
 
 SYNTHETIC = {
@@ -239,7 +241,7 @@ def targets(figures: dict) -> list[dict]:
     dataset, kind, size = max(loads, key=lambda row: row[2])
     rows.append(
         {
-            "figure": f"first load, HTML + CSS + JS gzipped (largest: {kind}, {dataset})",
+            "figure": f"first load, HTML + CSS + JS + fonts, compressed (largest: {kind}, {dataset})",
             "value": kb(size),
             "target": f"≤ {FIRST_LOAD_KB:.0f} KB",
             "met": size <= FIRST_LOAD_KB * KB,
@@ -263,6 +265,27 @@ def targets(figures: dict) -> list[dict]:
             "met": peak <= WORKER_RSS_MB,
         }
     )
+    light = http.get("lighthouse", {}).get("pages", {})
+    if light:
+        kind, row = min(light.items(), key=lambda item: item[1]["performance"])
+        rows.append(
+            {
+                "figure": f"Lighthouse Performance, mobile, median of runs (lowest of {len(light)} pages: {kind})",
+                "value": str(row["performance"]),
+                "target": f"≥ {LIGHTHOUSE_PERFORMANCE}",
+                "met": row["performance"] >= LIGHTHOUSE_PERFORMANCE,
+            }
+        )
+    else:
+        reason = http.get("lighthouse", {}).get("skipped", "not run")
+        rows.append(
+            {
+                "figure": f"Lighthouse Performance, mobile ({reason})",
+                "value": "not measured",
+                "target": f"≥ {LIGHTHOUSE_PERFORMANCE}",
+                "met": None,
+            }
+        )
     diff = figures["diff"]
     case = diff["cases"][0]
     rows.append(
@@ -397,9 +420,10 @@ def table(figures: dict) -> str:
     lines += [
         "",
         "**Bytes**, gzipped as served (KB = 1,000 bytes). Demo: over HTTP from gunicorn; generated: in process "
-        "through the same middleware. First load: the HTML and every stylesheet and script it references.",
+        "through the same middleware. First load: the HTML and every stylesheet, script and preloaded file it "
+        "references, and the web fonts the stylesheets declare (woff2, compressed already).",
         "",
-        "| first load | HTML | CSS + JS | demo total | generated total | ≤ 60 KB |",
+        "| first load | HTML | CSS, JS, fonts | demo total | generated total | ≤ 60 KB |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for kind in HTML_PAGES:
@@ -415,6 +439,22 @@ def table(figures: dict) -> str:
         worst = max(row["bytes"], gen_frags.get(name, {}).get("bytes", 0))
         generated = kb(gen_frags[name]["bytes"]) if name in gen_frags else "—"
         lines.append(f"| {name} | {kb(row['bytes'])} | {generated} | {verdict(worst <= FRAGMENT_KB * KB)} |")
+    light = http.get("lighthouse", {})
+    if light.get("pages"):
+        lines += [
+            "",
+            f"**Lighthouse** {light.get('version', '')}, Performance, mobile emulation (simulated slow 4G and "
+            "CPU), Debian's Chromium, against the same gunicorn before wrk runs:",
+            "",
+            f"| page | address | Performance (median) | each run | ≥ {LIGHTHOUSE_PERFORMANCE} | audits losing points |",
+            "|---|---|---:|---|---|---|",
+        ]
+        for kind, row in light["pages"].items():
+            losing = ", ".join(f"{audit_id} {score:.2f}" for audit_id, _, score in row["losing"]) or "none"
+            lines.append(
+                f"| {kind} | `{row['path']}` | {row['performance']} | {', '.join(map(str, row['runs']))} | "
+                f"{verdict(row['performance'] >= LIGHTHOUSE_PERFORMANCE)} | {losing} |"
+            )
     workers = ", ".join(f"{w['peak_rss_mb']:.0f} MB (now {w['rss_mb']:.0f})" for w in http["workers"])
     lines += ["", f"**Memory**: gunicorn workers' peak RSS (VmHWM) after the HTTP run: {workers}."]
     return "\n".join(lines) + "\n"

@@ -92,7 +92,7 @@ def test_quick_bench_measures_everything_and_writes_its_table(tmp_path):
     assert set(http["pages"]) == {"overview", "compare", "api detail"}
     assert set(http["bytes"]["first_load"]) == set(HTML_PAGES)
     assert http["workers"] and all(w["peak_rss_mb"] > 10 for w in http["workers"])
-    assert len(figures["targets"]) == 8 and all(isinstance(t["met"], bool) for t in figures["targets"])
+    assert len(figures["targets"]) == 9 and all(isinstance(t["met"], bool) for t in figures["targets"])
     table = (tmp_path / "bench.md").read_text()
     assert table in done.stdout
     assert "| stance table (overview) ÷ Datasette's table page measured just after it, req/s |" in table

@@ -119,3 +119,73 @@ def test_each_row_says_its_status_and_the_embed_announces_changes_too(page, serv
     page.goto(server_url + f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&view=inline")
     heard = accessible_text(page, "body")
     assert re.search(r"\[removed: [^\]]*600,000[^\]]*\]", heard) and re.search(r"\[added: [^\]]*800,000", heard)
+
+
+# Issue 21, item 3: a comparison you can focus, with Back and Forward restoring rows and form.
+
+SECURITY_TOPICS = {"nato", "military-limits", "territory"}
+
+
+def test_a_reporter_reaches_us_draft_against_e3_on_nato_army_and_territory_in_three_actions(page, server_url):
+    page.goto(server_url + "/")
+    actions = 0
+    page.click("nav.site-nav a:text('Compare')")  # 1
+    actions += 1
+    page.wait_for_selector("#pick-topics")
+    assert page.eval_on_selector("#pick-a", "s => s.value") == "us-28-point-draft"
+    assert page.eval_on_selector("#pick-b", "s => s.value") == "e3-counter-proposal"
+    page.select_option("#pick-topics", ["nato", "military-limits", "territory"])  # 2
+    actions += 1
+    page.wait_for_url(re.compile(r"topic=nato&topic=military-limits&topic=territory"))
+    page.wait_for_selector(".topic-chips")
+    assert actions <= 3
+    shown = page.eval_on_selector_all(".compare-rows li.compare-row", "els => els.map(e => e.id.slice(6))")
+    assert "6" in shown and "1" not in shown and len(shown) >= 5
+    topics = page.evaluate(
+        "fetch('/api/v1/plans/russia-ukraine-2025/points/?per_page=200').then(r => r.json())"
+        ".then(d => Object.fromEntries(d.results.map(p => [p.key, p.topic])))"
+    )
+    assert {topics[key] for key in shown} == SECURITY_TOPICS, {key: topics[key] for key in shown}
+    six = page.locator("#point-6")
+    assert any("600,000" in t for t in six.locator(".side--a del").all_inner_texts())
+    assert any("800,000" in t for t in six.locator(".side--b ins").all_inner_texts())
+    assert page.is_visible(".compare-bar") and "US draft" in page.inner_text(".compare-bar")
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_back_and_forward_restore_the_rows_and_the_pickers(page, server_url):
+    page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal")
+    page.evaluate("window.__marker = 'kept'")
+    page.select_option("#pick-b", "us-ukraine-geneva-framework")
+    page.wait_for_url(re.compile(r"b=us-ukraine-geneva-framework"))
+    page.wait_for_function("document.querySelector('.compare-bar').textContent.includes('Geneva')")
+    assert page.evaluate("window.__marker") == "kept", "the change reloaded the whole page"
+    assert "unnumbered" in page.inner_text("#point-6")
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"b=e3-counter-proposal"))
+    page.wait_for_function("document.querySelector('.compare-bar').textContent.includes('E3')")
+    assert page.eval_on_selector("#pick-b", "s => s.value") == "e3-counter-proposal"
+    assert "B: no. 6" in page.inner_text("#point-6") and "unnumbered" not in page.inner_text("#point-6")
+
+    page.go_forward()
+    page.wait_for_url(re.compile(r"b=us-ukraine-geneva-framework"))
+    page.wait_for_function("document.querySelector('.compare-bar').textContent.includes('Geneva')")
+    assert page.eval_on_selector("#pick-b", "s => s.value") == "us-ukraine-geneva-framework"
+    assert "unnumbered" in page.inner_text("#point-6")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_nothing_scrolls_sideways_and_rows_stack_on_phones(browser, server_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(server_url + COMPARE + "?a=us-28-point-draft&b=e3-counter-proposal")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    a, b = (page.locator(f"#point-6 .side--{side}").bounding_box() for side in "ab")
+    if width == 360:
+        assert b["y"] >= a["y"] + a["height"] - 1  # A above B
+        assert not page.locator(".compare-index__list").is_visible()  # the index waits, closed
+    else:
+        assert abs(a["y"] - b["y"]) < 2 and b["x"] > a["x"]  # side by side
+        assert page.locator(".compare-index__list").is_visible()  # beside the rows
+    context.close()

@@ -21,6 +21,9 @@ PAGES = [
     f"/plans/{PLAN}/compare/?a=us-28-point-draft&b=europe-24-point-telegraph&view=inline&changes=only",
     f"/plans/{PLAN}/compare/?a=berlin-joint-statement&b=berlin-joint-statement",
     f"/plans/{PLAN}/?topic=nato&party=russia",
+    f"/plans/{PLAN}/?on=us-28-point-draft&per_page=100",  # stances on other texts muted, "+N more"
+    f"/plans/{PLAN}/points/21d/",  # stances grouped by party, each naming its text
+    f"/plans/{PLAN}/revisions/e3-counter-proposal/",  # wording notes
     f"/plans/{PLAN}/compare/?view=sideways",
     f"/plans/{PLAN}/points/3/",
     f"/plans/{PLAN}/revisions/us-28-point-draft/",

@@ -69,7 +69,7 @@ def same_and_cosmetic():
     e3_one, e3_five = clause("e3-counter-proposal", "1"), clause("e3-counter-proposal", "5")
     e3_one.text = clause("us-28-point-draft", "1").text
     e3_one.save()
-    e3_five.text = clause("us-28-point-draft", "5").text.upper().replace("(", "").replace(")", "")
+    e3_five.text = clause("us-28-point-draft", "5").text.upper().rstrip(".")
     e3_five.save()
 
 
@@ -92,7 +92,7 @@ def test_changes_only_hides_unchanged_and_cosmetic_rows(client, same_and_cosmeti
     assert "compare-row--unchanged" not in html and "compare-row--cosmetic" not in html
     assert "Show all points" in html
     counts = html.split('class="counts"')[1].split("</ul>")[0]
-    assert "<strong>1</strong> unchanged" in counts  # counts still describe the whole pair
+    assert "<strong>6</strong> unchanged" in counts  # counts still describe the whole pair (1, 10a, 10b, 11, 19, 20)
 
 
 def test_inline_view_gives_one_redline(client):
@@ -149,9 +149,11 @@ def test_each_revisions_sources_are_listed(client):
 
 
 def test_htmx_request_gets_only_the_comparison_region(client):
+    """The region holds the form too: the swap brings back pickers that say what is shown (Back restores both)."""
     html = html_of(client, US_E3 + "&view=inline", **{"HX-Request": "true"})
     assert html.lstrip().startswith('<div id="comparison"')
-    assert "<html" not in html and "compare-form" not in html
+    assert "<html" not in html and "site-header" not in html
+    assert '<input type="radio" name="view" value="inline" checked>' in html.split('class="compare-form"')[1]
     assert 'id="compare-sources"' in html  # the sources follow the chosen pair
 
 
@@ -258,14 +260,14 @@ def test_diff_text_is_escaped(client):
 @pytest.mark.usefixtures("page_cache_off")
 def test_compare_query_count_is_fixed(client, query):
     """
-    Plan, revisions (not their authors: the pickers do not show them), clauses of both sides,
-    the rows' published notes, sources of both sides.
+    Plan, revisions (not their authors: the pickers do not show them), topics (the topic picker),
+    clauses of both sides, the rows' published notes, sources of both sides.
     """
     url = US_E3 + query
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == 5, [q["sql"][:100] for q in queries]
+    assert len(queries) == 6, [q["sql"][:100] for q in queries]
 
 
 # The point page's "compare against"

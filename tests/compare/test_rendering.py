@@ -270,21 +270,21 @@ HOSTILE_ESCAPED = (
     "&lt;a hx-get=&quot;/evil&quot; onclick=go()&gt;"
 )
 
+SHORT_HOSTILE = "<b onclick=x>E3</b>&"
+SHORT_HOSTILE_ESCAPED = "&lt;b onclick=x&gt;E3&lt;/b&gt;&amp;"
+
 # What templates/peaceplans/compare.html's row loop was before rows.compare_row, kept here as the reference.
-TEMPLATE_COMPARE_ROWS = Template(
-    """{% load peaceplans %}{% with a_label=a.title|truncatechars:40 b_label=b.title|truncatechars:40 %}
-  <ol class="compare-rows">
-    {% for row in comparison.rows %}
+ROW_TEMPLATE = """
     <li class="compare-row compare-row--{{ row.status }}" id="point-{{ row.point.key }}">
       <div class="compare-row__head">
-        <h3><a href="{{ row.url }}"><span class="point-key">{{ row.point.key }}</span> {{ row.point.title }}</a></h3>
+        <h3><a href="{{ row.url }}"><span class="point-key">{{ row.point.number }}</span> {{ row.point.title }}</a></h3>
         <p class="compare-row__meta">
           <span class="status status--{{ row.status }}">{{ row.label }}</span>
           {% if row.clause_a %}<span>A: {{ row.number_a }}</span>{% endif %}
           {% if row.clause_b %}<span>B: {{ row.number_b }}</span>{% endif %}
           {% if row.renumbered %}<span class="renumbered">renumbered</span>{% endif %}
           {% if row.clause_b.material_change %}<span class="material">material change</span>{% endif %}
-          {% if row.point.split_from %}<span>split from point {{ row.point.split_from.key }}</span>{% endif %}
+          {% if row.point.split_from %}<span>split from point {{ row.point.split_from.number }}</span>{% endif %}
           {% if row.diff.cosmetic %}<span>only {{ row.diff.cosmetic|join:", " }} changed</span>{% endif %}
         </p>
       </div>
@@ -293,22 +293,30 @@ TEMPLATE_COMPARE_ROWS = Template(
         {% if row.status == "absent" %}<p class="clause-text">{{ row.clause_a.text }}</p>\
 <p class="absent">B's text does not cover this point.</p>
         {% else %}<p class="clause-text">{{ row.diff.ops|redline:"inline" }}</p>{% endif %}
+        {% if row.clause_a.wording_note and not row.clause_a.dropped %}\
+<p class="wording-note">Note on A's wording: {{ row.clause_a.wording_note }}</p>{% endif %}
+        {% if row.clause_b.wording_note and not row.clause_b.dropped %}\
+<p class="wording-note">Note on B's wording: {{ row.clause_b.wording_note }}</p>{% endif %}
       </div>
       {% else %}
       <div class="compare-row__sides">
         <div class="side side--a">\
-<p class="side__label"><span class="side-badge side-badge--a">A</span> {{ a_label }}</p>
+<p class="side__label"><span class="side-badge side-badge--a">A</span> {{ a.label }}</p>
           {% if not row.clause_a or row.clause_a.dropped %}<p class="absent">\
 {% if row.clause_a.dropped %}Dropped in A.{% else %}Not in A.{% endif %}</p>
           {% elif row.diff %}<p class="clause-text">{{ row.diff.ops|redline:"a" }}</p>
           {% else %}<p class="clause-text">{{ row.clause_a.text }}</p>{% endif %}
+          {% if row.clause_a.wording_note and not row.clause_a.dropped %}\
+<p class="wording-note">Note on the wording: {{ row.clause_a.wording_note }}</p>{% endif %}
         </div>
         <div class="side side--b">\
-<p class="side__label"><span class="side-badge side-badge--b">B</span> {{ b_label }}</p>
+<p class="side__label"><span class="side-badge side-badge--b">B</span> {{ b.label }}</p>
           {% if row.status == "absent" %}<p class="absent">\
 Not in B's text (the point is neither worded nor dropped there).</p>
           {% elif row.clause_b.dropped %}<p class="dropped"><strong>Dropped.</strong> {{ row.clause_b.change_note }}</p>
           {% else %}<p class="clause-text">{{ row.diff.ops|redline:"b" }}</p>{% endif %}
+          {% if row.clause_b.wording_note and not row.clause_b.dropped %}\
+<p class="wording-note">Note on the wording: {{ row.clause_b.wording_note }}</p>{% endif %}
         </div>
       </div>
       {% endif %}
@@ -317,11 +325,33 @@ Not in B's text (the point is neither worded nor dropped there).</p>
       {% if row.notes %}<details class="compare-row__notes">\
 <summary>Editors' notes on this point ({{ row.notes|length }})</summary>
         {% include "peaceplans/components/notes.html" with notes=row.notes point=row.point %}</details>{% endif %}
-    </li>
+    </li>"""
+
+SHORT_HOSTILE = "<b onclick=x>E3</b>&"
+SHORT_HOSTILE_ESCAPED = "&lt;b onclick=x&gt;E3&lt;/b&gt;&amp;"
+
+# What templates/peaceplans/compare.html's row loop was before rows.compare_row, kept here as the reference:
+# the rows both texts speak to, then those B's text does not cover in a closed section.
+TEMPLATE_COMPARE_ROWS = Template(
+    """{% load peaceplans %}{% with covered=comparison.covered uncovered=comparison.uncovered %}
+  <ol class="compare-rows">
+    {% for row in covered %}"""
+    + ROW_TEMPLATE
+    + """
     {% empty %}
     <li class="notice">No points differ between these texts.</li>
     {% endfor %}
   </ol>
+  {% if uncovered %}<details class="compare-uncovered" id="not-in-b">
+  <summary>Not in B's text: {{ uncovered|length }} point{{ uncovered|length|pluralize }} \
+<span class="meta">(B neither words nor drops them; A's wording)</span></summary>
+  <ol class="compare-rows compare-rows--uncovered">
+    {% for row in uncovered %}"""
+    + ROW_TEMPLATE
+    + """
+    {% endfor %}
+  </ol>
+  </details>{% endif %}
   {% endwith %}"""
 )
 
@@ -334,7 +364,8 @@ def between_tags(html: str) -> str:
 def page_rows(client, url: str) -> str:
     """The compare page's list of rows, as served."""
     html = client.get(url).content.decode()
-    return html.split('<ol class="compare-rows">', 1)[1].split("<section", 1)[0]
+    rows = html.split('<ol class="compare-rows">', 1)[1].split("<section", 1)[0]
+    return rows.rsplit("</div>", 2)[0]  # up to the end of the uncovered section: not the layout's closing tags
 
 
 @pytest.fixture
@@ -370,6 +401,7 @@ def every_branch(plan):
     cosmetic.save()
     revision = plan.revisions.get(slug="e3-counter-proposal")
     revision.title = f"{HOSTILE} {revision.title}"
+    revision.short_label = SHORT_HOSTILE  # rows name each side by its short label
     revision.save()
     return plan
 
@@ -420,10 +452,7 @@ def test_compare_rows_escape_hostile_text(client, every_branch, view):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in six.split("note__meta")[1]
     if view == "side":
         assert f"Gone. {HOSTILE_ESCAPED}</p>" in rows
-        assert (
-            '<span class="side-badge side-badge--b">B</span> &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;'
-            in rows
-        )
+        assert f'<span class="side-badge side-badge--b">B</span> {SHORT_HOSTILE_ESCAPED}</p>' in rows
 
 
 def test_compare_row_escapes_a_plain_string_given_as_notes(plan):

@@ -139,7 +139,7 @@ def rehearsal_holds_the_backup(checkout: Path) -> None:
     rehearsal = checkout / "rehearsal.sqlite3"
     assert users(rehearsal) == {"jane"}
     assert "docs-example-draft" in revisions(rehearsal)
-    assert len(revisions(rehearsal)) == 6  # the demo's five texts and the example
+    assert len(revisions(rehearsal)) == 7  # the demo's six texts and the example
 
 
 PASSWORD = "a-typed-passphrase-for-jane"
@@ -151,7 +151,7 @@ DEPLOY_CHECK = (
 IMPORT = ".venv/bin/python manage.py import_revision tests/docs/example-revision.json --plan russia-ukraine-2025"
 
 # `make setup` runs first, in the fixture: it is the checkout's set-up.
-SETUP = Run("make setup", ("==> generating .secret_key", "Applying peaceplans.0001_initial... OK", "5 revisions"))
+SETUP = Run("make setup", ("==> generating .secret_key", "Applying peaceplans.0001_initial... OK", "6 revisions"))
 RUN = [
     Run(".venv/bin/python manage.py help import_revision", ("--plan", "--unpublished", "import_revision")),
     Run(DEPLOY_CHECK, ("System check identified no issues",)),
@@ -168,7 +168,7 @@ RUN = [
     Run(".venv/bin/python manage.py axes_reset_username jane", ("1 attempts removed.",)),
     Run(
         IMPORT + " --unpublished",
-        ("docs-example-draft: created; clauses +3 ~0 -0; new points: docs-example-draft-3", "unpublished"),
+        ("docs-example-draft: created; clauses +4 ~0 -0; new points: docs-example-draft-3", "unpublished"),
         then=example_imported_unpublished,
     ),
     # A re-import without the flag keeps the revision's current state: still unpublished.
@@ -177,7 +177,7 @@ RUN = [
         ("docs-example-draft: unchanged", "unpublished: publish it in the admin"),
         then=example_imported_unpublished,
     ),
-    Run(".venv/bin/python manage.py load_demo", ("6 revisions", "69 stances, 32 events")),  # the demo's 5, the example
+    Run(".venv/bin/python manage.py load_demo", ("7 revisions", "69 stances, 32 events")),  # the demo's 6, the example
     Run(".venv/bin/python manage.py rebuild_search_index", ("Search index rebuilt:",)),
     Run(
         ".venv/bin/python manage.py backup",

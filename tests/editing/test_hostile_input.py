@@ -145,7 +145,10 @@ def problems(html: str, allowed_htmx: set = frozenset(), path: str = "") -> list
     """What in this HTML could run, navigate to script, or make htmx act: [] when nothing."""
     page, found = Parsed(html, path), []
     for tag, attrs in page.tags:
-        if tag == "script" and not dict(attrs).get("src", "").startswith(("/static/", "/admin/jsi18n/")):
+        # The site's own static files only: by path on its pages, by its absolute address in the oEmbed
+        # snippet (the embed's host script, which a CMS page loads from this site).
+        own = ("/static/", "/admin/jsi18n/", "http://testserver/static/")
+        if tag == "script" and not dict(attrs).get("src", "").startswith(own):
             found.append(f"<script {attrs}>")
         for name, value in attrs:
             if re.fullmatch(r"on\w+", name):
@@ -334,8 +337,9 @@ def submit_everywhere(clients, probe: Probe, n: int, text: str) -> dict:
     extra = {"plan": probe.plan.pk, "date": day.isoformat(), "parties": [probe.party.pk], "source": made["source"].pk}
     made["event"] = attempt("event", Event, {**raw, **extra}, retry_fields={**retry, **extra})
     # A revision with one clause (the inline), on the probe point.
-    raw, retry = both(title=200, summary=4000, provenance=4000, original_language=50, translation=200)
+    raw, retry = both(title=200, short_label=20, summary=4000, provenance=4000, original_language=50, translation=200)
     extra = {
+        "wording": "paraphrase",
         "plan": probe.plan.pk,
         "slug": f"hostile-{n}",
         "authors": [probe.party.pk],
@@ -345,7 +349,9 @@ def submit_everywhere(clients, probe: Probe, n: int, text: str) -> dict:
         "public": "on",  # the "published" box, ticked: an unpublished revision is on no public page
     }
     clause = {"number": "1", "point": probe.point.pk, "sort_order": 0, "text": text, "change_note": text}
+    clause["wording_note"] = one_line[:500]
     clean_clause = {**clause, "text": clean(text, 10_000), "change_note": clean(text, 4000)}
+    clean_clause["wording_note"] = clean(one_line, 500)
     TRIED["admin"] += 1
     before = Revision.objects.count()
     response = admin_post(clients, "revision", {**raw, **extra}, {"clauses": clause})

@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 
 from peaceplans.models import Clause, Point, Revision, Source
 
@@ -426,3 +427,125 @@ def test_deeply_nested_json_is_rejected(tmp_path):
 def test_deleted_given_as_a_string_is_rejected(tmp_path):
     """A deleted flag given as the string "false" is refused rather than read as true."""
     rejected(tmp_path, with_point(0, deleted="false"), "point '1'", "field 'deleted'")
+
+
+# Short labels, wording, wording notes, unnumbered drops (issue 21)
+
+
+def test_short_label_is_stored_when_given_and_derived_when_absent(tmp_path):
+    run(write(tmp_path, revision(short_label="  Test  label ")))
+    assert Revision.objects.get(slug="test-draft").short_label == "Test label"
+    run(write(tmp_path, revision(slug="other-draft", title="Kyiv counter-draft (as leaked to Axios)"), "b.json"))
+    assert Revision.objects.get(slug="other-draft").short_label == "Kyiv counter-draft"
+
+
+def test_reimport_without_a_short_label_keeps_the_editors_label(tmp_path):
+    run(write(tmp_path, GOOD))
+    Revision.objects.filter(slug="test-draft").update(short_label="Editors' pick")
+    out = run(write(tmp_path, GOOD))
+    assert Revision.objects.get(slug="test-draft").short_label == "Editors' pick"
+    assert "unchanged" in out
+
+
+def test_a_changed_short_label_alone_is_reported_as_an_update(tmp_path):
+    run(write(tmp_path, GOOD))
+    out = run(write(tmp_path, revision(short_label="New label")))
+    assert "test-draft: updated" in out and Revision.objects.get(slug="test-draft").short_label == "New label"
+
+
+def test_over_long_short_label_is_rejected(tmp_path):
+    rejected(tmp_path, revision(short_label="x" * 21), "revision 'test-draft'", "field 'short_label'", "at most 20")
+
+
+def test_a_title_whose_first_word_is_too_long_stores_no_label_and_shows_the_word_whole(tmp_path):
+    run(write(tmp_path, revision(title="Supercalifragilisticexpialidocious plan")))
+    stored = Revision.objects.get(slug="test-draft")
+    assert stored.short_label == "" and stored.label == "Supercalifragilisticexpialidocious"
+
+
+def test_wording_is_stored_and_defaults_to_our_paraphrase(tmp_path):
+    run(write(tmp_path, GOOD))
+    assert Revision.objects.get(slug="test-draft").wording == "paraphrase"
+    run(write(tmp_path, revision(wording="verbatim")))
+    assert Revision.objects.get(slug="test-draft").get_wording_display() == "verbatim"
+
+
+@pytest.mark.parametrize("value", ["exact", 3, ["verbatim"]])
+def test_unknown_wording_is_rejected(tmp_path, value):
+    rejected(tmp_path, revision(wording=value), "revision 'test-draft'", "field 'wording'")
+
+
+def test_wording_note_is_stored_beside_the_text_not_in_it(tmp_path):
+    run(write(tmp_path, with_point(0, wording_note="Exact wording not found.")))
+    clause = Clause.objects.get(revision__slug="test-draft", number="1")
+    assert clause.wording_note == "Exact wording not found." and "not found" not in clause.text
+
+
+@pytest.mark.parametrize(("value", "fragment"), [(["a"], "must be a text"), ("n" * 501, "at most 500")])
+def test_bad_wording_note_is_rejected(tmp_path, value, fragment):
+    rejected(tmp_path, with_point(0, wording_note=value), "point '1'", "field 'wording_note'", fragment)
+
+
+UNNUMBERED_DROP = {
+    "number": None,
+    "topic": "nato",
+    "text": None,
+    "derived_from": "7",
+    "change_note": "The NATO ban is gone; its number goes to another point.",
+    "deleted": True,
+    "sources": [],
+}
+
+
+def with_unnumbered_drop(**overrides) -> dict:
+    """GOOD, numbering a point 7 of its own while dropping the draft's point 7."""
+    data = revision()
+    data["points"].append({**GOOD["points"][1], "number": "7", "text": "A new seventh point.", "derived_from": None})
+    data["points"].append({**UNNUMBERED_DROP, **overrides})
+    return data
+
+
+def test_a_dropped_point_may_have_no_number_while_another_point_takes_it(tmp_path):
+    run(write(tmp_path, with_unnumbered_drop()))
+    clauses = Clause.objects.filter(revision__slug="test-draft")
+    dropped = clauses.get(point__key="7")
+    assert (dropped.number, dropped.dropped, dropped.text) == ("", True, "")
+    assert dropped.number_label == "no number of its own (dropped)"
+    assert clauses.get(number="7").point.key == "test-draft-7"
+    assert run(write(tmp_path, with_unnumbered_drop())).count("unchanged") == 1  # a re-import finds it again
+
+
+def test_two_unnumbered_drops_of_different_points_are_both_kept(tmp_path):
+    data = with_unnumbered_drop()
+    data["points"].append({**UNNUMBERED_DROP, "derived_from": "26", "topic": "humanitarian"})
+    run(write(tmp_path, data))
+    assert set(Clause.objects.filter(revision__slug="test-draft", number="").values_list("point__key", flat=True)) == {
+        "7",
+        "26",
+    }
+
+
+def test_an_unnumbered_drop_must_name_its_point(tmp_path):
+    rejected(tmp_path, with_unnumbered_drop(derived_from=None), "field 'derived_from'", "must name the point it drops")
+
+
+def test_an_unnumbered_point_that_is_not_dropped_is_rejected(tmp_path):
+    rejected(tmp_path, with_unnumbered_drop(deleted=False), "field 'number'", "null only for a point marked deleted")
+
+
+def test_the_same_point_dropped_twice_is_rejected(tmp_path):
+    data = with_unnumbered_drop()
+    data["points"].append(dict(UNNUMBERED_DROP))
+    rejected(tmp_path, data, "point 'dropped 7'", "already has a clause for point '7'")
+
+
+def test_a_point_both_worded_and_dropped_is_rejected(tmp_path):
+    rejected(
+        tmp_path, with_unnumbered_drop(derived_from="6"), "point 'dropped 6'", "already has a clause for point '6'"
+    )
+
+
+def test_a_clause_without_a_number_must_be_dropped_in_the_database_too():
+    clause = Clause.objects.filter(dropped=False).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Clause.objects.filter(pk=clause.pk).update(number="")

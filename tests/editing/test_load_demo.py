@@ -295,3 +295,60 @@ def test_bad_event_source_error_names_events_json(tmp_path):
     with pytest.raises(ImportProblem) as caught:
         demo_load(folder=folder)
     assert "events.json" in str(caught.value)
+
+
+# The dataset's December 2026 release (issue 21)
+
+
+def test_every_revision_has_its_short_label():
+    assert dict(Revision.objects.values_list("slug", "short_label")) == {
+        "us-28-point-draft": "US draft",
+        "e3-counter-proposal": "E3",
+        "europe-24-point-telegraph": "EU 24",
+        "us-ukraine-geneva-framework": "Geneva",
+        "berlin-joint-statement": "Berlin",
+        "ukraine-us-20-point-draft": "20-point",
+    }
+
+
+def test_wording_notes_are_loaded_beside_the_text(demo_json):
+    expected = {
+        (r["slug"], p["number"]): p["wording_note"]
+        for r in demo_json["revisions"]
+        for p in r["points"]
+        if p.get("wording_note")
+    }
+    actual = {
+        (c.revision.slug, c.number): c.wording_note
+        for c in Clause.objects.exclude(wording_note="").select_related("revision")
+    }
+    assert actual == expected and len(expected) >= 9
+    assert all(
+        note not in Clause.objects.get(revision__slug=slug, number=number).text
+        for (slug, number), note in expected.items()
+    )
+
+
+def test_the_donetsk_zone_stances_are_on_21d():
+    on_21d = set(Stance.objects.filter(point__key="21d").values_list("party__slug", flat=True))
+    assert on_21d == {"us", "ukraine", "russia"}
+
+
+def test_a_stance_the_dataset_moved_to_another_point_moves_on_reload():
+    """A database loaded from the release that filed the Donetsk-zone stances under 21 is corrected by a reload."""
+    moved = Stance.objects.filter(point__key="21d")
+    count = Stance.objects.count()
+    Stance.objects.filter(pk__in=moved).update(point=Point.objects.get(key="21"))  # as the old release had them
+    assert not Stance.objects.filter(point__key="21d").exists()
+    call_command("load_demo", stdout=StringIO())
+    assert Stance.objects.filter(point__key="21d").count() == 3 and Stance.objects.count() == count
+
+
+def test_the_demo_editors_mark_the_material_changes():
+    """The compare page's 'what changed most' needs them: E3's army cap, NATO, territory and amnesty among them."""
+    e3 = set(
+        Clause.objects.filter(revision__slug="e3-counter-proposal", material_change=True).values_list(
+            "number", flat=True
+        )
+    )
+    assert {"6", "7", "21", "26"} <= e3 and "5" not in e3 and "1" not in e3

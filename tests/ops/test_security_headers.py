@@ -36,8 +36,16 @@ SITE_CSP = {
     "object-src": ["'none'"],
     "frame-ancestors": ["'none'"],
 }
-# Embeds may be framed by any site and run no script at all (peaceplans/publish/embeds.py).
-EMBED_CSP = {**SITE_CSP, "frame-ancestors": ["*"], "script-src": ["'none'"]}
+# Embeds may be framed by any site and run only script files of ours (embed.js, which posts their
+# height), which fetch nothing and write no HTML (peaceplans/ops/security.py, EMBED_CSP).
+EMBED_CSP = {
+    **SITE_CSP,
+    "frame-ancestors": ["*"],
+    "script-src": ["'self'"],
+    "connect-src": ["'none'"],
+    "require-trusted-types-for": ["'script'"],
+    "trusted-types": ["'none'"],
+}
 DENIED = ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics", "display-capture", "fullscreen")
 
 # (id, address, status for a reader, status for staff); every one is asked with HX-Request on and off.

@@ -338,9 +338,9 @@ def test_pagination_links_are_absolute_and_keep_the_other_parameters(client):
 def test_first_and_last_pages(client):
     """The first page has no previous, the last no next; the default page size is 50."""
     first = get_json(client, API + "points/")
-    assert first["count"] == 51 and len(first["results"]) == 50 and first["previous"] is None
+    assert first["count"] == 53 and len(first["results"]) == 50 and first["previous"] is None
     last = get_json(client, first["next"])
-    assert len(last["results"]) == 1 and last["next"] is None
+    assert len(last["results"]) == 3 and last["next"] is None
     assert last["previous"] == f"http://testserver{API}points/?page=1"
 
 
@@ -375,7 +375,7 @@ def test_bad_pagination_is_a_json_error(client, query, status, message):
 
 def test_per_page_at_the_maximum_is_accepted(client):
     """per_page=200 returns every point on one page."""
-    assert len(get_json(client, API + "points/?per_page=200")["results"]) == 51
+    assert len(get_json(client, API + "points/?per_page=200")["results"]) == 53
 
 
 # ---- Caching: ETag and conditional GET ----
@@ -556,7 +556,7 @@ def test_plan_table_is_intact_after_hostile_input(client):
     """SQL in a value is only ever a value."""
     client.get("/api/v1/plans/'; DROP TABLE peaceplans_point; --/points/")
     client.get(API + "stances/?point=6'; DELETE FROM peaceplans_stance; --")  # noqa: S608 (a URL, not SQL)
-    assert Point.objects.filter(plan__slug=PLAN).count() == 51 and Stance.objects.count() == 69
+    assert Point.objects.filter(plan__slug=PLAN).count() == 53 and Stance.objects.count() == 69
 
 
 # ---- Query counts ----
@@ -645,7 +645,7 @@ def test_grown_data_is_served(client, plan):
     """The grown point has its 21 notes and 44 stances: the constant counts above are not empty answers."""
     grow_data(plan)
     point = get_json(client, API + "points/gen-0/")
-    assert len(point["notes"]) == 21 and len(point["stances"]) == 44 and len(point["wording"]) == 5
+    assert len(point["notes"]) == 21 and len(point["stances"]) == 44 and len(point["wording"]) == 6
 
 
 # ---- The whole-dataset download ----
@@ -682,9 +682,9 @@ def test_dataset_counts_match_the_database(client, plan):
     } == {
         "parties": Party.objects.count(),
         "topics": Topic.objects.filter(points__plan=plan).distinct().count(),
-        "revisions": 5,
-        "points": 51,
-        "clauses": 94,
+        "revisions": 6,
+        "points": 53,
+        "clauses": 119,
         "stances": 69,
         "events": 32,
         "notes": 1,
@@ -733,3 +733,12 @@ def test_dataset_etag_follows_the_version_and_gives_304(client):
     assert response["ETag"] == f'W/"{response.json()["version"]}"'
     again = client.get(DATASET, headers={"If-None-Match": response["ETag"]})
     assert again.status_code == 304 and again.content == b""
+
+
+def test_revisions_carry_their_short_label_and_wording_and_clauses_their_wording_note(client):
+    revision = get_json(client, API + "revisions/e3-counter-proposal/")
+    assert (revision["short_label"], revision["wording"]) == ("E3", "paraphrase")
+    noted = [c for c in revision["clauses"] if c["wording_note"]]
+    assert noted and all(c["wording_note"] not in c["text"] for c in noted)
+    dropped = {c["number"]: c["dropped"] for c in revision["clauses"] if c["dropped"]}
+    assert set(dropped) == {"3", "20c", "21a", "21d"}

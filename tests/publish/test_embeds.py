@@ -1,6 +1,8 @@
 """
-Embeds and oEmbed: the point card and the comparison for articles, who may frame what,
-no cookies and no script in the embeds, hostile addresses, and the oEmbed descriptions.
+Embeds and oEmbed: the point card and the comparison for articles, with the editors' published
+notes and a compact source list, who may frame what, no cookies and only our height-telling script
+in the embeds, pym.js's address parameters, the snippet with its host script, hostile addresses,
+and the oEmbed descriptions. How an embed grows in a real browser: tests/browser/test_embed.py.
 """
 
 import json
@@ -14,7 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Party, Revision, Source
+from peaceplans.models import Annotation, Party, Revision, Source
+from peaceplans.ops.staticfiles import EMBED_HOST_SCRIPT_MAX_AGE
 
 pytestmark = pytest.mark.django_db
 
@@ -164,12 +167,12 @@ def test_compare_embed_shows_every_row_by_default(client, plan):
     rows = compare_revisions(plan, a, b).rows
     html = html_of(client, f"{EMBED_COMPARE}?{US_E3}")
     assert html.count('class="row row--') == len(rows) > 20
-    assert "23</strong> changed" in html
+    assert "<strong>17</strong> changed" in html
 
 
 def test_compare_embed_counts_cover_the_whole_comparison(client):
     html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
-    assert "<strong>23</strong> changed" in html and "<strong>2</strong> dropped" in html
+    assert "<strong>17</strong> changed" in html and "<strong>4</strong> dropped" in html
 
 
 def test_compare_embed_inline_view_is_one_redline(client):
@@ -216,6 +219,177 @@ def test_compare_embed_diff_text_is_escaped(client, plan):
     clause.save()
     html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# The editors' published notes
+
+
+def note(plan, key: str, body: str, status=Annotation.Status.PUBLISHED) -> Annotation:
+    return Annotation.objects.create(point=plan.points.get(key=key), body=body, status=status)
+
+
+def row_of(html: str, key: str) -> str:
+    return between(html, f'id="point-{key}"', '<li class="row')
+
+
+def test_compare_embed_shows_the_published_notes_of_the_rows_it_shows(client, plan):
+    on_six = note(plan, "6", "The **cap** was 600,000 in the US draft.")
+    note(plan, "8", "A note on point 8, which this embed does not show.")
+    html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6,7")
+    six = row_of(html, "6")
+    assert "Editors' note</h3>" in six and "The <strong>cap</strong> was 600,000 in the US draft." in six
+    assert f'href="/plans/{PLAN}/points/6/#note-{on_six.pk}"' in six  # to the note on the point page
+    assert "embed-notes" not in between(html, 'id="point-7"', "</ol>")  # no notes, no box
+    assert "point 8, which this embed" not in html
+
+
+def test_compare_embed_never_shows_a_draft_note(client, plan):
+    note(plan, "6", "Published: the cap rose.")
+    note(plan, "6", "Draft: unchecked claim about the cap.", status=Annotation.Status.DRAFT)
+    html = html_of(client, f"{EMBED_COMPARE}?{US_E3}")
+    assert "Published: the cap rose." in row_of(html, "6")
+    assert "unchecked claim" not in html
+    assert html.count('class="note"') == 1
+
+
+def test_point_embed_shows_the_published_notes_and_never_a_draft(client, plan):
+    note(plan, "6", "First published note, with a [link](https://example.org/report).")
+    note(plan, "6", "Second published note.")
+    note(plan, "6", "Draft: not for readers.", status=Annotation.Status.DRAFT)
+    note(plan, "7", "A note on another point.")
+    html = html_of(client, EMBED_POINT)
+    notes = between(html, 'aria-labelledby="notes-heading"', "</section>")
+    assert "Editors' notes</h2>" in notes and notes.count('class="note"') == 2
+    assert '<a href="https://example.org/report" rel="noopener nofollow">link</a>' in notes
+    assert "Second published note." in notes
+    assert "not for readers" not in html and "another point" not in html
+
+
+def test_an_embed_without_published_notes_has_no_notes_section(client, plan):
+    note(plan, "6", "Draft only.", status=Annotation.Status.DRAFT)
+    assert "notes-heading" not in html_of(client, EMBED_POINT)
+    assert "embed-notes" not in html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
+
+
+@pytest.mark.parametrize("url", [EMBED_POINT, f"{EMBED_COMPARE}?{US_E3}&points=6"])
+def test_notes_in_embeds_go_through_the_sanitizer(client, plan, url):
+    note(plan, "6", "<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)> **kept**")
+    html = html_of(client, url)
+    body = between(html, 'class="note__body">', "</div>")
+    assert "<strong>kept</strong>" in body
+    assert "<script" not in body and "javascript:" not in body and "<img" not in body
+
+
+# The source list of a comparison: one line until opened
+
+
+def test_compare_embed_sources_are_one_closed_details_saying_how_many(client, plan):
+    a, b = (Revision.objects.get(plan=plan, slug=slug) for slug in ("us-28-point-draft", "e3-counter-proposal"))
+    expected = {source.pk: source for revision in (a, b) for source in revision.sources.all()}
+    assert len(expected) > 1
+    html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
+    block = between(html, '<details class="embed-sources">', "</details>")  # no `open`: closed by default
+    assert f"<summary>{len(expected)} sources</summary>" in block
+    assert block.count("<li>") == len(expected)
+    for source in expected.values():
+        if source.citable:
+            assert f'href="{source.url}"' in block
+
+
+def test_compare_embed_sources_say_which_text_they_stand_behind(client, plan):
+    a = Revision.objects.get(plan=plan, slug="us-28-point-draft")
+    b = Revision.objects.get(plan=plan, slug="e3-counter-proposal")
+    shared = Source.objects.create(
+        url="https://example.org/both", outlet="Both Texts Gazette", kind=Source.Kind.ORIGINAL_REPORT
+    )
+    a.sources.add(shared)
+    b.sources.add(shared)
+    html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
+    block = between(html, '<details class="embed-sources">', "</details>")
+    items = {item.split("</li>")[0] for item in block.split("<li>")[1:]}
+    assert block.count("Both Texts Gazette") == 1  # listed once, counted once
+    total = len({s.pk for r in (a, b) for s in r.sources.all()})
+    assert f"<summary>{total} sources</summary>" in block and len(items) == total
+    [both] = [item for item in items if "Both Texts Gazette" in item]
+    assert both.endswith('<span class="meta">(A and B)</span>')
+    only_a = next(s for s in a.sources.all() if s not in b.sources.all())
+    [item] = [item for item in items if f">{only_a.outlet}</a>" in item]
+    assert item.endswith('<span class="meta">(A)</span>')
+
+
+def test_a_comparison_of_one_text_with_itself_lists_its_sources_without_sides(client, plan):
+    revision = Revision.objects.get(plan=plan, slug="us-28-point-draft")
+    html = html_of(client, f"{EMBED_COMPARE}?a=us-28-point-draft&b=us-28-point-draft")
+    block = between(html, '<details class="embed-sources">', "</details>")
+    count = revision.sources.count()
+    assert f"<summary>{count} source{'s' if count != 1 else ''}</summary>" in block
+    assert '<span class="meta">(' not in block
+
+
+def test_compare_embed_says_when_no_source_is_recorded(client, plan):
+    for slug in ("us-28-point-draft", "e3-counter-proposal"):
+        Revision.objects.get(plan=plan, slug=slug).sources.clear()
+    html = html_of(client, f"{EMBED_COMPARE}?{US_E3}&points=6")
+    assert "embed-sources" not in html and "No sources recorded for these texts." in html
+
+
+# pym.js's parameters: the parent adds them to the address; the page ignores them
+
+
+PYM_QUERY = "initialWidth=640&childId=example-1&parentTitle=Our%20story&parentUrl=https%3A%2F%2Fnews.example%2Fstory"
+
+
+@pytest.mark.parametrize("url", [EMBED_POINT, f"{EMBED_COMPARE}?{US_E3}&points=6"])
+def test_pym_parameters_change_nothing_in_the_embed(client, url):
+    plain = html_of(client, url)
+    with_pym = html_of(client, url + ("&" if "?" in url else "?") + PYM_QUERY)
+    assert with_pym == plain
+    assert "example-1" not in with_pym and "news.example" not in with_pym
+
+
+@pytest.mark.parametrize(
+    "child_id",
+    ['"><script>alert(1)</script>', "x" * 500, "a xPYMx b", "%00", "é", "javascript:alert(1)"],
+)
+def test_a_hostile_child_id_is_never_in_the_page(client, child_id):
+    """childId is read by embed.js alone (which ignores anything but a short token), never by the server."""
+    response = client.get(EMBED_POINT, {"childId": child_id, "parentUrl": child_id})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Army cap" in html
+    assert child_id not in html and "alert(" not in html
+
+
+def test_a_repeated_child_id_is_ignored_too(client):
+    response = client.get(f"{EMBED_POINT}?childId=a&childId=b")
+    assert response.status_code == 200
+
+
+def test_the_embed_script_keeps_only_a_short_token_as_child_id(client):
+    """The rule embed.js applies to childId, and the message format it builds, read from the file itself."""
+    script = client.get("/static/peaceplans/embed.js")
+    text = b"".join(script.streaming_content).decode()
+    assert "var ID = /^[A-Za-z0-9_-]{1,64}$/;" in text
+    assert 'ID.test(given) ? given : ""' in text
+    assert '["pym", childId, "height", String(height)].join(DELIMITER)' in text and 'DELIMITER = "xPYMx"' in text
+
+
+# The host script other sites load
+
+
+def test_the_host_script_may_be_loaded_by_other_sites_and_is_cached_an_hour(client):
+    response = client.get("/static/peaceplans/embed-host.js")
+    assert response.status_code == 200 and "javascript" in response["Content-Type"]
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert response["Cache-Control"] == f"max-age={EMBED_HOST_SCRIPT_MAX_AGE}, public"
+    text = b"".join(response.streaming_content).decode()
+    assert "iframe[data-peaceplans-embed]" in text and "event.origin !== frameOrigin(frame)" in text
+
+
+@pytest.mark.parametrize("path", ["peaceplans/embed.js", "peaceplans/embed.css", "peaceplans/copy.js"])
+def test_every_other_static_file_stays_same_origin(client, path):
+    response = client.get(f"/static/{path}")
+    assert response.status_code == 200
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
 # Hostile or odd addresses
@@ -276,7 +450,8 @@ def test_embeds_may_be_framed_by_any_site(client, url):
     assert "X-Frame-Options" not in response
     policy = csp(response)
     assert policy["frame-ancestors"] == "*"
-    assert policy["default-src"] == "'none'" and policy["script-src"] == "'none'"
+    assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "'none'" and policy["trusted-types"] == "'none'"
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
@@ -323,10 +498,13 @@ def test_embeds_set_no_cookie_even_for_a_signed_in_editor(client, url):
     assert response["Cache-Control"] == "private, no-store"
 
 
-@pytest.mark.parametrize("url", [EMBED_POINT, f"{EMBED_COMPARE}?{US_E3}"])
-def test_embeds_carry_no_script_form_or_inline_style(client, url):
-    html = html_of(client, url)
-    assert "<script" not in html and "htmx" not in html
+@pytest.mark.parametrize("url", [EMBED_POINT, f"{EMBED_COMPARE}?{US_E3}", EMBED_POINT + "?revisions=nope"])
+def test_embeds_carry_one_script_file_and_nothing_inline(client, url):
+    """Their only script is embed.js, from our origin (the height for the framing page); no form, no inline code."""
+    response = client.get(url)
+    html = response.content.decode()
+    assert html.count("<script") == 1 and '<script src="/static/peaceplans/embed.js" defer></script>' in html
+    assert "htmx" not in html and " on" + "load=" not in html
     assert "<form" not in html and "csrfmiddlewaretoken" not in html
     assert "style=" not in html and "<style" not in html
     assert "/static/peaceplans/embed.css" in html and "app.css" not in html
@@ -335,8 +513,8 @@ def test_embeds_carry_no_script_form_or_inline_style(client, url):
 @pytest.mark.parametrize(
     "url,budget",
     [
-        # plan, point, revisions, clauses, their sources, stances, parties
-        (EMBED_POINT, 7),
+        # plan, point, revisions, clauses, their sources, stances, parties, published notes
+        (EMBED_POINT, 8),
         # plan, revisions, point keys, clauses of both sides, notes, sources of both sides
         (f"{EMBED_COMPARE}?{US_E3}&points=6,7,8", 6),
         (f"{EMBED_COMPARE}?{US_E3}", 5),
@@ -384,6 +562,8 @@ def test_full_pages_offer_an_iframe_snippet_of_their_embed(client, page, embed):
     assert iframe["src"] == embed
     assert iframe["title"].endswith("(peaceplans)")
     assert iframe["width"] == "100%" and int(iframe["height"]) >= 400 and iframe["loading"] == "lazy"
+    assert "data-peaceplans-embed" in iframe  # what the host script looks for
+    assert snippet.endswith(f'></iframe>\n<script src="http://{HOST}/static/peaceplans/embed-host.js" async></script>')
     assert html_of(client, embed.removeprefix(f"http://{HOST}"))  # the snippet's page exists
     assert 'data-copy-from="embed-code"' in details
 
@@ -429,6 +609,7 @@ def test_oembed_describes_our_point_compare_and_embed_pages(client, url, embed, 
     src = f"http://{HOST}{embed}".replace("&", "&amp;")
     assert data["html"].startswith(f'<iframe src="{src}" title="')
     assert f'width="{data["width"]}" height="{data["height"]}"' in data["html"]
+    assert data["html"].endswith(f'<script src="http://{HOST}/static/peaceplans/embed-host.js" async></script>')
     assert response["Access-Control-Allow-Origin"] == "*"
 
 

@@ -265,6 +265,7 @@ class Route:
 
 SEGMENTS = {"plan": [PLAN], "point": POINTS, "revision": REVISIONS, "party": PARTIES}
 MATRIX = {
+    "on": ["latest", *REVISIONS],
     "topic": TOPICS,
     "party": PARTIES,
     "position": POSITIONS,
@@ -285,6 +286,7 @@ ROUTES = {
     "plan_matrix_csv": Route(f"{P}/matrix.csv", MATRIX),
     "compare": Route(f"{P}/compare/", COMPARE),
     "point_detail": Route(f"{P}/points/{{point}}/", {"against": REVISIONS}),
+    "point_party_stances": Route(f"{P}/points/{{point}}/stances/{{party}}/"),
     "revision_detail": Route(f"{P}/revisions/{{revision}}/"),
     "party_detail": Route(f"{P}/parties/{{party}}/"),
     "timeline": Route(f"{P}/timeline/", {"party": PARTIES}),

@@ -29,11 +29,11 @@ def page(client, query="", status=200, **headers):
 
 
 def row_keys(html: str) -> list[str]:
-    """The point keys of the matrix rows shown, in order (the first cell of each body row)."""
+    """The point keys of the matrix rows shown, in order (each body row's id: the first cell shows the number)."""
     body = html.split("<tbody")[1].split("</tbody>")[0]
     if "No points match." in body:
         return []
-    return [re.search(r"<td[^>]*>\s*(.*?)\s*</td>", row, re.S).group(1) for row in body.split("</tr>")[:-1]]
+    return [re.search(r'<tr[^>]*id="point-([^"]+)"', row).group(1) for row in body.split("</tr>")[:-1]]
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -192,7 +192,7 @@ def test_every_filter_control_has_a_label(client):
     """Each select and the text box has a <label for> pointing at it (WCAG 1.3.1, 4.1.2)."""
     form = page(client).split('<form id="matrix-filters"')[1].split("</form>")[0]
     controls = re.findall(r'<(?:select|input)[^>]*\bid="([^"]+)"', form)
-    assert sorted(controls) == ["id_party", "id_position", "id_q", "id_topic"]
+    assert sorted(controls) == ["id_on", "id_party", "id_position", "id_q", "id_topic"]
     for control in controls:
         assert f'<label for="{control}">' in form
 
@@ -292,9 +292,17 @@ def test_csv_headers_and_filename(client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="{PLAN}-stances.csv"'
     header = csv_rows(response)[0]
-    assert header[:4] == ["key", "title", "topic", "url"]
-    assert header[4:9] == ["us_position", "us_stated_on", "us_speaker", "us_source_url", "us_url"]
-    assert len(header) == 4 + 5 * Party.objects.count()
+    assert header[:5] == ["key", "title", "topic", "url", "positions_on"]
+    assert header[5:12] == [
+        "us_position",
+        "us_answering",
+        "us_answering_label",
+        "us_stated_on",
+        "us_speaker",
+        "us_source_url",
+        "us_url",
+    ]
+    assert len(header) == 5 + 7 * Party.objects.count()
 
 
 def test_csv_has_the_filtered_rows_with_each_latest_stance(client):
@@ -434,10 +442,11 @@ def grow_data(plan):
     )
 
 
-@pytest.mark.parametrize("url,count", [(URL + FILTERED, 7), (CSV_URL + FILTERED, 5)])
+# The page's 8 queries include "What is new" above the matrix (peaceplans/web/summary.py).
+@pytest.mark.parametrize("url,count", [(URL + FILTERED, 8), (CSV_URL + FILTERED, 6)])
 @pytest.mark.usefixtures("page_cache_off")
 def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan, url, count):
-    """The filtered overview runs 7 queries and its CSV 5, before and after 60 points, 240 stances and more clauses."""
+    """The filtered overview runs 8 queries and its CSV 6, before and after 60 points, 240 stances and more clauses."""
     client.get(url)
     with CaptureQueriesContext(connection) as before:
         assert client.get(url).status_code == 200
@@ -451,11 +460,11 @@ def test_filtered_query_count_is_pinned_and_does_not_grow_with_data(client, plan
 
 @pytest.mark.usefixtures("page_cache_off")
 def test_htmx_region_query_count_is_pinned(client):
-    """The HTMX region skips the time strip: 5 queries, filters included."""
+    """The HTMX region skips the time strip: 6 queries, filters (and the texts for "positions on") included."""
     client.get(URL + FILTERED, headers={"HX-Request": "true"})
     with CaptureQueriesContext(connection) as queries:
         client.get(URL + FILTERED, headers={"HX-Request": "true"})
-    assert len(queries) == 5, [q["sql"][:100] for q in queries]
+    assert len(queries) == 6, [q["sql"][:100] for q in queries]
 
 
 def test_every_matrix_row_has_a_point_anchor(client):

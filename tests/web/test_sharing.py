@@ -147,9 +147,9 @@ def test_comparison_card_says_what_changed(client):
     head = Head(html_of(client, f"/plans/{PLAN}/compare/?{US_E3}"))
     title = head.one("og:title")
     assert title.startswith("US 28-point peace plan (Witkoff-Dmitriev draft) → E3 (UK, France, Germany)")
-    assert title.endswith(": 23 changed, 2 dropped, 20 not in B's text")
+    assert title.endswith(": 17 changed, 4 dropped, 6 unchanged, 18 not in B's text")
     description = head.one("og:description")
-    assert "Word-level changes" in description and "(20 Nov 2025)" in description and "23 changed" in description
+    assert "Word-level changes" in description and "(20 Nov 2025)" in description and "17 changed" in description
     assert head.one("og:type") == "article"
 
 
@@ -165,7 +165,7 @@ def test_point_card_names_the_latest_positions(client):
     head = Head(html_of(client, f"/plans/{PLAN}/points/6/"))
     assert head.one("og:title") == "Point 6: Army cap"
     description = head.one("og:description")
-    assert "in 5 of 5 texts" in description
+    assert "in 6 of 6 texts" in description
     for party in Party.objects.all():
         latest = Stance.objects.filter(point__key="6", party=party).order_by("stated_on", "pk").last()
         assert f"{party.short_name} {latest.get_position_display()}" in description
@@ -174,7 +174,7 @@ def test_point_card_names_the_latest_positions(client):
 def test_party_card_tallies_its_positions(client):
     description = Head(html_of(client, f"/plans/{PLAN}/parties/russia/")).one("og:description")
     assert description.startswith("Russia's latest recorded position on ")
-    assert "of 51 points" in description and "opposes" in description
+    assert "of 53 points" in description and "opposes" in description
 
 
 def test_search_card_says_what_was_found_and_keeps_the_query(client):
@@ -319,7 +319,7 @@ def test_comparison_citation_has_both_texts_counts_url_and_their_sources(client,
     )
     assert f"In: {plan.title}. peaceplans." in text
     assert "From US 28-point peace plan (Witkoff-Dmitriev draft) (20 November 2025) to E3" in text
-    assert "Points: 23 changed, 2 dropped, 20 not in B's text." in text
+    assert "Points: 17 changed, 4 dropped, 6 unchanged, 18 not in B's text." in text
     assert f"Accessed {today()}. {SITE}/plans/{PLAN}/compare/?{US_E3}&view=side&changes=all" in text
     for slug in ("us-28-point-draft", "e3-counter-proposal"):
         for source in Revision.objects.get(plan=plan, slug=slug).sources.all():

@@ -38,7 +38,7 @@ def listed(html: str) -> list[int]:
 
 def test_the_demo_sources_fit_on_one_page_without_page_links(client):
     html = client.get("/sources/").content.decode()
-    assert len(listed(html)) == Source.objects.count() == 123
+    assert len(listed(html)) == Source.objects.count() == 140
     assert "Pages of the sources" not in html
 
 

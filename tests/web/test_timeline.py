@@ -51,7 +51,7 @@ def revisions_in_order() -> list[Revision]:
 def test_unfiltered_timeline_lists_every_event_and_revision_once(client):
     """All 32 events and 5 texts of the demo, each once."""
     found = anchors(page(client))
-    assert len(found) == len(set(found)) == Event.objects.count() + Revision.objects.count() == 37
+    assert len(found) == len(set(found)) == Event.objects.count() + Revision.objects.count() == 38
     assert set(found) == expected_anchors()
 
 
@@ -59,7 +59,7 @@ def test_entries_are_in_date_order_texts_first_on_a_shared_day(client):
     """Dates never go backwards; on 23 Nov the three texts come before that day's events."""
     html = page(client)
     dates = re.findall(r'<p class="timeline__date"><time datetime="([0-9-]+)">', html)
-    assert len(dates) == 37 and dates == sorted(dates)
+    assert len(dates) == 38 and dates == sorted(dates)
     day = [a for a, d in zip(anchors(html), dates, strict=True) if d == "2025-11-23"]
     kinds = [a.split("-")[0] for a in day]
     assert kinds == sorted(kinds, key=lambda kind: kind != "revision") and "event" in kinds

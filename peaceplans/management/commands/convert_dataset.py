@@ -45,7 +45,31 @@ def parse_source_list(readme: str) -> list[dict]:
             "citable": citable,
             "note": "" if citable else "Pravda network: kept only as a pointer, never shown as a citation.",
         }
-    return sorted(sources.values(), key=lambda s: (s["date"], s["outlet"], s["url"]))
+    return list(sources.values())
+
+
+def sources_only_in_files(data: dict, listed: set[str]) -> list[dict]:
+    """
+    Source objects the JSON files give in full ({url, outlet, date, kind, ...}) but the README's
+    list does not name (a new revision's own sources, for instance): sources.json lists every
+    source the demo loads.
+    """
+    found: dict[str, dict] = {}
+    objects = [s for r in data["revisions.json"] for s in r.get("sources", [])]
+    objects += [item["source"] for name in ("stances.json", "events.json") for item in data[name] if item.get("source")]
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("url") and obj["url"] not in listed and obj["url"] not in found:
+            found[obj["url"]] = {
+                "url": obj["url"],
+                "outlet": obj.get("outlet", ""),
+                "title": obj.get("title", ""),
+                "date": obj.get("date", ""),
+                "kind": obj.get("kind", ""),
+                "via": obj.get("via", ""),
+                "citable": True,
+                "note": "",
+            }
+    return list(found.values())
 
 
 class Command(BaseCommand):
@@ -59,9 +83,16 @@ class Command(BaseCommand):
             readme = (folder / "README.md").read_text(encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"{folder}: {exc}") from exc
-        sources = parse_source_list(readme)
-        (DEMO_DIR / "sources.json").write_text(json.dumps(sources, indent=1, ensure_ascii=False) + "\n")
+        data = {}
         for name in ("revisions.json", "stances.json", "events.json"):
-            json.loads((folder / name).read_text(encoding="utf-8"))  # refuse to copy a broken file
+            try:
+                data[name] = json.loads((folder / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:  # refuse to copy a missing or broken file
+                raise CommandError(f"{folder / name}: {exc}") from exc
+        sources = parse_source_list(readme)
+        sources += sources_only_in_files(data, listed={s["url"] for s in sources})
+        sources.sort(key=lambda s: (s["date"], s["outlet"], s["url"]))
+        (DEMO_DIR / "sources.json").write_text(json.dumps(sources, indent=1, ensure_ascii=False) + "\n")
+        for name in data:
             shutil.copyfile(folder / name, DEMO_DIR / name)
         self.stdout.write(f"Wrote {len(sources)} sources and 3 data files to {DEMO_DIR}.")
