@@ -106,7 +106,7 @@ class Source(models.Model):
     objects = SourceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published_on", "outlet"]
+        ordering = ["-published_on", "outlet", "pk"]  # total: two pages of one outlet on one day keep an order
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="source_kind_valid"),
         ]
