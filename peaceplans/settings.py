@@ -178,7 +178,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": os.environ.get(
             "DJANGO_STATICFILES_STORAGE",
-            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            "peaceplans.ops.storage.MinifiedCompressedManifestStorage",
         )
     },
 }

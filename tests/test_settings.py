@@ -80,11 +80,16 @@ def test_whitenoise_sits_right_after_the_security_middleware():
 
 
 def test_production_static_files_are_compressed_and_hashed():
-    """The test run swaps the storage (no collectstatic); the configured one is whitenoise's manifest storage."""
+    """The test run swaps the storage (no collectstatic); the configured one is whitenoise's, minifying our CSS."""
     from peaceplans import settings as configured
 
     backend = configured.STORAGES["staticfiles"]["BACKEND"]
-    assert backend == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert backend == "peaceplans.ops.storage.MinifiedCompressedManifestStorage"
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    from peaceplans.ops.storage import MinifiedCompressedManifestStorage
+
+    assert issubclass(MinifiedCompressedManifestStorage, CompressedManifestStaticFilesStorage)
 
 
 def test_csp_allows_no_inline_code():
