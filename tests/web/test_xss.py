@@ -85,7 +85,10 @@ PAGES = [
     f"/plans/{PLAN}/revisions/e3-counter-proposal/",
     f"/plans/{PLAN}/parties/russia/",
     f"/plans/{PLAN}/",
+    f"/plans/{PLAN}/?on=us-28-point-draft",  # stances on other texts, muted with their (hostile) label
     "/sources/",
+    f"/embed/plans/{PLAN}/points/6/",
+    f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&points=6",
 ]
 # The regions HTMX swaps in, as it asks for them.
 HTMX_PAGES = [
@@ -215,7 +218,15 @@ def store_everywhere(plan, payloads: list[str]) -> list[Annotation]:
         )
     clause = Clause.objects.get(revision=e3, point=point)
     clause.text = "The army is capped at 800,000. " + " ".join(payloads)
+    # The fields issue 21 added, each shown on pages by its own template code or cell builder: the
+    # text's short label (pickers, headings, "on E3" in cells), a point's reader number and the
+    # clause's wording note (beside the text, never in the diff).
+    clause.wording_note = " ".join(payloads)[:500]
     clause.save()
+    e3.short_label = payloads[0][:20]
+    e3.save()
+    point.label = payloads[-1][:40]
+    point.save()
     return notes
 
 
