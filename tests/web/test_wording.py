@@ -33,6 +33,6 @@ def test_the_embed_shows_a_wording_note_beside_the_text_never_inside_the_diff(cl
     )
     html = client.get(EMBED.replace("berlin-joint-statement", "e3-counter-proposal") + "&points=6").content.decode()
     row = html.split('id="point-6"')[1]
-    assert '<p class="wording-note">Note on the wording: Exact wording not found.</p>' in row
+    assert "Note on the wording:</span> Exact wording not found.</p>" in row
     assert "Exact wording" not in row.split('<p class="wording-note">')[0]
     assert '<span class="side-badge side-badge--b">B</span> E3</p>' in html
