@@ -356,3 +356,13 @@ def test_embed_names_the_text_each_latest_stance_answers(client):
 
 def test_point_8_and_21d_exist_in_the_demo():
     assert Point.objects.filter(key__in=["8", "21d"]).count() == 2
+
+
+def test_the_point_page_jumps_straight_to_each_partys_stances(client):
+    """On a phone the stances sit below every text's wording: a line under the title links to each party's."""
+    html = client.get("/plans/russia-ukraine-2025/points/21d/").content.decode()
+    jump = html.split('<nav class="jump" aria-label="On this page">')[1].split("</nav>")[0]
+    assert '<a href="#stances-heading">Where each party stands</a>' in jump
+    for slug in ("us", "ukraine", "europe", "russia"):
+        assert f'href="#party-{slug}"' in jump and f'id="party-{slug}"' in html
+    assert html.index('class="jump"') < html.index('id="wording-heading"')
