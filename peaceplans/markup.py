@@ -4,8 +4,9 @@ Editors' Markdown as HTML: the one sanitizer of the project.
 Markdown turns the text into HTML, with any HTML typed into it escaped as text (the notes
 are "Markdown, no HTML"), then nh3 keeps only the tags, attributes and URL schemes listed
 below and drops everything else: it does not rely on Markdown having escaped anything.
-Every template that shows an editor's Markdown goes through `render_markdown` (the
-`markdown` filter); nothing else in the project is marked safe, except search snippets,
+Every page that shows an editor's Markdown goes through `render_markdown` (the `markdown`
+filter), or shows a note's HTML stored from it, cleaned by nh3 again on the way out
+(`note_html`, the `note_html` filter); nothing else in the project is marked safe, except search snippets,
 which `highlight` builds from plain text escaped first, with <mark> as the only tag, and the
 admin's note preview (`note_preview`), the rendered note under an escaped warning.
 
@@ -17,6 +18,7 @@ appear nowhere else in the project (tests/web/test_xss.py checks): other modules
 pass on as `SafeHtml`.
 """
 
+import hashlib
 import re
 from html import escape as escape_text
 from html import unescape
@@ -136,9 +138,62 @@ def render_markdown(text: str) -> SafeString:
         html = _plain_html(text)
     # Safe because every byte of the result comes out of nh3 with the allow-list above:
     # no script, style, event or hx-* attribute, and no URL scheme but http(s) and mailto
-    # can survive it. This, highlight, note_preview and the two named builders (web/cells.py,
+    # can survive it. This, note_html, highlight, note_preview and the two named builders (web/cells.py,
     # compare/rows.py), which escape every value first, are the only calls to mark_safe.
     return mark_safe(sanitize_html(html))  # noqa: S308
+
+
+# Notes rendered once (issue 18): the HTML is stored with the note, under the version below
+
+# Markdown is the slow half of render_markdown (a quarter of a millisecond for a short note, every
+# note on every request); nh3 takes a few microseconds. So a note's sanitized HTML is stored when
+# it is saved (Annotation.save), with this version, and a page shows the stored HTML after one more
+# pass through the cleaner, so every byte marked safe still leaves this module through nh3. The
+# version names everything the output depends on: the two libraries' versions, the allow-lists and
+# limits above, and RULES (raise it when render_markdown's own code changes what it produces). A
+# stored version that differs is never shown: the note is rendered afresh, and
+# `services.refresh_note_html` (run after every migrate) stores the new rendering.
+RULES = 1
+
+
+def _sanitizer_version() -> str:
+    from importlib.metadata import version
+
+    settings = repr(
+        (
+            RULES,
+            sorted(ALLOWED_TAGS),
+            sorted((tag, sorted(names)) for tag, names in ALLOWED_ATTRIBUTES.items()),
+            sorted(ALLOWED_URL_SCHEMES),
+            sorted(DROPPED_WITH_CONTENT),
+            LINK_REL,
+            HEADING_BASE_LEVEL,
+            MAX_MARKDOWN_CHARS,
+            MAX_SCAN_WORK,
+            MAX_LINE_PREFIX,
+        )
+    )
+    rules = hashlib.sha256(settings.encode()).hexdigest()[:12]
+    return f"{RULES}:{rules}:markdown {markdown.__version__}:nh3 {version('nh3')}"
+
+
+SANITIZER_VERSION = _sanitizer_version()
+
+
+def stored_note_html(body: str) -> tuple[str, str]:
+    """What Annotation stores for a note's Markdown: its sanitized HTML and SANITIZER_VERSION."""
+    return str(render_markdown(body)), SANITIZER_VERSION
+
+
+def note_html(body: str, stored_html: str, stored_version: str) -> SafeString:
+    """
+    A note as HTML for a page: the HTML stored with it, cleaned again by nh3 (microseconds), when it
+    was rendered by this sanitizer version; else rendered afresh from its Markdown (render_markdown).
+    """
+    if stored_version != SANITIZER_VERSION:
+        return render_markdown(body)
+    # Safe: the stored HTML passes through the same nh3 allow-list as render_markdown's output.
+    return mark_safe(sanitize_html(stored_html))  # noqa: S308
 
 
 # The admin's live preview of a note (AnnotationAdmin.preview_view)

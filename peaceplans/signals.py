@@ -77,3 +77,18 @@ def _after_migrate(sender, app_config, using, **kwargs):
     # Migrated back past 0006, the table is gone: nothing to advance.
     if DataVersion._meta.db_table in connections[using].introspection.table_names():
         dataversion.bump(using)
+    refresh_notes_after_migrate(kwargs.get("apps"), using)
+
+
+def refresh_notes_after_migrate(state_apps, using: str) -> None:
+    """Notes rendered by another sanitizer version are rendered again (issue 18): once per deploy, not per request."""
+    from peaceplans.editing.services import refresh_note_html
+
+    try:
+        state = state_apps.get_model("peaceplans", "Annotation") if state_apps is not None else None
+    except LookupError:
+        return
+    # Migrated back before 0013, the columns are gone; on another database than the default, leave it.
+    if state is None or "body_html_version" not in {f.name for f in state._meta.get_fields()} or using != "default":
+        return
+    refresh_note_html()

@@ -14,7 +14,9 @@ from peaceplans import search
 from peaceplans.editing.history import history_paused, record_version
 from peaceplans.editing.importer import ImportResult, RevisionImporter, assign, set_m2m
 from peaceplans.editing.jsonfile import ImportProblem, read_json_file
+from peaceplans.markup import SANITIZER_VERSION, stored_note_html
 from peaceplans.models import (
+    Annotation,
     Clause,
     Event,
     Party,
@@ -279,3 +281,23 @@ __all__ = [
     "revisions_import",
     "revisions_publish",
 ]
+
+
+def refresh_note_html() -> int:
+    """
+    Store each note's HTML again where it was rendered by another sanitizer version than today's
+    (markup.SANITIZER_VERSION): run after every migrate (peaceplans.signals), so a deploy that
+    changes the sanitizer re-renders the notes once. Pages meanwhile render such notes afresh,
+    never showing the old HTML. Returns how many notes were rendered.
+    """
+    with transaction.atomic():
+        stale = list(
+            Annotation.objects.select_for_update()
+            .exclude(body_html_version=SANITIZER_VERSION)
+            .only("pk", "body", "body_html", "body_html_version")
+        )
+        for note in stale:
+            note.body_html, note.body_html_version = stored_note_html(note.body)
+        if stale:
+            Annotation.objects.bulk_update(stale, ["body_html", "body_html_version"], batch_size=500)
+    return len(stale)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from peaceplans.markup import SafeHtml, note_html, stored_note_html
 from peaceplans.models.choices import (
     MAX_QUOTE_WORDS,
     MAX_SUMMARY_CHARS,
@@ -243,7 +244,12 @@ class Annotation(models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the note was last made public; feeds date it by this."
     )
-    history = HistoricalRecords()
+    # The body as sanitized HTML, rendered once on save (markup.stored_note_html), and the sanitizer
+    # version that rendered it: pages show it through markup.note_html, which renders afresh when the
+    # version is not today's. Derived, so not in the history: a restored body is rendered on save.
+    body_html = models.TextField(blank=True, default="", editable=False)
+    body_html_version = models.CharField(max_length=100, blank=True, default="", editable=False)
+    history = HistoricalRecords(excluded_fields=["body_html", "body_html_version"])
 
     objects = AnnotationQuerySet.as_manager()
 
@@ -257,15 +263,24 @@ class Annotation(models.Model):
         return f"Note on {self.point} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs):
-        """Stamp the moment a note goes public; a draft has no publication time."""
+        """Stamp the moment a note goes public (a draft has no publication time); render the body once."""
         if self.status != AnnotationStatus.PUBLISHED:
             self.published_at = None
         elif self.published_at is None:
             self.published_at = timezone.now()
+        self.body_html, self.body_html_version = stored_note_html(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "body_html_version"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return self.point.get_absolute_url() + f"#note-{self.pk}"
+
+    @property
+    def html(self) -> SafeHtml:
+        """The body as sanitized HTML for a page: stored on save, rendered afresh if the sanitizer changed since."""
+        return note_html(self.body, self.body_html, self.body_html_version)
 
 
 class DataVersion(models.Model):

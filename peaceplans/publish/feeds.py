@@ -26,7 +26,6 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
-from peaceplans.markup import render_markdown
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance
 from peaceplans.selectors import get_plan, point_by_key
 
@@ -254,7 +253,7 @@ def stance_entry(subject: Subject, stance: WithAnnotations[Stance, AddedEdited])
 
 
 def note_entry(subject: Subject, note: Annotation) -> Entry:
-    body = render_markdown(note.body)
+    body = note.html
     text = html.unescape(strip_tags(body)).strip()
     published_at = cast(datetime, note.published_at)  # a published note's: Annotation.save() stamps it
     return Entry(

@@ -15,7 +15,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, Value
 from django.urls import reverse
 
-from peaceplans.markup import render_markdown
 from peaceplans.models import Annotation, Clause, Event, Party, Revision, Source
 
 NOTICE = (
@@ -194,7 +193,7 @@ def note_data(note, link, plan) -> dict:
     return {
         "id": note.pk,
         "point": note.point.key,
-        "body_html": str(render_markdown(note.body)),
+        "body_html": str(note.html),
         "author": (note.author.get_full_name() if note.author_id else "") or "Editors",
         # Published notes always carry the moment; rows written around save() fall back to their last edit.
         "published_at": note.published_at or note.updated_at,

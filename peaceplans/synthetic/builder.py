@@ -11,6 +11,7 @@ from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
 from peaceplans.editing.importer import SORT_STEP
+from peaceplans.markup import stored_note_html
 from peaceplans.models import (
     Annotation,
     AnnotationStatus,
@@ -321,13 +322,17 @@ class PlanBuilder:
             if roll >= 0.12:
                 continue
             published = roll < 0.08
+            body = self.fill(
+                "**Context.** The figures here changed twice; {body} is expected to rule on them. "
+                f"See [the background note]({SOURCE_PREFIX}notes/{self.plan.slug}/{n})."
+            )
+            body_html, body_html_version = stored_note_html(body)  # as Annotation.save() would (bulk_create skips it)
             self.rows["notes"].append(
                 Annotation(
                     point=point,
-                    body=self.fill(
-                        "**Context.** The figures here changed twice; {body} is expected to rule on them. "
-                        f"See [the background note]({SOURCE_PREFIX}notes/{self.plan.slug}/{n})."
-                    ),
+                    body=body,
+                    body_html=body_html,
+                    body_html_version=body_html_version,
                     status=AnnotationStatus.PUBLISHED if published else AnnotationStatus.DRAFT,
                     published_at=(
                         datetime.datetime.combine(self.day(n % 90), datetime.time(12), tzinfo=datetime.UTC)
