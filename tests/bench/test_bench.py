@@ -92,10 +92,22 @@ def test_quick_bench_measures_everything_and_writes_its_table(tmp_path):
     assert set(http["pages"]) == {"overview", "compare", "api detail"}
     assert set(http["bytes"]["first_load"]) == set(HTML_PAGES)
     assert http["workers"] and all(w["peak_rss_mb"] > 10 for w in http["workers"])
-    assert len(figures["targets"]) == 9 and all(isinstance(t["met"], bool) for t in figures["targets"])
+    # The peer holds exactly the overview's first page: its rows, each party's four columns.
+    peer = http["datasette"]
+    assert peer["rows"] == 30 and peer["columns"] == 3 + 4 * 4
+    assert peer["uncached_overview"]["page_cache"] == "off" and peer["uncached_overview"]["rps"] > 0
+    assert peer["ratio_uncached"] > 0 and peer["ratio_cached"] > peer["ratio_uncached"]
+    # The edit under load: both runs measured, and the editor's saves landed through the admin.
+    edits = http["edits"]
+    assert edits["without_edits"]["requests"] > 0 and edits["with_edits"]["requests"] > 0
+    assert edits["with_edits"]["saves"] and edits["with_edits"]["saves_ok"] == len(edits["with_edits"]["saves"])
+    assert edits["with_edits"]["by_page_cache"].get("miss", 0) > 0  # each save made the pages render again
+    assert all(c["cold_uncached_ms"] > 0 for c in demo["compare"])  # the page cache off, the diff memo cold
+    assert len(figures["targets"]) == 10 and all(isinstance(t["met"], bool) for t in figures["targets"])
     table = (tmp_path / "bench.md").read_text()
     assert table in done.stdout
-    assert "| stance table (overview) ÷ Datasette's table page measured just after it, req/s |" in table
+    assert "| overview, page cache off ÷ Datasette's table page of the same 30 rows, req/s, side by side |" in table
+    assert "**An edit under load**" in table
     for part in ("bench-pages-demo.json", "bench-pages-generated.json", "bench-http.json", "bench-diff.json"):
         assert (tmp_path / part).exists(), part
     assert not list(tmp_path.glob("bench-work-*")), "the databases and logs were not removed"
