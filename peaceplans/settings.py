@@ -157,6 +157,10 @@ else:
 # How long an anonymous page stays in the cache (peaceplans/ops/pagecache.py); 0 turns the page cache
 # off. Its key carries the data version, so an edit never waits for this: it only bounds memory.
 PAGE_CACHE_SECONDS = int(os.environ.get("PEACEPLANS_PAGE_CACHE_SECONDS", "3600"))
+# After an edit, while one request renders a page at the new version, others get the previous version's
+# page for at most this long (no stampede; editors never get it); also how long that render's lock lasts.
+# 0: every request that misses renders.
+PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PEACEPLANS_PAGE_CACHE_STALE_SECONDS", "10"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,8 +9,19 @@ REDIS_URL is set) for PAGE_CACHE_SECONDS, under a key made of the data version
 (dataversion.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
 method, whether the client takes gzip, the HX-Request and HX-History-Restore-Request
 headers, and the full address with scheme, host and query string. An edit gives the data a
-new version, so the next request misses and renders fresh; old entries are never read again
-and expire.
+new version, so the next request misses and renders fresh; old entries expire, and are read
+again only as the stale page below.
+
+No stampede after an edit: while one request renders a page at the new version, the others
+are served the previous version's page, for PAGE_CACHE_STALE_SECONDS after the edit at most.
+A miss takes a lock in the cache (`cache.add`, atomic in local memory and in Redis) for the
+page at this version: the winner renders and stores it, and points the page's "latest" entry
+(the key without the version) at it. A request that finds the lock taken is served the page
+the latest entry points at, marked `X-Page-Cache: stale`, without an ETag or Last-Modified and
+with `Cache-Control: no-store`, so no proxy or browser keeps it; when there is none, or the edit
+is older than PAGE_CACHE_STALE_SECONDS (a winner that died or hangs), it renders the page itself
+and never waits. Readers get the edit as soon as the winner has stored it. Editors bypass the
+cache, so they never see a stale page; a cache that fails means every request renders.
 
 What is never cached: requests carrying a session cookie (editors; nobody else has one) and
 anything under /admin/, which also get `Cache-Control: private, no-store`; other methods;
@@ -29,7 +40,7 @@ sees a page older than the last edit; browsers apply stale-while-revalidate too,
 why it is addressed to CDNs alone. `Vary: Cookie` keeps a shared copy from an editor. Views
 that set their own Cache-Control (API, embeds) keep it. A response
 that varies on HX-Request also varies on HX-History-Restore-Request. `X-Page-Cache` says
-hit, miss, off or bypass.
+hit, miss, stale, off or bypass.
 """
 
 import hashlib
@@ -54,6 +65,7 @@ CACHED_STATUSES = {200, 301, 308, 400, 404, 410}
 PUBLIC_CACHE_CONTROL = "public, max-age=0, s-maxage=60"
 CDN_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 PRIVATE_CACHE_CONTROL = "private, no-store"
+STALE_CACHE_CONTROL = "no-store"  # the previous version's page, served while the new one renders
 # The request headers the key holds; a response varying on anything else is not stored.
 KEYED_VARY = {"accept-encoding", "hx-request", "hx-history-restore-request", "cookie"}
 CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
@@ -84,21 +96,47 @@ class PageCacheMiddleware:
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
-        page = Page(request, version) if version else None
-        entry = self.cache_get(page.key) if page else None
+        if version is None:
+            response = self.render(request)
+            public_headers(response)
+            response["X-Page-Cache"] = "off"
+            return not_modified_or(request, response)
+        page = Page(request, version)
+        entry = self.cache_get(page.key)
         if entry is not None:
             response = rebuild(entry)
             response["X-Page-Cache"] = "hit"
         else:
-            response = self.render(request)
-            keep = page is not None and storable(request, response)  # before our own Vary: Cookie
-            public_headers(response, etag=page.etag if page else "")
-            if keep and page is not None:  # (keep implies a page)
-                self.cache_set(page.key, freeze(response))
-            response["X-Page-Cache"] = "miss" if page else "off"
-        if version and response.status_code == 200:
+            response = self.refresh(request, page, version)
+        if response.status_code == 200 and response["X-Page-Cache"] != "stale":
             set_last_modified(response, version)
         return not_modified_or(request, response)
+
+    def refresh(self, request, page: "Page", version: dataversion.Version):
+        """
+        A miss: render the page and store it, unless another request is rendering it at this
+        version already; then the previous version's page, while the edit is recent enough.
+        """
+        held = self.lock(page)
+        if held is False:
+            stale = self.stale(page, version)
+            if stale is not None:
+                return stale
+        try:
+            if held and (entry := self.cache_get(page.key)) is not None:
+                response = rebuild(entry)  # the previous holder stored it between our read and our lock
+                response["X-Page-Cache"] = "hit"
+                return response
+            response = self.render(request)
+            keep = storable(request, response)  # before our own Vary: Cookie
+            public_headers(response, etag=page.etag)
+            if keep:
+                self.store(page, version, freeze(response))
+        finally:
+            if held:
+                self.unlock(page)
+        response["X-Page-Cache"] = "miss"
+        return response
 
     def render(self, request):
         """The view's response to the request without its conditions: 304s are answered here, from what is stored."""
@@ -109,6 +147,56 @@ class PageCacheMiddleware:
         finally:
             request.META.update(held)
             request.__dict__.pop("headers", None)
+
+    def store(self, page: "Page", version: dataversion.Version, entry: tuple) -> None:
+        """The page at this version, and its latest entry pointing at it (unless a newer version's already does)."""
+        self.cache_set(page.key, entry)
+        if not settings.PAGE_CACHE_STALE_SECONDS:
+            return
+        changed = version.changed_at.timestamp()
+        latest = self.cache_get(page.latest_key)
+        if latest is None or latest[1] <= changed:  # a slow render of an older version must not win
+            self.cache_set(page.latest_key, (version.token, changed, page.key))
+
+    def lock(self, page: "Page") -> bool | None:
+        """
+        True: this request renders the page for everyone at this version; False: another one
+        is rendering it; None: no lock (stale pages are off, or the cache is failing).
+        """
+        if not settings.PAGE_CACHE_STALE_SECONDS or time.monotonic() < self.retry_at:
+            return None
+        try:
+            return bool(cache.add(page.lock_key, 1, settings.PAGE_CACHE_STALE_SECONDS))
+        except Exception:
+            self.cache_failed("lock")
+            return None
+
+    def unlock(self, page: "Page") -> None:
+        try:
+            cache.delete(page.lock_key)
+        except Exception:
+            self.cache_failed("unlock")  # the lock expires by itself
+
+    def stale(self, page: "Page", version: dataversion.Version):
+        """
+        The page the latest entry points at, while the edit is younger than
+        PAGE_CACHE_STALE_SECONDS; None when there is none (then the request renders).
+        """
+        if time.time() - version.changed_at.timestamp() >= settings.PAGE_CACHE_STALE_SECONDS:
+            return None
+        latest = self.cache_get(page.latest_key)
+        entry = self.cache_get(latest[2]) if latest is not None else None
+        if entry is None:
+            return None
+        response = rebuild(entry)
+        if latest[0] == version.token:  # the holder has just stored this version: it is current
+            response["X-Page-Cache"] = "hit"
+            return response
+        for header in ("ETag", "Last-Modified", "CDN-Cache-Control"):
+            del response[header]  # nothing may revalidate or keep the previous version as this one
+        response["Cache-Control"] = STALE_CACHE_CONTROL
+        response["X-Page-Cache"] = "stale"
+        return response
 
     def cache_get(self, key: str):
         if time.monotonic() < self.retry_at:
@@ -154,12 +242,12 @@ class Page:
     the page is made from, so it is the same on every server and needs no hashing of the body
     (gzip adds random bytes against BREACH, so bodies differ from one rendering to the next).
     It is weak: the gzipped and plain answers share it. The key adds the method and the encoding.
+    The latest key is the same request at any version; the lock key, at this version.
     """
 
     def __init__(self, request, version: dataversion.Version):
-        identity = "\n".join(
+        shown = "\n".join(
             (
-                version.token,
                 dataversion.release(),
                 timezone.localdate().isoformat(),  # citations say "Accessed <today>"
                 request.headers.get("HX-Request", ""),
@@ -168,8 +256,11 @@ class Page:
             )
         )
         encoding = "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "identity"
-        self.etag = 'W/"' + digest(identity)[:32] + '"'
-        self.key = f"page:{version.token}:" + digest(f"{identity}\n{request.method}\n{encoding}")[:40]
+        answer = digest(f"{shown}\n{request.method}\n{encoding}")[:40]  # this request, at any version
+        self.etag = 'W/"' + digest(f"{version.token}\n{shown}")[:32] + '"'
+        self.key = f"page:{version.token}:" + digest(f"{version.token}\n{answer}")[:40]
+        self.latest_key = f"page-latest:{answer}"  # (token, changed_at, key) of the newest version stored
+        self.lock_key = f"page-lock:{version.token}:{answer}"
 
 
 def digest(text: str) -> str:

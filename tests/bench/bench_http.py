@@ -1,22 +1,28 @@
 """
 Over HTTP, in one run: gunicorn started exactly as `make run` starts it (its command is read from
 the Makefile's `run` recipe), DEBUG off, static files collected, on the benchmark's own copy of
-the demo database; wrk on 127.0.0.1 against a static file served by whitenoise, each page warm,
-and Datasette over the same stance rows; the compressed bytes of each first load and HTMX
-fragment as served; the peak RSS of each gunicorn worker. run.py calls `run()`; every server
-started here is stopped by its PID, also on error.
+the demo database; wrk on 127.0.0.1 against a static file served by whitenoise and each page
+warm; the compressed bytes of each first load and HTMX fragment as served; the peak RSS of each
+gunicorn worker. run.py calls `run()`; every server started here is stopped by its PID, also on
+error.
 
 Every wrk request sends Accept-Encoding: gzip, as browsers do: whitenoise answers with its
 precompressed file, our pages go through GZipMiddleware (Datasette does not compress).
 
-The comparison cold: every address wrk could rotate through is cached after its first request,
-and wrk cannot empty the server's cache. So a second gunicorn, with the same command and the
-page cache switched off (PEACEPLANS_PAGE_CACHE_SECONDS=0, checked through its X-Page-Cache
-header), serves a rotation through every ordered pair of the demo's revisions (a wrk Lua
-script): each request renders its comparison, as the first request after an edit does. The
-per-process diff memo (peaceplans/compare/memo.py) is warm there after the first round, as it is
-after an edit that leaves most clauses alone; the in-process cold figures (bench_pages.py),
-which the 25 ms target is about, empty it before every render.
+The page cache off: a second gunicorn, with the same command and PEACEPLANS_PAGE_CACHE_SECONDS=0
+(checked through its X-Page-Cache header), is up all along. It serves:
+- our overview, measured right after Datasette's table page of exactly the rows the overview
+  shows (bench_datasette.py: one table, `datasette serve FILE` with its defaults), which is
+  measured right after our cached overview: the peer against our page rendered on every request,
+  and against our page as the cache serves it;
+- the comparison cold: every address wrk could rotate through is cached after its first request,
+  and wrk cannot empty the server's cache, so a rotation through every ordered pair of the demo's
+  revisions (a wrk Lua script) makes each request render its comparison, as the first request
+  after an edit does. The per-process diff memo (peaceplans/compare/memo.py) is warm there after
+  the first round; the in-process cold figures (bench_pages.py) empty it before every render.
+
+Last, the edit under load (bench_edits.py): wrk over a mix of pages at 32 connections against the
+first gunicorn, without edits and then with an editor's admin save every 5 s.
 """
 
 import contextlib
@@ -26,7 +32,6 @@ import re
 import shlex
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -269,40 +274,6 @@ def wrk_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-# ---- Datasette ----
-
-
-@contextlib.contextmanager
-def datasette(db: Path, work: Path, port: int, plan_id: int):
-    """
-    Datasette serving a copy of the database (opened immutable: nothing can change under it),
-    yielding its table page of peaceplans_stance filtered to the plan: every stance row the
-    stance table draws on.
-    """
-    program = Path(sys.executable).with_name("datasette")
-    if not program.exists():
-        raise SetupError(f"{program} not found: `make install-dev` installs Datasette (requirements-dev.txt)")
-    copy = work / "datasette.sqlite3"
-    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    base = f"http://127.0.0.1:{port}"
-    command = [str(program), "serve", "-i", str(copy), "-h", "127.0.0.1", "-p", str(port)]
-    with server(command, dict(os.environ), f"{base}/-/versions.json", work / "datasette.log", "Datasette"):
-        path = f"/{copy.stem}/peaceplans_stance?plan_id={plan_id}"
-        status, _, body = _get(base + path)
-        if status != 200 or b"peaceplans_stance" not in body:
-            raise SetupError(f"Datasette's table page {path} answered {status}")
-        info = json.loads(_get(f"{base}/{copy.stem}/peaceplans_stance.json?plan_id={plan_id}")[2])
-        versions = json.loads(_get(f"{base}/-/versions.json")[2])
-        yield {
-            "url": base + path,
-            "path": path,
-            "rows": info.get("filtered_table_rows_count"),
-            "rows_on_page": len(info.get("rows", [])),
-            "version": versions.get("datasette", {}).get("version", "unknown"),
-        }
-
-
 # ---- Lighthouse ----
 
 LIGHTHOUSE_PAGES = ("overview", "compare", "point", "party", "search")
@@ -352,24 +323,43 @@ def static_css(static_root: Path) -> str:
 
 
 def run(
-    *, cat: dict, db: Path, static_root: Path, work: Path, port: int, duration: float, warmup: float, only=None
+    *,
+    cat: dict,
+    db: Path,
+    static_root: Path,
+    work: Path,
+    port: int,
+    duration: float,
+    warmup: float,
+    only=None,
+    load_seconds: int = 30,
+    edit_every: float = 5,
 ) -> dict:
     """
     Every HTTP figure, for the demo `cat`alogue of bench_pages.py; `only` names the pages wrk
     measures (default: all). Ports: `port` (gunicorn), `port` + 1 (the second gunicorn, page
-    cache off), `port` + 2 (Datasette).
+    cache off), `port` + 2 (Datasette). `load_seconds` and `edit_every`: the edit under load.
 
     A shared machine's load drifts over minutes, so every ratio is taken between neighbours:
     each page's req/s against the static file measured just before it, and Datasette's table
-    page right after our stance table, with both servers up all along (idle ones cost nothing).
+    page between our overview cached (just before) and our overview with the page cache off
+    (just after), with every server up all along (idle ones cost nothing). The edit under load
+    comes last, as it writes to the database; the workers' memory is read after it.
     """
+    import bench_datasette  # here: both import this module
+    import bench_edits
+
     if not Path(WRK).exists():
         raise SetupError("wrk not found: apt-get install -y wrk (`make bench` does it when run as root)")
     addresses = pages(cat)
     css = static_css(static_root)
     env = app_env(db, static_root)
+    bench_edits.create_editor(env)  # a write: before any server caches a page
     command = make_run_command(port, work / "gunicorn.pid")
     base = f"http://127.0.0.1:{port}"
+    cold_env = {**env, "PEACEPLANS_PAGE_CACHE_SECONDS": "0"}
+    cold_base = f"http://127.0.0.1:{port + 1}"
+    cold_command = make_run_command(port + 1, work / "gunicorn-nocache.pid")
     reference = max(1, round(duration / 2))  # seconds of static file before each page
     tool = f"wrk {wrk_version()} -t{THREADS} -c{CONNECTIONS} -d{duration}s"
     shown = " ".join(command[1:]).replace(str(work), "WORK")
@@ -380,7 +370,12 @@ def run(
 
     with contextlib.ExitStack() as stack:
         master = stack.enter_context(server(command, env, base + css, work / "gunicorn.log", "gunicorn"))
-        peer = stack.enter_context(datasette(db, work, port + 2, cat["plan_id"]))
+        stack.enter_context(server(cold_command, cold_env, cold_base + css, work / "gunicorn-nocache.log", "no cache"))
+        cache = page_cache(cold_base + addresses["overview"])
+        if cache not in ("off", "absent"):
+            raise SetupError(f"PEACEPLANS_PAGE_CACHE_SECONDS=0 left the page cache on (X-Page-Cache: {cache})")
+        peer_db = bench_datasette.build(cold_base, cat["plan"], work)
+        peer = stack.enter_context(bench_datasette.datasette(peer_db, work, port + 2))
         for kind, path in addresses.items():
             status, _, _ = fetch(path, {"Accept-Encoding": "gzip"})
             if status != 200:
@@ -395,6 +390,7 @@ def run(
         results["lighthouse"] = lighthouse_performance(base, {kind: addresses[kind] for kind in kinds}, runs)
         if warmup:
             wrk(base + addresses["overview"], warmup)  # both workers up to speed
+            wrk(cold_base + addresses["overview"], warmup)
         results["pages"] = {}
         for kind, path in addresses.items():
             if only and kind not in only:
@@ -406,36 +402,46 @@ def run(
             results["pages"][kind] = row
             print(f"  http {kind:<11} {row['rps']:8.1f} req/s, static just before {static['rps']:.1f}", flush=True)
             if kind == "overview":
-                results["datasette"] = {**peer, **wrk(peer["url"], duration)}
-                results["datasette"]["ratio"] = round(row["rps"] / results["datasette"]["rps"], 2)
-                print(f"  http datasette   {results['datasette']['rps']:8.1f} req/s", flush=True)
+                results["datasette"] = peers(row, peer, cold_base, path, duration)
         statics = [row["static_rps"] for row in results["pages"].values()]
         results["static"] = {"path": css, "rps": round(statistics.median(statics), 1), "all": statics}
+        results["compare_cold"] = compare_cold(cat, cold_base, css, work, duration, reference)
+        results["edits"] = bench_edits.run(base, cat, work, load_seconds, edit_every, warmup=max(1, round(warmup)))
         results["workers"] = worker_memory(master.pid)
+    return results
 
+
+def peers(overview: dict, peer: dict, cold_base: str, path: str, duration: float) -> dict:
+    """Datasette's table page just after our cached overview, then our overview with the page cache off."""
+    found = {**peer, **wrk(peer["url"], duration)}
+    off = {"path": path, "page_cache": page_cache(cold_base + path), **wrk(cold_base + path, duration)}
+    found["uncached_overview"] = off
+    found["ratio_uncached"] = round(off["rps"] / found["rps"], 2)
+    found["ratio_cached"] = round(overview["rps"] / found["rps"], 2)
+    print(
+        f"  http datasette   {found['rps']:8.1f} req/s; overview page cache off {off['rps']:.1f} req/s",
+        flush=True,
+    )
+    return found
+
+
+def compare_cold(cat: dict, cold_base: str, css: str, work: Path, duration: float, reference: int) -> dict:
+    """Every ordered pair of the demo's texts in turn, on the gunicorn whose page cache is off."""
     revisions = cat["revisions"]
     ordered = [(a, b) for a in revisions for b in revisions if a != b]
     script = rotation_script([compare_path(cat, a, b) for a, b in ordered], work / "rotate.lua")
-    cold_env = {**env, "PEACEPLANS_PAGE_CACHE_SECONDS": "0"}
-    cold_base = f"http://127.0.0.1:{port + 1}"
-    cold_command = make_run_command(port + 1, work / "gunicorn-nocache.pid")
-    with server(cold_command, cold_env, cold_base + css, work / "gunicorn-nocache.log", "gunicorn (no cache)"):
-        for a, b in ordered:
-            status, _, _ = _get(cold_base + compare_path(cat, a, b), {"Accept-Encoding": "gzip"})
-            if status != 200:
-                raise SetupError(f"the comparison {a} → {b} answered {status} on the server without cache")
-        cache = page_cache(cold_base + compare_path(cat, *ordered[0]))
-        if cache not in ("off", "absent"):
-            raise SetupError(f"PEACEPLANS_PAGE_CACHE_SECONDS=0 left the page cache on (X-Page-Cache: {cache})")
-        static = wrk(cold_base + css, reference)
-        row = {
-            "pairs": len(ordered),
-            "page_cache": cache,
-            "how": "second gunicorn, same command, page cache off; wrk rotates through every ordered pair",
-            **wrk(cold_base + "/", duration, script=script),
-            "static_rps": static["rps"],
-        }
-        row["ratio"] = round(row["rps"] / static["rps"], 3)
-        results["compare_cold"] = row
+    for a, b in ordered:
+        status, _, _ = _get(cold_base + compare_path(cat, a, b), {"Accept-Encoding": "gzip"})
+        if status != 200:
+            raise SetupError(f"the comparison {a} → {b} answered {status} on the server without cache")
+    static = wrk(cold_base + css, reference)
+    row = {
+        "pairs": len(ordered),
+        "page_cache": page_cache(cold_base + compare_path(cat, *ordered[0])),
+        "how": "second gunicorn, same command, page cache off; wrk rotates through every ordered pair",
+        **wrk(cold_base + "/", duration, script=script),
+        "static_rps": static["rps"],
+    }
+    row["ratio"] = round(row["rps"] / static["rps"], 3)
     print(f"  http compare cold {row['rps']:7.1f} req/s, static just before {static['rps']:.1f}", flush=True)
-    return results
+    return row

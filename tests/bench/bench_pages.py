@@ -17,7 +17,9 @@ visitor), and each page is timed four ways:
   server started waits for;
 - warm: the median of repeated renders, caches as they are: what the next visitors get;
 - uncached: the median of repeated renders with the page cache off (PAGE_CACHE_SECONDS = 0,
-  the app's own switch): the render itself, with the app's internal memos warm.
+  the app's own switch): the render itself, with the app's internal memos warm;
+- cold uncached (comparisons only): the page cache off and every memo emptied before each
+  render, the diff memo included: what issue 18's 10 ms budget is about for a comparison.
 Figures are milliseconds; the first non-200 answer stops the run with an error.
 """
 
@@ -194,7 +196,9 @@ def series(render, runs: int, budget: float, before=None) -> list[float]:
     return times
 
 
-def measure(browser: Browser, kind: str, path: str, runs: int, cold_runs: int, budget: float) -> dict:
+def measure(
+    browser: Browser, kind: str, path: str, runs: int, cold_runs: int, budget: float, *, cold_uncached: bool = False
+) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -208,10 +212,11 @@ def measure(browser: Browser, kind: str, path: str, runs: int, cold_runs: int, b
     warm = series(render, runs, budget)
     with page_cache_off():
         uncached = series(render, runs, budget)
+        cold_off = series(render, cold_runs, budget, before=clear_caches) if cold_uncached else []
     clear_caches()
     with CaptureQueriesContext(connection) as queries:
         render()
-    return {
+    figures = {
         "kind": kind,
         "path": path,
         "first_ms": round(first * 1000, 2),
@@ -221,6 +226,10 @@ def measure(browser: Browser, kind: str, path: str, runs: int, cold_runs: int, b
         "queries": len(queries),
         "runs": [len(cold), len(warm), len(uncached)],
     }
+    if cold_off:
+        figures["cold_uncached_ms"] = median_ms(cold_off)
+        figures["runs"].append(len(cold_off))
+    return figures
 
 
 def main() -> int:
@@ -251,7 +260,7 @@ def main() -> int:
     comparisons = []
     for a, b in pairs(cat["revisions"], args.max_pairs):
         path = compare_path(cat, a, b)
-        figures = measure(browser, "compare", path, args.runs, args.cold_runs, args.budget)
+        figures = measure(browser, "compare", path, args.runs, args.cold_runs, args.budget, cold_uncached=True)
         comparisons.append({"a": a, "b": b, **figures})
         print(f"  {args.dataset:>9} compare {a} → {b}: {comparisons[-1]['cold_ms']:.2f} ms cold", flush=True)
 

@@ -13,7 +13,8 @@ errors and 0 non-2xx answers; the script exits 1 when there is any, 2 when it ca
 3. Asks each address once (the status of each is reported, and the HTMX partial must come back as
    a fragment), then runs wrk with a Lua script (written next to the database) that rotates over
    the overview, a comparison, a point, a search, an HTMX partial (sent with HX-Request: true) and
-   two API addresses, counts every answer outside 200-299 by status and reports wrk's socket errors.
+   two API addresses, counts every answer outside 200-299 by status and each X-Page-Cache value
+   (hit, miss, stale), and reports wrk's socket errors.
 4. Prints req/s, p50/p99 latency, total requests, non-2xx and errors, and writes them to
    OUT/loadtest.md and OUT/loadtest.json. gunicorn is stopped by its PID, also on error.
 
@@ -57,6 +58,7 @@ local targets = {
 local requests = {}
 local n = 0
 bad = {}  -- global: done() reads each thread's copy with thread:get
+cache = {}  -- answers by X-Page-Cache (hit, miss, stale, ...), likewise
 local threads = {}
 
 function setup(thread)
@@ -82,6 +84,8 @@ function response(status, headers, body)
     local key = tostring(status)
     bad[key] = (bad[key] or 0) + 1
   end
+  local state = headers["X-Page-Cache"] or headers["x-page-cache"] or "none"
+  cache[state] = (cache[state] or 0) + 1
 end
 
 function done(summary, latency, requests)
@@ -97,12 +101,22 @@ function done(summary, latency, requests)
   for status, count in pairs(by_status) do
     table.insert(parts, string.format('"%%s": %%d', status, count))
   end
+  local by_cache = {}
+  for _, thread in ipairs(threads) do
+    for state, count in pairs(thread:get("cache")) do
+      by_cache[state] = (by_cache[state] or 0) + count
+    end
+  end
+  local states = {}
+  for state, count in pairs(by_cache) do
+    table.insert(states, string.format('"%%s": %%d', state, count))
+  end
   local e = summary.errors
   io.write(string.format(
     'LOADTEST {"requests": %%d, "duration_us": %%d, "bytes": %%d, "non2xx": %%d, "by_status": {%%s}, '
-      .. '"errors": {"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}, '
+      .. '"by_cache": {%%s}, "errors": {"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}, '
       .. '"p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
-    summary.requests, summary.duration, summary.bytes, non2xx, table.concat(parts, ", "),
+    summary.requests, summary.duration, summary.bytes, non2xx, table.concat(parts, ", "), table.concat(states, ", "),
     e.connect, e.read, e.write, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end
@@ -160,6 +174,7 @@ def run_wrk(url: str, seconds: int, connections: int, script: Path) -> dict:
         "max_ms": round(raw["max_us"] / 1000, 2),
         "non2xx": raw["non2xx"],
         "non2xx_by_status": raw["by_status"],
+        "by_page_cache": raw.get("by_cache", {}),
         "errors": sum(raw["errors"].values()),
         "errors_by_kind": raw["errors"],
         "wrk_output": done.stdout,
@@ -193,6 +208,8 @@ def report(results: dict) -> str:
     for target in results["targets"]:
         htmx = " (HX-Request: true)" if target["htmx"] else ""
         lines.append(f"- {target['kind']}: `{target['path']}`{htmx}: {target['status']}")
+    if figures["by_page_cache"]:
+        lines += ["", f"Answers by X-Page-Cache: {figures['by_page_cache']}"]
     if figures["non2xx_by_status"]:
         lines += ["", f"Non-2xx by status: {figures['non2xx_by_status']}"]
     if figures["errors"]:

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_datasette import overview_table, shown_points
+from bench_edits import form_fields
 from bench_http import SetupError, make_run_command
 from common import HTML_PAGES
 
@@ -64,6 +66,45 @@ def test_a_makefile_without_a_run_target_is_a_broken_setup(tmp_path):
         make_run_command(8299, tmp_path / "g.pid", makefile)
 
 
+MATRIX_CSV = (
+    "\ufeffkey,title,topic,url,positions_on,us_position,us_answering,us_answering_label,us_stated_on,us_speaker,"
+    "us_source_url,us_url\r\n"
+    "1,Sovereignty,Sovereignty,http://x/1/,latest,,,,,,,\r\n"
+    '2,Army cap,Military limits,http://x/2/,latest,supports,us-28,US draft,2025-11-20,"Rubio, M.",http://s/,http://x/2/#s\r\n'
+    "3,Sanctions,Economy,http://x/3/,latest,opposes,e3,E3,2025-11-23,Merz,http://s/,http://x/3/#t\r\n"
+)
+
+
+def test_the_peer_holds_the_rows_the_overview_draws_in_its_order_and_nothing_more():
+    page = '<table><tr id="point-3" class="odd"><td>…</td></tr><tr id="point-2"><td>…</td></tr></table>'
+    columns, rows = overview_table(MATRIX_CSV, shown_points(page))
+    assert columns == ["no", "point", "topic", "us position", "us on", "us date", "us speaker"]
+    assert rows == [
+        ["3", "Sanctions", "Economy", "opposes", "E3", "2025-11-23", "Merz"],
+        ["2", "Army cap", "Military limits", "supports", "US draft", "2025-11-20", "Rubio, M."],
+    ]
+    with pytest.raises(SetupError, match="not in the matrix CSV"):
+        overview_table(MATRIX_CSV, ["4"])
+
+
+def test_the_editor_posts_what_a_browser_would_post_from_the_form():
+    page = """<form id="other"><input name="q" value="no"></form>
+    <form id="stance_form" method="post"><input type="hidden" name="csrfmiddlewaretoken" value="t&amp;k">
+    <select name="party"><option value="">---</option><option value="4" selected>Russia</option></select>
+    <select name="revision"><option value="">---</option><option value="2">US</option></select>
+    <input type="checkbox" name="public"><input type="checkbox" name="checked" checked>
+    <input type="text" name="speaker" value="Lavrov"><textarea name="summary">\nLine one\nLine two</textarea>
+    <input type="submit" name="_save" value="Save"></form>"""
+    assert form_fields(page, "stance_form") == [
+        ("csrfmiddlewaretoken", "t&k"),
+        ("party", "4"),
+        ("revision", ""),
+        ("checked", "on"),
+        ("speaker", "Lavrov"),
+        ("summary", "Line one\nLine two"),
+    ]
+
+
 @pytest.mark.bench
 @pytest.mark.servers  # gunicorn and Datasette of its own
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install -y wrk)")
@@ -92,10 +133,22 @@ def test_quick_bench_measures_everything_and_writes_its_table(tmp_path):
     assert set(http["pages"]) == {"overview", "compare", "api detail"}
     assert set(http["bytes"]["first_load"]) == set(HTML_PAGES)
     assert http["workers"] and all(w["peak_rss_mb"] > 10 for w in http["workers"])
-    assert len(figures["targets"]) == 9 and all(isinstance(t["met"], bool) for t in figures["targets"])
+    # The peer holds exactly the overview's first page: its rows, each party's four columns.
+    peer = http["datasette"]
+    assert peer["rows"] == 30 and peer["columns"] == 3 + 4 * 4
+    assert peer["uncached_overview"]["page_cache"] == "off" and peer["uncached_overview"]["rps"] > 0
+    assert peer["ratio_uncached"] > 0 and peer["ratio_cached"] > peer["ratio_uncached"]
+    # The edit under load: both runs measured, and the editor's saves landed through the admin.
+    edits = http["edits"]
+    assert edits["without_edits"]["requests"] > 0 and edits["with_edits"]["requests"] > 0
+    assert edits["with_edits"]["saves"] and edits["with_edits"]["saves_ok"] == len(edits["with_edits"]["saves"])
+    assert edits["with_edits"]["by_page_cache"].get("miss", 0) > 0  # each save made the pages render again
+    assert all(c["cold_uncached_ms"] > 0 for c in demo["compare"])  # the page cache off, the diff memo cold
+    assert len(figures["targets"]) == 10 and all(isinstance(t["met"], bool) for t in figures["targets"])
     table = (tmp_path / "bench.md").read_text()
     assert table in done.stdout
-    assert "| stance table (overview) ÷ Datasette's table page measured just after it, req/s |" in table
+    assert "| overview, page cache off ÷ Datasette's table page of the same 30 rows, req/s, side by side |" in table
+    assert "**An edit under load**" in table
     for part in ("bench-pages-demo.json", "bench-pages-generated.json", "bench-http.json", "bench-diff.json"):
         assert (tmp_path / part).exists(), part
     assert not list(tmp_path.glob("bench-work-*")), "the databases and logs were not removed"
