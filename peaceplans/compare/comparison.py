@@ -41,6 +41,9 @@ class Row:
     diff: diff.ClauseDiff | None
     notes: list[Annotation] = field(default_factory=list)  # published only
     url: str = ""  # the point's page
+    # Where the page's index and summary link to the row: "#point-6", or, for a row past the part
+    # on screen, the address of the page through that row's part with the anchor (web/parts.py).
+    anchor: str = ""
 
     @property
     def number_a(self) -> str:

@@ -63,6 +63,41 @@ def compare_row(row, *, view: str, a_label: str, b_label: str, change_note: bool
     redline ("inline"), our note on what changed in B when `change_note`, and the editors' notes:
     `notes` is their list as HTML, rendered by components/notes.html (a plain str is escaped).
     """
+    return _assembled(_row(row, view, a_label, b_label, change_note, notes))
+
+
+def compare_rows(rows, *, view: str, a_label: str, b_label: str, change_note: bool, notes_of=None) -> SafeString:
+    """
+    Rows as compare_row gives each, one after the other: a part of the page in one string.
+    `notes_of(row)` renders a row's editors' notes; only rows with notes are asked.
+    """
+    html = [
+        _row(row, view, a_label, b_label, change_note, notes_of(row) if row.notes and notes_of else "")
+        for row in rows
+    ]
+    return _assembled("\n".join(html))
+
+
+def compare_index(rows, *, uncovered: int = 0) -> SafeString:
+    """
+    The sticky index's entries: every row both texts speak to (number, title, status), linked by
+    its `anchor` (comparison.Row: "#point-6", or with the address of the part that shows the row,
+    which rows.js loads in place), then the section of points B's text does not cover.
+    """
+    entries = []
+    for row in rows:
+        point, status, anchor = row.point, escape_text(row.status), row.anchor or f"#point-{row.point.key}"
+        loads = "" if anchor[0] == "#" else " data-rows-anchor"
+        entries.append(
+            f'<li><a href="{escape_text(anchor)}"{loads}><span class="point-key">{escape_text(point.number)}</span> '
+            f'{escape_text(point.title)} <span class="status status--{status}">{status}</span></a></li>'
+        )
+    if uncovered:
+        entries.append(f'<li><a href="#not-in-b">Not in B\'s text: {uncovered}</a></li>')
+    return _assembled("\n".join(entries))
+
+
+def _row(row, view: str, a_label: str, b_label: str, change_note: bool, notes) -> str:
     parts = [_row_head(row), _row_inline(row) if view == "inline" else _row_sides(row, a_label, b_label)]
     clause_b = row.clause_b
     if change_note and clause_b and clause_b.change_note and not clause_b.dropped:
@@ -71,7 +106,7 @@ def compare_row(row, *, view: str, a_label: str, b_label: str, change_note: bool
         summary = f"Editors' notes on this point ({len(row.notes)})"
         parts.append(f'<details class="compare-row__notes"><summary>{summary}</summary>{_cell(notes)}</details>')
     status, key, inner = escape_text(row.status), escape_text(row.point.key), "\n".join(parts)
-    return _assembled(f'<li class="compare-row compare-row--{status}" id="point-{key}">\n{inner}\n</li>')
+    return f'<li class="compare-row compare-row--{status}" id="point-{key}">\n{inner}\n</li>'
 
 
 def _row_head(row) -> str:

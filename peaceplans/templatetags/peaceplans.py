@@ -3,7 +3,8 @@ from datetime import datetime
 from django import template
 from django.template.defaultfilters import date as date_filter
 
-from peaceplans.compare.rows import compare_row as compare_row_html
+from peaceplans.compare.rows import compare_index as compare_index_html
+from peaceplans.compare.rows import compare_rows as compare_rows_html
 from peaceplans.compare.rows import redline as redline_html
 from peaceplans.markup import SafeHtml, render_markdown
 from peaceplans.models import Wording
@@ -31,17 +32,26 @@ def redline(ops, side: str) -> SafeHtml:
 
 
 @register.simple_tag(takes_context=True)
-def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
+def compare_rows(context, rows, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
     """
-    One row of the compare page: compare/rows.py's compare_row, its editors' notes rendered by their
-    component as {% include %} would (with the page's context, so the same output).
+    Rows of the compare page (a part of them): compare/rows.py's compare_rows, each row's editors'
+    notes rendered by their component as {% include %} would (with the page's context, so the same output).
     """
-    notes = ""
-    if row.notes:
-        template = context.template.engine.get_template("peaceplans/components/notes.html")
+    engine = context.template.engine
+
+    def notes_of(row) -> SafeHtml:
         with context.push(notes=row.notes, point=row.point):
-            notes = template.render(context)
-    return compare_row_html(row, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes=notes)
+            return engine.get_template("peaceplans/components/notes.html").render(context)
+
+    return compare_rows_html(
+        rows, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes_of=notes_of
+    )
+
+
+@register.simple_tag
+def compare_index(rows, uncovered: int = 0) -> SafeHtml:
+    """The compare page's index entries: compare/rows.py's compare_index."""
+    return compare_index_html(rows, uncovered=uncovered)
 
 
 @register.filter

@@ -25,6 +25,7 @@ from peaceplans.compare.comparison import compare_revisions
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
 from peaceplans.templatetags.peaceplans import day, iso
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
+from tests.parts import through_last
 
 pytestmark = pytest.mark.django_db
 
@@ -362,8 +363,11 @@ def between_tags(html: str) -> str:
 
 
 def page_rows(client, url: str) -> str:
-    """The compare page's list of rows, as served."""
-    html = client.get(url).content.decode()
+    """
+    The compare page's list of rows, as served through its last part (web/parts.py), the section of
+    points B's text does not cover then open: every row, as the template loop rendered them all at once.
+    """
+    html = through_last(client, url).replace('id="not-in-b" open>', 'id="not-in-b">')
     rows = html.split('<ol class="compare-rows">', 1)[1].split("<section", 1)[0]
     return rows.rsplit("</div>", 2)[0]  # up to the end of the uncovered section: not the layout's closing tags
 

@@ -1,0 +1,93 @@
+/*
+ * Anchors to rows not loaded yet, on the pages that come in parts (the compare and party pages;
+ * peaceplans/web/parts.py, components/next_rows.html). Those pages show their first 30 rows and
+ * htmx loads each next part as its "Next rows" link [data-rows-next] scrolls into view. This script:
+ *   - when the address names a row that is not on the page (a shared link "…#point-21d"), on load
+ *     or on hashchange, loads the next parts in order until the row is there, opens the closed
+ *     section holding it and scrolls to it;
+ *   - does the same for a link marked data-rows-anchor (the index's and the summary's links to rows
+ *     further on), in place of the address it points to.
+ * Without it those links are plain addresses of the page through the row's part, with the anchor.
+ */
+(function () {
+  "use strict";
+
+  var WAIT_MS = 15000;
+
+  function rowId(hash) {
+    var id = "";
+    try {
+      id = decodeURIComponent((hash || "").slice(1));
+    } catch (error) {
+      return "";
+    }
+    return id.indexOf("point-") === 0 ? id : "";
+  }
+
+  // Load the part behind one "Next rows" link; true once its rows are in place of the link.
+  function loadNext(link) {
+    var holder = link.closest(".rows-next");
+    return new Promise(function (resolve) {
+      if (!holder || !window.htmx) {
+        resolve(false);
+        return;
+      }
+      // With the link as the source, a request its own trigger already made is not made twice.
+      var request = window.htmx.ajax("GET", link.getAttribute("hx-get"), {
+        source: link,
+        target: holder,
+        swap: "outerHTML"
+      });
+      if (request && request.catch) request.catch(function () {});
+      var started = Date.now();
+      var timer = window.setInterval(function () {
+        if (!holder.isConnected || Date.now() - started > WAIT_MS) {
+          window.clearInterval(timer);
+          resolve(!holder.isConnected);
+        }
+      }, 50);
+    });
+  }
+
+  async function reveal(id) {
+    var row = document.getElementById(id);
+    while (!row) {
+      var next = document.querySelector("[data-rows-next]");
+      if (!next || !(await loadNext(next))) return null;
+      row = document.getElementById(id);
+    }
+    var closed = row.closest("details:not([open])");
+    if (closed) closed.open = true;
+    return row;
+  }
+
+  async function followHash() {
+    var id = rowId(window.location.hash);
+    if (!id || document.getElementById(id)) return;
+    var row = await reveal(id);
+    if (row) row.scrollIntoView();
+  }
+
+  document.addEventListener("click", async function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-rows-anchor]") : null;
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    var id = rowId(new URL(link.href).hash);
+    if (!id) return;
+    event.preventDefault();
+    var row = await reveal(id);
+    if (!row) {
+      window.location.assign(link.href); // the plain address renders through the row
+    } else if (window.location.hash === "#" + id) {
+      row.scrollIntoView();
+    } else {
+      window.location.hash = id;
+    }
+  });
+
+  window.addEventListener("hashchange", followHash);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", followHash);
+  } else {
+    followHash();
+  }
+})();
