@@ -72,8 +72,7 @@ def compare_rows(rows, *, view: str, a_label: str, b_label: str, change_note: bo
     `notes_of(row)` renders a row's editors' notes; only rows with notes are asked.
     """
     html = [
-        _row(row, view, a_label, b_label, change_note, notes_of(row) if row.notes and notes_of else "")
-        for row in rows
+        _row(row, view, a_label, b_label, change_note, notes_of(row) if row.notes and notes_of else "") for row in rows
     ]
     return _assembled("\n".join(html))
 

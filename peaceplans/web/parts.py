@@ -37,7 +37,7 @@ class Paged:
 
     @property
     def last(self) -> int:
-        """The number of the list's last part; an empty list still takes up a part (its notice), so the next starts after it."""
+        """The list's last part: an empty list still takes one (for its notice); a next list starts after it."""
         return self.first + max(self.count, 1) - 1
 
     def start(self, number: int) -> int:
@@ -73,11 +73,11 @@ class Paged:
         How the page links to each row (its index, its summary): "#point-6" for a row on the page,
         the address of the page through the row's part, with the anchor, for a row further on.
         """
-        number, size = self.number, self.size
-        return [
-            f"#{anchor(row)}" if self.first + n // size <= number else f"{url}part={self.first + n // size}#{anchor(row)}"
-            for n, row in enumerate(self.rows)
-        ]
+        links = []
+        for n, row in enumerate(self.rows):
+            part = self.first + n // self.size
+            links.append(f"#{anchor(row)}" if part <= self.number else f"{url}part={part}#{anchor(row)}")
+        return links
 
 
 @dataclass(frozen=True)

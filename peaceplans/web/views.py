@@ -30,7 +30,6 @@ from peaceplans.selectors import (
 from peaceplans.web import sharing
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
-from peaceplans.web.parts import Paged, check_part, compare_parts
 from peaceplans.web.params import (
     SLUG,
     HtmxHttpRequest,
@@ -44,6 +43,7 @@ from peaceplans.web.params import (
     revision_param,
     whole_number,
 )
+from peaceplans.web.parts import Paged, check_part, compare_parts
 from peaceplans.web.summary import what_is_new
 from peaceplans.web.tables import matrix_table, position_lines
 from peaceplans.web.timeline import timeline_entries
@@ -226,7 +226,7 @@ def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     comparison = None
     if a != b:
         comparison = compare_revisions(
-            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points, plain=True
         )
     url = f"{reverse('compare', args=[plan.slug])}?{urlencode(sharing.compare_query(a, b, view, changes, focus))}&"
     parts = compare_parts(comparison, number or 1, url)

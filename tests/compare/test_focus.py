@@ -137,7 +137,7 @@ def test_points_b_does_not_cover_are_in_a_closed_section_at_the_end(client):
     shown = through_last(client, US_E3)
     assert "17" in uncovered_rows(shown) and "6" not in uncovered_rows(shown)
     assert f"<summary>Not in B's text: {len(uncovered_rows(shown))} points" in section
-    assert f'(1–{len(uncovered_rows(shown))} of {len(uncovered_rows(shown))})' in section
+    assert f"(1–{len(uncovered_rows(shown))} of {len(uncovered_rows(shown))})" in section
     assert 'hx-trigger="intersect once, click"' in section  # not `revealed`: that fires at once in a closed section
     assert html.index('id="not-in-b"') > html.index(f'id="point-{main_rows(html)[-1]}"')
     assert '<details class="compare-uncovered" id="not-in-b" open' not in html
