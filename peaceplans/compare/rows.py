@@ -96,6 +96,42 @@ def compare_index(rows, *, uncovered: int = 0) -> SafeString:
     return _assembled("\n".join(entries))
 
 
+def revision_options(choices) -> SafeString:
+    """
+    A revision picker's <option>s from (slug, text, selected) triples, each text as its label and
+    date. Python for its cost, as the rows: a generated plan's 30 texts made two pickers of 240 lookups.
+    """
+    options = []
+    for slug, text, selected in choices:
+        chosen = " selected" if selected else ""
+        options.append(f'<option value="{escape_text(slug)}"{chosen}>{escape_text(text)}</option>')
+    return _assembled("".join(options))
+
+
+def source_items(sources, *, day) -> SafeString:
+    """
+    The compare page's list of each text's sources: components/source_link.html's citation in an <li>
+    for each (outlet, linked when citable; date; kind; a warning for weak sources), built here for
+    the demo's 30-odd sources an include each cost. `day(date)` is the `day` filter.
+    tests/compare/test_rendering.py keeps the component as the reference.
+    """
+    items = []
+    for source in sources:
+        cite = outlet = escape_text(source.outlet)
+        if source.citable:
+            cite = f'<a href="{escape_text(source.url)}" rel="noopener noreferrer">{outlet}</a>'
+        if when := source.published_on:
+            cite += f', <time datetime="{when.isoformat()}">{escape_text(day(when))}</time>'
+        kind = escape_text(source.get_kind_display()) + (f" via {escape_text(source.via)}" if source.via else "")
+        cite += f'\n<span class="kind kind--{escape_text(source.kind)}">{kind}</span>'
+        if not source.citable:
+            cite += ' <strong class="warning">not citable</strong>'
+        elif source.is_weak:
+            cite += ' <span class="warning">weak source</span>'
+        items.append(f'<li><span class="cite">{cite}</span></li>')
+    return _assembled("".join(items))
+
+
 def _row(row, view: str, a_label: str, b_label: str, change_note: bool, notes) -> str:
     parts = [_row_head(row), _row_inline(row) if view == "inline" else _row_sides(row, a_label, b_label)]
     clause_b = row.clause_b

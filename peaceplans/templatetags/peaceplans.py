@@ -6,6 +6,8 @@ from django.template.defaultfilters import date as date_filter
 from peaceplans.compare.rows import compare_index as compare_index_html
 from peaceplans.compare.rows import compare_rows as compare_rows_html
 from peaceplans.compare.rows import redline as redline_html
+from peaceplans.compare.rows import revision_options as revision_options_html
+from peaceplans.compare.rows import source_items as source_items_html
 from peaceplans.markup import SafeHtml, render_markdown
 from peaceplans.models import Wording
 from peaceplans.web.tables import POSITION_ICONS, short_date
@@ -46,6 +48,18 @@ def compare_rows(context, rows, *, view: str, a_label: str, b_label: str, change
     return compare_rows_html(
         rows, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes_of=notes_of
     )
+
+
+@register.simple_tag
+def revision_options(revisions, chosen) -> SafeHtml:
+    """A revision picker's options, `chosen` selected: each text's label and date (compare/rows.py builds them)."""
+    return revision_options_html((r.slug, f"{r.label} · {day(r.published_on)}", r == chosen) for r in revisions)
+
+
+@register.simple_tag
+def source_items(sources) -> SafeHtml:
+    """<li>s of sources as components/source_link.html cites each (compare/rows.py builds them)."""
+    return source_items_html(sources, day=day)
 
 
 @register.simple_tag

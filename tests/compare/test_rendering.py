@@ -17,12 +17,13 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
 from peaceplans.compare import diff, memo, rows
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
+from peaceplans.models import Annotation, Clause, Party, Plan, Point, Source, Stance
 from peaceplans.templatetags.peaceplans import day, iso
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
 from tests.parts import through_last
@@ -466,3 +467,29 @@ def test_compare_row_escapes_a_plain_string_given_as_notes(plan):
     row.notes = ["a note"]
     html = rows.compare_row(row, view="side", a_label="A", b_label="B", change_note=False, notes="<b>x</b>")
     assert "&lt;b&gt;x&lt;/b&gt;</details>" in html
+
+
+def test_the_compare_pages_sources_cite_each_source_as_the_component_does(plan):
+    """
+    rows.source_items: for every demo source and for hostile ones (not citable, weak, undated, via),
+    the citation components/source_link.html renders, in an <li>, but for whitespace between tags.
+    """
+    component = get_template("peaceplans/components/source_link.html")
+    sources = list(Source.objects.all())
+    sources += [
+        Source(url=f"https://example.org/{n}?b=<2>", outlet=HOSTILE, kind=kind, via=via, citable=cite, published_on=on)
+        for n, (kind, via, cite, on) in enumerate(
+            [
+                ("aggregator", HOSTILE, True, None),
+                ("state-media", "", False, datetime.date(2025, 11, 20)),
+                ("original-report", "", True, datetime.date(2025, 1, 2)),
+            ]
+        )
+    ]
+    kinds = set()
+    for source in sources:
+        reference = "<li>" + component.render({"source": source}).strip() + "</li>"
+        assert between_tags(rows.source_items([source], day=day)) == between_tags(reference), source.url
+        kinds.add((source.citable, source.is_weak, bool(source.published_on), bool(source.via)))
+    assert len(kinds) >= 4  # citable or not, weak or not, dated or not, via or not, met
+    assert HOSTILE not in rows.source_items(sources, day=day)
