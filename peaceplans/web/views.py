@@ -21,7 +21,6 @@ from peaceplans.selectors import (
     get_party,
     get_plan,
     party_history,
-    party_positions,
     point_by_key,
     point_wording,
     sources_in_order,
@@ -44,8 +43,9 @@ from peaceplans.web.params import (
     whole_number,
 )
 from peaceplans.web.parts import Paged, check_part, compare_parts
+from peaceplans.web.positions import party_table
 from peaceplans.web.summary import what_is_new
-from peaceplans.web.tables import matrix_table, position_lines
+from peaceplans.web.tables import matrix_table
 from peaceplans.web.timeline import timeline_entries
 
 SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
@@ -158,8 +158,8 @@ def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpRespons
     """
     plan, party = get_plan(plan), get_party(party)
     number = part_param(request)
-    rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
-    lines = Paged(position_lines(plan, rows), number or 1)
+    table, rows = party_table(plan, party)  # rows: what the share counts and the citation cites
+    lines = Paged(table, number or 1)
     check_part(number or 1, lines.last)
     url = reverse("party_detail", args=[plan.slug, party.slug]) + "?"
     context: dict[str, Any] = {"next_rows": lines.next_rows(url, lambda line: f"point-{line.key}")}
