@@ -158,16 +158,16 @@ def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpRespons
     """
     plan, party = get_plan(plan), get_party(party)
     number = part_param(request)
-    table, rows = party_table(plan, party)  # rows: what the share counts and the citation cites
-    lines = Paged(table, number or 1)
-    check_part(number or 1, lines.last)
+    table = party_table(plan, party)
+    paged = Paged(table.rows, number or 1)
+    check_part(number or 1, paged.last)
     url = reverse("party_detail", args=[plan.slug, party.slug]) + "?"
-    context: dict[str, Any] = {"next_rows": lines.next_rows(url, lambda line: f"point-{line.key}")}
+    context: dict[str, Any] = {"next_rows": paged.next_rows(url, lambda row: f"point-{row[0]}")}
     if number is not None and is_partial(request):
-        return render(request, "peaceplans/party_detail.html#lines", {**context, "lines": lines.only()})
+        return render(request, "peaceplans/party_detail.html#lines", {**context, "lines": table.lines(paged.only())})
     on_revisions = plan.stances.public().filter(party=party, point__isnull=True).with_sources().chronological()
-    context.update({"plan": plan, "party": party, "lines": lines.through(), "on_revisions": on_revisions})
-    context.update(sharing.for_party(request, plan, party, rows, on_revisions))
+    context.update({"plan": plan, "party": party, "lines": table.lines(paged.through()), "on_revisions": on_revisions})
+    context.update(sharing.for_party(request, plan, party, table.pairs(), on_revisions))  # every row counted
     return render(request, "peaceplans/party_detail.html", context)
 
 
