@@ -61,11 +61,15 @@
     return row;
   }
 
+  // Navigating to the anchor again, now that its row is there, scrolls to it and makes it the :target.
+  function land(id) {
+    window.location.replace("#" + id);
+  }
+
   async function followHash() {
     var id = rowId(window.location.hash);
     if (!id || document.getElementById(id)) return;
-    var row = await reveal(id);
-    if (row) row.scrollIntoView();
+    if (await reveal(id)) land(id);
   }
 
   document.addEventListener("click", async function (event) {
@@ -74,11 +78,10 @@
     var id = rowId(new URL(link.href).hash);
     if (!id) return;
     event.preventDefault();
-    var row = await reveal(id);
-    if (!row) {
+    if (!(await reveal(id))) {
       window.location.assign(link.href); // the plain address renders through the row
     } else if (window.location.hash === "#" + id) {
-      row.scrollIntoView();
+      land(id);
     } else {
       window.location.hash = id;
     }
