@@ -5,8 +5,9 @@ from django.template.defaultfilters import date as date_filter
 
 from peaceplans.compare.rows import compare_index as compare_index_html
 from peaceplans.compare.rows import compare_rows as compare_rows_html
+from peaceplans.compare.rows import material_items as material_items_html
+from peaceplans.compare.rows import options as options_html
 from peaceplans.compare.rows import redline as redline_html
-from peaceplans.compare.rows import revision_options as revision_options_html
 from peaceplans.compare.rows import source_items as source_items_html
 from peaceplans.markup import SafeHtml, render_markdown
 from peaceplans.models import Wording
@@ -50,16 +51,33 @@ def compare_rows(context, rows, *, view: str, a_label: str, b_label: str, change
     )
 
 
+@register.simple_tag(takes_context=True)
+def revision_options(context, revisions, chosen) -> SafeHtml:
+    """A revision picker's options, `chosen` selected: each text's label and date, worked out once a page."""
+    texts = context.render_context.get("revision_option_texts")
+    if texts is None:
+        texts = context.render_context["revision_option_texts"] = [
+            f"{r.label} · {day(r.published_on)}" for r in revisions
+        ]
+    return options_html((r.slug, text, r == chosen) for r, text in zip(revisions, texts, strict=True))
+
+
 @register.simple_tag
-def revision_options(revisions, chosen) -> SafeHtml:
-    """A revision picker's options, `chosen` selected: each text's label and date (compare/rows.py builds them)."""
-    return revision_options_html((r.slug, f"{r.label} · {day(r.published_on)}", r == chosen) for r in revisions)
+def topic_options(topics, chosen) -> SafeHtml:
+    """The topic picker's options, those in `chosen` selected."""
+    return options_html((topic.slug, topic.name, topic in chosen) for topic in topics)
 
 
 @register.simple_tag
 def source_items(sources) -> SafeHtml:
     """<li>s of sources as components/source_link.html cites each (compare/rows.py builds them)."""
     return source_items_html(sources, day=day)
+
+
+@register.simple_tag
+def material_items(rows) -> SafeHtml:
+    """The compare page's "What changed most" entries: compare/rows.py's material_items."""
+    return material_items_html(rows)
 
 
 @register.simple_tag

@@ -493,3 +493,17 @@ def test_the_compare_pages_sources_cite_each_source_as_the_component_does(plan):
         kinds.add((source.citable, source.is_weak, bool(source.published_on), bool(source.via)))
     assert len(kinds) >= 4  # citable or not, weak or not, dated or not, via or not, met
     assert HOSTILE not in rows.source_items(sources, day=day)
+
+
+@pytest.mark.usefixtures("page_cache_off")
+def test_the_summary_the_index_and_the_pickers_escape_hostile_text(client, every_branch):
+    """rows.material_items, compare_index and options: a hostile title, change note and label arrive as text."""
+    html = client.get(f"/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal").content.decode()
+    summary = html.split('class="compare-summary"')[1].split("</section>")[0]
+    index = html.split('<details class="compare-index">')[1].split("</details>")[0]
+    pickers = html.split('<form class="compare-form"')[1].split("</form>")[0]
+    assert f'<a href="#point-6">{HOSTILE_ESCAPED}' in summary and f": Raised. {HOSTILE_ESCAPED}</li>" in summary
+    assert f'<a href="#point-6"><span class="point-key">6</span> {HOSTILE_ESCAPED}' in index
+    assert f">{SHORT_HOSTILE_ESCAPED} · " in pickers
+    for part in (summary, index, pickers):
+        assert "<script" not in part and not re.search(r"<[a-z][^>]*\s(hx-[a-z]+|on[a-z]+)=", part.split(">", 1)[1])
