@@ -43,7 +43,8 @@ def redline(ops, side: str) -> SafeString:
 
 
 # The compare page's rows (templates/peaceplans/compare.html draws the page around them; its
-# `compare_row` tag calls compare_row once per row). They are Python rather than template markup
+# `compare_rows` tag builds a part's rows at once; the same goes for its index, its summary's
+# "What changed most", its pickers and its sources). They are Python rather than template markup
 # for their cost: for the demo's US draft -> E3 comparison (45 rows, side by side) the template
 # loop, with some 1,700 variable lookups, took 7 ms on the dev machine, a fifth of the cold page;
 # the tag and these functions take 1.4 ms. As in the matrix's builders (web/cells.py), every value is
