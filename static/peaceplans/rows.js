@@ -6,7 +6,8 @@
  *     or on hashchange, loads the next parts in order until the row is there, opens the closed
  *     section holding it and scrolls to it;
  *   - does the same for a link marked data-rows-anchor (the index's and the summary's links to rows
- *     further on), in place of the address it points to.
+ *     further on), in place of the address it points to;
+ *   - when "Next rows" is clicked (or Enter pressed on it), moves the focus to the first row it brought.
  * Without it those links are plain addresses of the page through the row's part, with the anchor.
  */
 (function () {
@@ -24,21 +25,10 @@
     return id.indexOf("point-") === 0 ? id : "";
   }
 
-  // Load the part behind one "Next rows" link; true once its rows are in place of the link.
-  function loadNext(link) {
-    var holder = link.closest(".rows-next");
+  // Resolves once `holder` (a "Next rows" link's row) has left the page, its part in its place: true;
+  // false if it is still there after WAIT_MS.
+  function whenGone(holder) {
     return new Promise(function (resolve) {
-      if (!holder || !window.htmx) {
-        resolve(false);
-        return;
-      }
-      // With the link as the source, a request its own trigger already made is not made twice.
-      var request = window.htmx.ajax("GET", link.getAttribute("hx-get"), {
-        source: link,
-        target: holder,
-        swap: "outerHTML"
-      });
-      if (request && request.catch) request.catch(function () {});
       var started = Date.now();
       var timer = window.setInterval(function () {
         if (!holder.isConnected || Date.now() - started > WAIT_MS) {
@@ -47,6 +37,20 @@
         }
       }, 50);
     });
+  }
+
+  // Load the part behind one "Next rows" link; true once its rows are in place of the link.
+  function loadNext(link) {
+    var holder = link.closest(".rows-next");
+    if (!holder || !window.htmx) return Promise.resolve(false);
+    // With the link as the source, a request its own trigger already made is not made twice.
+    var request = window.htmx.ajax("GET", link.getAttribute("hx-get"), {
+      source: link,
+      target: holder,
+      swap: "outerHTML"
+    });
+    if (request && request.catch) request.catch(function () {});
+    return whenGone(holder);
   }
 
   async function reveal(id) {
@@ -85,6 +89,20 @@
     } else {
       window.location.hash = id;
     }
+  });
+
+  // "Next rows" clicked (or Enter on it): the focus goes to the first row it brought, not to the page's top.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-rows-next]") : null;
+    var holder = link && link.closest(".rows-next");
+    if (!holder) return;
+    var before = holder.previousElementSibling;
+    var list = holder.parentElement;
+    whenGone(holder).then(function (gone) {
+      var first = before ? before.nextElementSibling : list.firstElementChild;
+      var target = gone && first && first.querySelector("a[href]");
+      if (target) target.focus({ preventScroll: true });
+    });
   });
 
   window.addEventListener("hashchange", followHash);

@@ -113,6 +113,17 @@ def test_the_party_page_loads_its_rows_and_its_anchors(page, parts_url):
     assert len(ids) == len(set(ids)) > 30 and "point-21d" in ids
 
 
+def test_next_rows_from_the_keyboard_moves_the_focus_to_the_first_new_row(page, parts_url):
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(parts_url + PARTY)
+    link = page.locator("tr.rows-next a")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !!document.activeElement?.closest('tr[id]')")
+    focused = page.evaluate("document.activeElement.closest('tr').id")
+    assert focused == row_ids(page, "table.positions tbody tr")[30]
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_without_javascript_next_rows_is_a_link_to_the_page_through_the_next_part(browser, parts_url, width):
     context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 800})
