@@ -43,7 +43,8 @@ def redline(ops, side: str) -> SafeString:
 
 
 # The compare page's rows (templates/peaceplans/compare.html draws the page around them; its
-# `compare_row` tag calls compare_row once per row). They are Python rather than template markup
+# `compare_rows` tag builds a part's rows at once; the same goes for its index, its summary's
+# "What changed most", its pickers and its sources). They are Python rather than template markup
 # for their cost: for the demo's US draft -> E3 comparison (45 rows, side by side) the template
 # loop, with some 1,700 variable lookups, took 7 ms on the dev machine, a fifth of the cold page;
 # the tag and these functions take 1.4 ms. As in the matrix's builders (web/cells.py), every value is
@@ -63,6 +64,94 @@ def compare_row(row, *, view: str, a_label: str, b_label: str, change_note: bool
     redline ("inline"), our note on what changed in B when `change_note`, and the editors' notes:
     `notes` is their list as HTML, rendered by components/notes.html (a plain str is escaped).
     """
+    return _assembled(_row(row, view, a_label, b_label, change_note, notes))
+
+
+def compare_rows(rows, *, view: str, a_label: str, b_label: str, change_note: bool, notes_of=None) -> SafeString:
+    """
+    Rows as compare_row gives each, one after the other: a part of the page in one string.
+    `notes_of(row)` renders a row's editors' notes; only rows with notes are asked.
+    """
+    html = [
+        _row(row, view, a_label, b_label, change_note, notes_of(row) if row.notes and notes_of else "") for row in rows
+    ]
+    return _assembled("\n".join(html))
+
+
+def compare_index(rows, *, uncovered: int = 0) -> SafeString:
+    """
+    The sticky index's entries: every row both texts speak to (number, title, status), linked by
+    its `anchor` (comparison.Row: "#point-6", or with the address of the part that shows the row,
+    which rows.js loads in place), then the section of points B's text does not cover.
+    """
+    entries = []
+    for row in rows:
+        point, status, anchor = row.point, escape_text(row.status), row.anchor or f"#point-{row.point.key}"
+        loads = "" if anchor[0] == "#" else " data-rows-anchor"
+        entries.append(
+            f'<li><a href="{escape_text(anchor)}"{loads}><span class="point-key">{escape_text(point.number)}</span> '
+            f'{escape_text(point.title)} <span class="status status--{status}">{status}</span></a></li>'
+        )
+    if uncovered:
+        entries.append(f'<li><a href="#not-in-b">Not in B\'s text: {uncovered}</a></li>')
+    return _assembled("\n".join(entries))
+
+
+def material_items(rows) -> SafeString:
+    """
+    "What changed most": each row whose change an editor marked as material, its number, its title
+    linked by its `anchor` (as the index links it) and our note on B. A generated plan marks 35.
+    """
+    items = []
+    for row in rows:
+        point, anchor = row.point, row.anchor or f"#point-{row.point.key}"
+        loads = "" if anchor[0] == "#" else " data-rows-anchor"
+        note = f": {escape_text(row.clause_b.change_note)}" if row.clause_b.change_note else ""
+        items.append(
+            f'<li><span class="point-key">{escape_text(point.number)}</span> '
+            f'<a href="{escape_text(anchor)}"{loads}>{escape_text(point.title)}</a>{note}</li>'
+        )
+    return _assembled("".join(items))
+
+
+def options(choices) -> SafeString:
+    """
+    A picker's <option>s from (value, text, selected) triples: the compare page's texts and topics.
+    Python for its cost, as the rows: a generated plan's 30 texts and 30 topics made its pickers
+    some 400 template lookups.
+    """
+    out = []
+    for value, text, selected in choices:
+        chosen = " selected" if selected else ""
+        out.append(f'<option value="{escape_text(value)}"{chosen}>{escape_text(text)}</option>')
+    return _assembled("".join(out))
+
+
+def source_items(sources, *, day) -> SafeString:
+    """
+    The compare page's list of each text's sources: components/source_link.html's citation in an <li>
+    for each (outlet, linked when citable; date; kind; a warning for weak sources), built here for
+    the demo's 30-odd sources an include each cost. `day(date)` is the `day` filter.
+    tests/compare/test_rendering.py keeps the component as the reference.
+    """
+    items = []
+    for source in sources:
+        cite = outlet = escape_text(source.outlet)
+        if source.citable:
+            cite = f'<a href="{escape_text(source.url)}" rel="noopener noreferrer">{outlet}</a>'
+        if when := source.published_on:
+            cite += f', <time datetime="{when.isoformat()}">{escape_text(day(when))}</time>'
+        kind = escape_text(source.get_kind_display()) + (f" via {escape_text(source.via)}" if source.via else "")
+        cite += f'\n<span class="kind kind--{escape_text(source.kind)}">{kind}</span>'
+        if not source.citable:
+            cite += ' <strong class="warning">not citable</strong>'
+        elif source.is_weak:
+            cite += ' <span class="warning">weak source</span>'
+        items.append(f'<li><span class="cite">{cite}</span></li>')
+    return _assembled("".join(items))
+
+
+def _row(row, view: str, a_label: str, b_label: str, change_note: bool, notes) -> str:
     parts = [_row_head(row), _row_inline(row) if view == "inline" else _row_sides(row, a_label, b_label)]
     clause_b = row.clause_b
     if change_note and clause_b and clause_b.change_note and not clause_b.dropped:
@@ -71,7 +160,7 @@ def compare_row(row, *, view: str, a_label: str, b_label: str, change_note: bool
         summary = f"Editors' notes on this point ({len(row.notes)})"
         parts.append(f'<details class="compare-row__notes"><summary>{summary}</summary>{_cell(notes)}</details>')
     status, key, inner = escape_text(row.status), escape_text(row.point.key), "\n".join(parts)
-    return _assembled(f'<li class="compare-row compare-row--{status}" id="point-{key}">\n{inner}\n</li>')
+    return f'<li class="compare-row compare-row--{status}" id="point-{key}">\n{inner}\n</li>'
 
 
 def _row_head(row) -> str:

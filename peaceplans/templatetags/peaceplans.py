@@ -3,8 +3,12 @@ from datetime import datetime
 from django import template
 from django.template.defaultfilters import date as date_filter
 
-from peaceplans.compare.rows import compare_row as compare_row_html
+from peaceplans.compare.rows import compare_index as compare_index_html
+from peaceplans.compare.rows import compare_rows as compare_rows_html
+from peaceplans.compare.rows import material_items as material_items_html
+from peaceplans.compare.rows import options as options_html
 from peaceplans.compare.rows import redline as redline_html
+from peaceplans.compare.rows import source_items as source_items_html
 from peaceplans.markup import SafeHtml, render_markdown
 from peaceplans.models import Wording
 from peaceplans.web.tables import POSITION_ICONS, short_date
@@ -31,17 +35,55 @@ def redline(ops, side: str) -> SafeHtml:
 
 
 @register.simple_tag(takes_context=True)
-def compare_row(context, row, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
+def compare_rows(context, rows, *, view: str, a_label: str, b_label: str, change_note: bool) -> SafeHtml:
     """
-    One row of the compare page: compare/rows.py's compare_row, its editors' notes rendered by their
-    component as {% include %} would (with the page's context, so the same output).
+    Rows of the compare page (a part of them): compare/rows.py's compare_rows, each row's editors'
+    notes rendered by their component as {% include %} would (with the page's context, so the same output).
     """
-    notes = ""
-    if row.notes:
-        template = context.template.engine.get_template("peaceplans/components/notes.html")
+    engine = context.template.engine
+
+    def notes_of(row) -> SafeHtml:
         with context.push(notes=row.notes, point=row.point):
-            notes = template.render(context)
-    return compare_row_html(row, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes=notes)
+            return engine.get_template("peaceplans/components/notes.html").render(context)
+
+    return compare_rows_html(
+        rows, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes_of=notes_of
+    )
+
+
+@register.simple_tag(takes_context=True)
+def revision_options(context, revisions, chosen) -> SafeHtml:
+    """A revision picker's options, `chosen` selected: each text's label and date, worked out once a page."""
+    texts = context.render_context.get("revision_option_texts")
+    if texts is None:
+        texts = context.render_context["revision_option_texts"] = [
+            f"{r.label} · {day(r.published_on)}" for r in revisions
+        ]
+    return options_html((r.slug, text, r == chosen) for r, text in zip(revisions, texts, strict=True))
+
+
+@register.simple_tag
+def topic_options(topics, chosen) -> SafeHtml:
+    """The topic picker's options, those in `chosen` selected."""
+    return options_html((topic.slug, topic.name, topic in chosen) for topic in topics)
+
+
+@register.simple_tag
+def source_items(sources) -> SafeHtml:
+    """<li>s of sources as components/source_link.html cites each (compare/rows.py builds them)."""
+    return source_items_html(sources, day=day)
+
+
+@register.simple_tag
+def material_items(rows) -> SafeHtml:
+    """The compare page's "What changed most" entries: compare/rows.py's material_items."""
+    return material_items_html(rows)
+
+
+@register.simple_tag
+def compare_index(rows, uncovered: int = 0) -> SafeHtml:
+    """The compare page's index entries: compare/rows.py's compare_index."""
+    return compare_index_html(rows, uncovered=uncovered)
 
 
 @register.filter

@@ -39,6 +39,7 @@ __all__ = [
     "is_partial",
     "listed_values",
     "matrix_paging",
+    "part_param",
     "query_value",
     "revision_param",
 ]
@@ -98,6 +99,14 @@ def whole_number(request: HasQuery, name: str, example: str) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0):
         raise BadQuery(f"“{name}” must be a whole number, such as {example}.")
     return int(value)
+
+
+def part_param(request: HasQuery) -> int | None:
+    """
+    The compare and party pages' ?part= (web/parts.py): a whole number from 1, None when absent
+    (the first part). Anything else is a 400; a part past the page's last is the view's 404.
+    """
+    return whole_number(request, "part", "2")
 
 
 def matrix_paging(request: HasQuery) -> tuple[int, int]:

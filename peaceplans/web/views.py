@@ -2,12 +2,14 @@
 
 from collections import Counter
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -19,7 +21,6 @@ from peaceplans.selectors import (
     get_party,
     get_plan,
     party_history,
-    party_positions,
     point_by_key,
     point_wording,
     sources_in_order,
@@ -36,12 +37,15 @@ from peaceplans.web.params import (
     compare_params,
     is_partial,
     matrix_paging,
+    part_param,
     query_value,
     revision_param,
     whole_number,
 )
+from peaceplans.web.parts import Paged, check_part, compare_parts
+from peaceplans.web.positions import party_table
 from peaceplans.web.summary import what_is_new
-from peaceplans.web.tables import matrix_table, position_lines
+from peaceplans.web.tables import matrix_table
 from peaceplans.web.timeline import timeline_entries
 
 SOURCES_PER_PAGE = 200  # the demo's sources fit on one page; generated data runs to thousands
@@ -146,13 +150,24 @@ def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpR
 
 
 @require_safe
+@vary_on_headers("HX-Request")
 def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpResponse:
-    """One party's latest position on every point, and its statements on whole revisions."""
+    """
+    One party's latest position on every point, in parts of 30 rows (web/parts.py), and its
+    statements on whole revisions; HTMX asks with ?part= for that part's rows alone.
+    """
     plan, party = get_plan(plan), get_party(party)
-    rows = party_positions(plan, party, with_sources=True)  # the citation lists the sources
+    number = part_param(request)
+    table = party_table(plan, party)
+    paged = Paged(table.rows, number or 1)
+    check_part(number or 1, paged.last)
+    url = reverse("party_detail", args=[plan.slug, party.slug]) + "?"
+    context: dict[str, Any] = {"next_rows": paged.next_rows(url, lambda row: f"point-{row[0]}")}
+    if number is not None and is_partial(request):
+        return render(request, "peaceplans/party_detail.html#lines", {**context, "lines": table.lines(paged.only())})
     on_revisions = plan.stances.public().filter(party=party, point__isnull=True).with_sources().chronological()
-    context = {"plan": plan, "party": party, "lines": position_lines(plan, rows), "on_revisions": on_revisions}
-    context.update(sharing.for_party(request, plan, party, rows, on_revisions))
+    context.update({"plan": plan, "party": party, "lines": table.lines(paged.through()), "on_revisions": on_revisions})
+    context.update(sharing.for_party(request, plan, party, table.pairs(), on_revisions))  # every row counted
     return render(request, "peaceplans/party_detail.html", context)
 
 
@@ -198,31 +213,38 @@ def source_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 @vary_on_headers("HX-Request")
 def compare(request: HtmxHttpRequest, plan: str) -> HttpResponse:
-    """Two revisions aligned by point, optionally narrowed to topics or points; HTMX asks for the form and rows."""
+    """
+    Two revisions aligned by point, optionally narrowed to topics or points, in parts of 30 rows
+    (web/parts.py); HTMX asks for the form and rows, or with ?part= for that part's rows alone.
+    """
     plan = get_plan(plan)
     revisions, a, b, view, changes = compare_params(request, plan)
+    number = part_param(request)
     topics = list(Topic.objects.of_plan(plan))
     focus = compare_focus(request, topics)
     check_points(plan, focus)
     comparison = None
     if a != b:
         comparison = compare_revisions(
-            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points
+            plan, a, b, changes_only=changes == "only", topics=focus.topic_ids, points=focus.points, plain=True
         )
+    url = f"{reverse('compare', args=[plan.slug])}?{urlencode(sharing.compare_query(a, b, view, changes, focus))}&"
+    parts = compare_parts(comparison, number or 1, url)
+    labels = {"view": view, "a": a, "b": b, "change_notes": a == revisions[0]}  # our notes compare with the draft
+    if number is not None and is_partial(request):
+        return render(request, "peaceplans/compare.html#part", {**labels, **parts.part()})
     sides = [a] if a == b else [a, b]
     prefetch_related_objects(sides, "sources")
     context = {
+        **labels,
         "plan": plan,
         "revisions": revisions,
-        "a": a,
-        "b": b,
         "sides": sides,
-        "view": view,
         "changes": changes,
         "topics": topics,
         "focus": focus,
         "comparison": comparison,
-        "change_notes": a == revisions[0],  # our change notes compare each clause with the first text, the draft
+        **parts.page(),
         **sharing.compare_links(plan, a, b, view, changes, focus),
         **sharing.for_comparison(request, plan, a, b, view, changes, comparison, focus),
     }

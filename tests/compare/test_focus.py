@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Clause, Revision
+from tests.parts import through_last
 
 pytestmark = pytest.mark.django_db
 
@@ -125,13 +126,22 @@ def test_changes_only_hides_cosmetic_and_unchanged_rows(client, cosmetic_five):
 
 
 def test_points_b_does_not_cover_are_in_a_closed_section_at_the_end(client):
+    """
+    The section is closed, its count complete; its rows load when it is opened (they are the parts
+    after the main list's): without JavaScript its link opens the page with them, the section open.
+    """
     html = html_of(client, US_E3)
     assert "17" not in main_rows(html)
     section = html.split('<details class="compare-uncovered" id="not-in-b">')[1].split("</details>")[0]
-    assert "17" in uncovered_rows(html) and "6" not in uncovered_rows(html)
-    assert f"<summary>Not in B's text: {len(uncovered_rows(html))} points" in section
+    assert uncovered_rows(html) == []
+    shown = through_last(client, US_E3)
+    assert "17" in uncovered_rows(shown) and "6" not in uncovered_rows(shown)
+    assert f"<summary>Not in B's text: {len(uncovered_rows(shown))} points" in section
+    assert f"(1–{len(uncovered_rows(shown))} of {len(uncovered_rows(shown))})" in section
+    assert 'hx-trigger="intersect once, click"' in section  # not `revealed`: that fires at once in a closed section
     assert html.index('id="not-in-b"') > html.index(f'id="point-{main_rows(html)[-1]}"')
     assert '<details class="compare-uncovered" id="not-in-b" open' not in html
+    assert '<details class="compare-uncovered" id="not-in-b" open>' in shown
 
 
 @pytest.fixture

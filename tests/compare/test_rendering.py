@@ -17,14 +17,16 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
 from peaceplans.compare import diff, memo, rows
 from peaceplans.compare.comparison import compare_revisions
-from peaceplans.models import Annotation, Clause, Party, Plan, Point, Stance
+from peaceplans.models import Annotation, Clause, Party, Plan, Point, Source, Stance
 from peaceplans.templatetags.peaceplans import day, iso
 from peaceplans.web.tables import StanceMatrixTable, matrix_rows
+from tests.parts import through_last
 
 pytestmark = pytest.mark.django_db
 
@@ -362,8 +364,11 @@ def between_tags(html: str) -> str:
 
 
 def page_rows(client, url: str) -> str:
-    """The compare page's list of rows, as served."""
-    html = client.get(url).content.decode()
+    """
+    The compare page's list of rows, as served through its last part (web/parts.py), the section of
+    points B's text does not cover then open: every row, as the template loop rendered them all at once.
+    """
+    html = through_last(client, url).replace('id="not-in-b" open>', 'id="not-in-b">')
     rows = html.split('<ol class="compare-rows">', 1)[1].split("<section", 1)[0]
     return rows.rsplit("</div>", 2)[0]  # up to the end of the uncovered section: not the layout's closing tags
 
@@ -462,3 +467,43 @@ def test_compare_row_escapes_a_plain_string_given_as_notes(plan):
     row.notes = ["a note"]
     html = rows.compare_row(row, view="side", a_label="A", b_label="B", change_note=False, notes="<b>x</b>")
     assert "&lt;b&gt;x&lt;/b&gt;</details>" in html
+
+
+def test_the_compare_pages_sources_cite_each_source_as_the_component_does(plan):
+    """
+    rows.source_items: for every demo source and for hostile ones (not citable, weak, undated, via),
+    the citation components/source_link.html renders, in an <li>, but for whitespace between tags.
+    """
+    component = get_template("peaceplans/components/source_link.html")
+    sources = list(Source.objects.all())
+    sources += [
+        Source(url=f"https://example.org/{n}?b=<2>", outlet=HOSTILE, kind=kind, via=via, citable=cite, published_on=on)
+        for n, (kind, via, cite, on) in enumerate(
+            [
+                ("aggregator", HOSTILE, True, None),
+                ("state-media", "", False, datetime.date(2025, 11, 20)),
+                ("original-report", "", True, datetime.date(2025, 1, 2)),
+            ]
+        )
+    ]
+    kinds = set()
+    for source in sources:
+        reference = "<li>" + component.render({"source": source}).strip() + "</li>"
+        assert between_tags(rows.source_items([source], day=day)) == between_tags(reference), source.url
+        kinds.add((source.citable, source.is_weak, bool(source.published_on), bool(source.via)))
+    assert len(kinds) >= 4  # citable or not, weak or not, dated or not, via or not, met
+    assert HOSTILE not in rows.source_items(sources, day=day)
+
+
+@pytest.mark.usefixtures("page_cache_off")
+def test_the_summary_the_index_and_the_pickers_escape_hostile_text(client, every_branch):
+    """rows.material_items, compare_index and options: a hostile title, change note and label arrive as text."""
+    html = client.get(f"/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal").content.decode()
+    summary = html.split('class="compare-summary"')[1].split("</section>")[0]
+    index = html.split('<details class="compare-index">')[1].split("</details>")[0]
+    pickers = html.split('<form class="compare-form"')[1].split("</form>")[0]
+    assert f'<a href="#point-6">{HOSTILE_ESCAPED}' in summary and f": Raised. {HOSTILE_ESCAPED}</li>" in summary
+    assert f'<a href="#point-6"><span class="point-key">6</span> {HOSTILE_ESCAPED}' in index
+    assert f">{SHORT_HOSTILE_ESCAPED} · " in pickers
+    for part in (summary, index, pickers):
+        assert "<script" not in part and not re.search(r"<[a-z][^>]*\s(hx-[a-z]+|on[a-z]+)=", part.split(">", 1)[1])

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from peaceplans.models import Clause, Event, Party, Point, Revision, Source, Stance, Topic
 from peaceplans.publish.exports import csv_cell
 from peaceplans.web.changes import recent_changes
+from tests.parts import through_last
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +226,7 @@ GENEVA = "us-ukraine-geneva-framework"
 def test_compare_csv_has_the_pages_rows(client, pair, changes):
     """One row per compared point, the same keys in the same order as the page, with changes=only honoured."""
     query = f"?{pair}{changes}"
-    html = html_of(client, f"{P}/compare/{query}")
+    html = through_last(client, f"{P}/compare/{query}")  # the page in parts, all of them (the CSV is whole)
     on_page = re.findall(r'<li class="compare-row compare-row--[a-z]+" id="point-([^"]+)"', html)
     rows = download(client, f"{P}/compare.csv{query}")
     assert [r["key"] for r in rows] == on_page and on_page

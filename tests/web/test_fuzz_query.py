@@ -70,6 +70,7 @@ POSITIONS = ["supports", "opposes", "conditional", "proposes-amendment", "unclea
 WORDS = ["army", "600,000", "NATO", "Russia's", "армія", "Росії", "ceasefire zone", "z"]
 SORTS = ["key", "-key", "title", "-title", "topic", "-topic", *PARTIES, *(f"-{p}" for p in PARTIES)]
 PAGES = ["1", "2"]
+PARTS = ["1", "2", "3"]  # the compare and party pages' parts (web/parts.py)
 PER_PAGE = ["1", "10", "30", "100", "200"]
 POINT_LISTS = ["6", "6,7", "6,7,28", "10a,24d"]
 REVISION_LISTS = ["us-28-point-draft", "us-28-point-draft,e3-counter-proposal"]
@@ -284,11 +285,11 @@ ROUTES = {
     "home": Route("/", MATRIX),
     "plan_detail": Route(f"{P}/", MATRIX),
     "plan_matrix_csv": Route(f"{P}/matrix.csv", MATRIX),
-    "compare": Route(f"{P}/compare/", COMPARE),
+    "compare": Route(f"{P}/compare/", {**COMPARE, "part": PARTS}),
     "point_detail": Route(f"{P}/points/{{point}}/", {"against": REVISIONS}),
     "point_party_stances": Route(f"{P}/points/{{point}}/stances/{{party}}/"),
     "revision_detail": Route(f"{P}/revisions/{{revision}}/"),
-    "party_detail": Route(f"{P}/parties/{{party}}/"),
+    "party_detail": Route(f"{P}/parties/{{party}}/", {"part": PARTS}),
     "timeline": Route(f"{P}/timeline/", {"party": PARTIES}),
     "change_log": Route(f"{P}/changes/"),
     "source_list": Route("/sources/", {"page": ["1"], "source": ["1", "60", "123"]}),

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Party, Point, Revision, Source, Stance
 from peaceplans.web.tables import POSITION_ICONS
+from tests.parts import through_last
 
 pytestmark = pytest.mark.django_db
 
@@ -159,13 +160,13 @@ def test_revision_page_shows_text_provenance_and_sources(client):
 
 
 def test_party_page_lists_every_point(client, plan):
-    html = page(client, f"/plans/{PLAN}/parties/russia/")
+    html = through_last(client, f"/plans/{PLAN}/parties/russia/")  # every part of it
     assert html.count("<tr>") + html.count('<tr id="point-') == plan.points.count() + 1
 
 
 def test_party_page_row_shows_the_latest_stance_linked_to_the_statement(client, plan):
     """Each row: the point linked, the party's latest position as icon and word, its date linked to the statement."""
-    html = page(client, f"/plans/{PLAN}/parties/russia/")
+    html = through_last(client, f"/plans/{PLAN}/parties/russia/")
     for point in plan.points.all():
         latest = point.stances.filter(party__slug="russia").order_by("-stated_on", "-pk").first()
         row = html.split(f'<tr id="point-{point.key}">')[1].split("</tr>")[0]
