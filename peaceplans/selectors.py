@@ -55,13 +55,13 @@ def point_wording(point: Point, revisions: list, against) -> list[tuple]:
     """
     The point page's wording list, shared with its CSV and embed: (revision, its clause or None,
     the word-level diff against the revision `against` or None) for each revision: two queries,
-    and a third for the stored diffs against `against` unless this process holds them all.
+    and a third for the stored diffs when it is read against a revision whose text differs.
     """
     clauses = {c.revision_id: c for c in point.clauses.public().prefetch_related("sources")}
     texts = {pk: clause.text for pk, clause in clauses.items() if not clause.dropped}
     base_text = texts.get(against.pk) if against else None
     diffed = {revision.pk for revision in revisions if against and revision != against and revision.pk in texts}
-    memo.preload((base_text, texts[pk]) for pk in diffed)  # one query (none when all are in memory)
+    memo.preload((base_text, texts[pk]) for pk in diffed)  # one query
     wording = []
     for revision in revisions:
         changes = memo.compare(base_text, texts[revision.pk]) if revision.pk in diffed else None

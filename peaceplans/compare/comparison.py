@@ -1,8 +1,8 @@
 """
 Two revisions of a plan aligned point by point, each pair of wordings diffed.
 
-Reads the clauses of both revisions in one query, their stored word diffs in another (memo.py;
-none when this process holds them) and the plan's published notes in a third.
+Reads the clauses of both revisions in one query, their stored word diffs in another (memo.py)
+and the plan's published notes in a third.
 """
 
 from collections.abc import Collection
@@ -153,7 +153,7 @@ def compare_revisions(
 ) -> Comparison:
     """
     Align A and B by point in plan order: one query for the clauses of both sides, one for their stored
-    diffs (none when the memo holds them all), one for the notes.
+    diffs (when a pair of texts differs), one for the notes.
     `topics` (topic ids) and `points` (point keys) narrow it to those points, counts included;
     `changes_only` then leaves out the unchanged and cosmetic rows, which the counts still count.
     """
@@ -177,7 +177,7 @@ def compare_revisions(
         for point in compared.values()
         if not ((topics and point.topic_id not in topics) or (points and point.key not in points))
     ]
-    # The stored diffs of every pair of texts, in one query (none when this process holds them all).
+    # The stored diffs of every pair of different texts, in one query.
     memo.preload((side_text(by_point[p.pk].get(a.pk)), side_text(by_point[p.pk].get(b.pk))) for p in shown)
     for point in sorted(shown, key=lambda p: (p.sort_order, p.pk)):
         pair = by_point[point.pk]

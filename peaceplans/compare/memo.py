@@ -7,8 +7,8 @@ Three levels, cheapest first:
 2. The database: a StoredDiff row (models/diffs.py) per pair of different texts of a point,
    written in the same transaction as the texts by editing/diffs.py (every save of a clause, every
    import, restore, revert, load_demo, generate_synthetic) and by migration 0013 for the texts
-   already there. A page names every pair it will show to `preload()` first: one query reads those
-   not in memory (none when all are), whatever the number of rows.
+   already there. A page names every pair it will show to `preload()` first: one query, whatever
+   the number of rows (and whatever this worker remembers, so that a page's query count is fixed).
 3. A true miss (a row written before the backfill, a DIFF_VERSION that changed since, a caller
    that did not preload) computes diff.compare in memory, correctly, and says so once in the log.
 Pairs needing no alignment (a side missing, the same text twice) are answered by diff.trivial and
@@ -200,15 +200,18 @@ _computed = 0  # true misses in this process (level 3)
 def preload(pairs: Iterable[tuple[str | None, str | None]]) -> None:
     """
     Bring the stored diffs of these (a, b) pairs into memory, so that compare() answers each without
-    diffing: one query for those memory does not hold, none when it holds them all. A page calls it
-    once with every pair it will show.
+    diffing: one query whenever one of them needs a diff. A page calls it once with every pair it shows.
+    The query reads every pair's row, even those memory holds (it decodes only the others): a page's
+    query count must not depend on what this worker happens to remember.
     """
     wanted: dict[str, list[tuple[str, str, bool]]] = {}
     for a, b in pairs:
-        if a is None or b is None or a == b or (a, b) in _memory:
+        if a is None or b is None or a == b:
             continue
         key, flipped = pair_key(a, b)
-        wanted.setdefault(key, []).append((a, b, flipped))
+        wanted.setdefault(key, [])
+        if (a, b) not in _memory:
+            wanted[key].append((a, b, flipped))
     if not wanted:
         return
     rows = StoredDiff.objects.for_keys(list(wanted), DIFF_VERSION)

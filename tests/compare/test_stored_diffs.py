@@ -246,16 +246,18 @@ def test_after_load_demo_no_page_computes_a_diff(client):
     assert marked > len(slugs)  # the pages did show word-level changes
 
 
-def test_a_page_reads_every_stored_diff_it_shows_in_one_query(plan):
+def test_a_page_reads_every_stored_diff_it_shows_in_one_query_whatever_the_memo_holds(plan):
+    """One query for them all, cold or warm: a page's query count does not depend on what a worker remembers."""
     a, b = plan.revisions.get(slug="us-28-point-draft"), plan.revisions.get(slug="e3-counter-proposal")
     memo.clear()
     with CaptureQueriesContext(connection) as cold:
         compare_revisions(plan, a, b)
     with CaptureQueriesContext(connection) as warm:
         compare_revisions(plan, a, b)
-    assert len([q for q in cold if "peaceplans_storeddiff" in q["sql"]]) == 1
-    assert len(cold) == len(warm) + 1  # the memo holds them now: no query for them
-    assert not any("peaceplans_storeddiff" in q["sql"] for q in warm)
+    for queries in (cold, warm):
+        assert len([q for q in queries if "peaceplans_storeddiff" in q["sql"]]) == 1
+    assert len(cold) == len(warm)
+    assert memo.stats().currsize > 10
 
 
 @pytest.mark.parametrize("url", ["/plans/{plan}/compare/?a={a}&b={far}", "/plans/{plan}/points/{point}/?against={a}"])
