@@ -3,7 +3,8 @@ The word diff of a pair of clause texts, as pages read it: computed once, when a
 stored in the database, and remembered per process. No page request diffs.
 
 Three levels, cheapest first:
-1. Memory: an LRU of MAX_PAIRS diffs per worker, keyed on the two texts themselves.
+1. Memory: an LRU of MAX_PAIRS diffs per worker, keyed on the two texts themselves: a row read
+   once is not decoded again, and a true miss (3) is computed once.
 2. The database: a StoredDiff row (models/diffs.py) per pair of different texts of a point,
    written in the same transaction as the texts by editing/diffs.py (every save of a clause, every
    import, restore, revert, load_demo, generate_synthetic) and by migration 0013 for the texts

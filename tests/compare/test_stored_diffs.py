@@ -9,6 +9,7 @@ tests/compare/test_stored_diffs_db.py.
 
 import contextlib
 import datetime
+import io
 from unittest import mock
 
 import pytest
@@ -311,3 +312,19 @@ def test_storing_changes_no_page_so_the_data_version_stays():
     StoredDiff.objects.all().delete()
     diffs_store_all()
     assert StoredDiff.objects.exists() and dataversion.current() == before
+
+
+def test_store_diffs_prune_drops_the_rows_no_text_needs(plan):
+    clause = Clause.objects.get(revision__slug="e3-counter-proposal", point__key="6")
+    clause.text += " Since edited away."
+    clause.save()
+    orphans = needed_keys(plan)
+    clause.text = clause.text.removesuffix(" Since edited away.")
+    clause.save()
+    orphans -= needed_keys(plan)
+    assert orphans and orphans <= stored_keys()  # the edited text's pairs outlive it
+    StoredDiff.objects.filter(key__in=list(needed_keys(plan))[:5]).update(version="0-older-diff-code")
+    call_command("store_diffs", "--prune", stdout=io.StringIO())
+    needed = set().union(*(needed_keys(each) for each in Plan.objects.all()))  # other modules' plans too
+    assert not orphans & stored_keys() and needed_keys(plan) <= stored_keys()
+    assert stored_keys() == needed == set(StoredDiff.objects.values_list("key", flat=True))
