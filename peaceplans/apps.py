@@ -8,6 +8,7 @@ class PeaceplansConfig(AppConfig):
 
     def ready(self):
         # Modules that connect signal receivers when imported (backups: loaddata adds no history rows).
+        import peaceplans.editing.diffs  # noqa: F401  (stored word diffs)
         import peaceplans.editing.signin  # noqa: F401
         import peaceplans.ops.backups  # noqa: F401
         import peaceplans.ops.security  # noqa: F401

@@ -54,19 +54,18 @@ def point_by_key(plan: Plan, key: str, *, related: tuple[str, ...] = ("plan",), 
 def point_wording(point: Point, revisions: list, against) -> list[tuple]:
     """
     The point page's wording list, shared with its CSV and embed: (revision, its clause or None,
-    the word-level diff against the revision `against` or None) for each revision, two queries.
+    the word-level diff against the revision `against` or None) for each revision: two queries,
+    and a third for the stored diffs when it is read against a revision whose text differs.
     """
     clauses = {c.revision_id: c for c in point.clauses.public().prefetch_related("sources")}
-    base = clauses.get(against.pk) if against else None
-    base_text = base.text if base and not base.dropped else None
+    texts = {pk: clause.text for pk, clause in clauses.items() if not clause.dropped}
+    base_text = texts.get(against.pk) if against else None
+    diffed = {revision.pk for revision in revisions if against and revision != against and revision.pk in texts}
+    memo.preload((base_text, texts[pk]) for pk in diffed)  # one query
     wording = []
     for revision in revisions:
-        clause = clauses.get(revision.pk)
-        text = clause.text if clause and not clause.dropped else None
-        changes = None
-        if against and revision != against and text is not None:
-            changes = memo.compare(base_text, text)  # the same pairs as the comparison's, reused
-        wording.append((revision, clause, changes))
+        changes = memo.compare(base_text, texts[revision.pk]) if revision.pk in diffed else None
+        wording.append((revision, clauses.get(revision.pk), changes))
     return wording
 
 

@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from peaceplans.models import DataVersion
+from peaceplans.models import DataVersion, StoredDiff
 from peaceplans.ops import dataversion
 
 # A sign-in stamps last_login: not a change anyone reads, and it must not empty the cache.
@@ -27,9 +27,13 @@ UNREAD_USER_FIELDS = frozenset({"last_login"})
 
 @functools.cache
 def app_models() -> frozenset:
-    """The app's models, their history and their many-to-many links: everything public pages are made from."""
+    """
+    The app's models, their history and their many-to-many links: everything public pages are made
+    from. Not the data version itself, nor the stored diffs: they are derived from the texts and
+    written with them (editing/diffs.py), so storing one changes nothing a page shows.
+    """
     models = apps.get_app_config("peaceplans").get_models(include_auto_created=True)
-    return frozenset(model for model in models if model is not DataVersion)
+    return frozenset(model for model in models if model not in (DataVersion, StoredDiff))
 
 
 def shows(sender, update_fields=None) -> bool:

@@ -1,8 +1,8 @@
 """
 Two revisions of a plan aligned point by point, each pair of wordings diffed.
 
-Reads the clauses of both revisions in one query and the plan's published notes in another;
-the word-level work is diff.py's.
+Reads the clauses of both revisions in one query, their stored word diffs in another (memo.py)
+and the plan's published notes in a third.
 """
 
 from collections.abc import Collection
@@ -148,6 +148,11 @@ def number_label(clause: Clause | ClauseFacts | None) -> str:
     return "unnumbered" if clause.number.startswith("?") else f"no. {clause.number}"
 
 
+def side_text(clause: Clause | ClauseFacts | None) -> str | None:
+    """A side's text for the diff: None when it has no clause for the point or records it as dropped."""
+    return clause.text if clause and not clause.dropped else None
+
+
 def row_status(
     clause_a: Clause | ClauseFacts | None, clause_b: Clause | ClauseFacts | None
 ) -> tuple[str, diff.ClauseDiff | None] | None:
@@ -155,15 +160,14 @@ def row_status(
     How a point fares from A to B, with the word-level diff where there is text; None when
     neither side has text for it (absent or dropped on both sides), so there is no row.
     """
-    text_a = clause_a.text if clause_a and not clause_a.dropped else None
-    text_b = clause_b.text if clause_b and not clause_b.dropped else None
+    text_a, text_b = side_text(clause_a), side_text(clause_b)
     if text_a is not None and text_b is not None:
-        result = memo.compare(text_a, text_b)  # the word diff, once per pair of texts
+        result = memo.compare(text_a, text_b)  # the stored word diff (preloaded), or the same text
         return result.change, result
     if text_b is not None:
-        return diff.Change.ADDED, diff.compare(None, text_b)
+        return diff.Change.ADDED, memo.compare(None, text_b)
     if text_a is not None and clause_b is not None:  # B records the point as dropped
-        return diff.Change.DROPPED, diff.compare(text_a, None)
+        return diff.Change.DROPPED, memo.compare(text_a, None)
     if text_a is not None:
         return ABSENT, None
     return None
@@ -247,7 +251,8 @@ def compare_revisions(
     plain: bool = False,
 ) -> Comparison[Any, Any]:
     """
-    Align A and B by point in plan order: one query for the clauses of both sides, one for the notes.
+    Align A and B by point in plan order: one query for the clauses of both sides, one for their stored
+    diffs (when a pair of texts differs), one for the notes.
     `topics` (topic ids) and `points` (point keys) narrow it to those points, counts included;
     `changes_only` then leaves out the unchanged and cosmetic rows, which the counts still count.
     `plain` reads the clauses and points as ClauseFacts and PointFacts, not model instances: the
@@ -261,9 +266,14 @@ def compare_revisions(
         by_point, compared = _clauses(a, b)
     rows: list[Row[Any, Any]] = []
     counts: dict[str, int] = {}
-    for point in sorted(compared.values(), key=lambda p: (p.sort_order, p.pk)):
-        if (topics and point.topic_id not in topics) or (points and point.key not in points):
-            continue
+    shown = [
+        point
+        for point in compared.values()
+        if not ((topics and point.topic_id not in topics) or (points and point.key not in points))
+    ]
+    # The stored diffs of every pair of different texts, in one query.
+    memo.preload((side_text(by_point[p.pk].get(a.pk)), side_text(by_point[p.pk].get(b.pk))) for p in shown)
+    for point in sorted(shown, key=lambda p: (p.sort_order, p.pk)):
         pair = by_point[point.pk]
         clause_a, clause_b = pair.get(a.pk), pair.get(b.pk)
         outcome = row_status(clause_a, clause_b)

@@ -22,7 +22,7 @@ from operator import eq
 
 from peaceplans.compare.blocks import CHUNK_CHARS, chunks, matching_blocks
 
-__all__ = ["COSMETIC_KINDS", "Change", "ClauseDiff", "Op", "compare", "diff_ops", "similarity", "tokenize"]
+__all__ = ["COSMETIC_KINDS", "Change", "ClauseDiff", "Op", "compare", "diff_ops", "similarity", "tokenize", "trivial"]
 
 
 class Change(StrEnum):
@@ -391,6 +391,22 @@ def _cosmetic_kinds(a: str, b: str) -> tuple[str, ...]:
     return kinds or ("whitespace",)
 
 
+def trivial(a: str | None, b: str | None) -> ClauseDiff | None:
+    """compare(a, b) when it needs no alignment (a side missing, or the same text twice), else
+    None: the two texts differ, and only an alignment of their words can tell how."""
+    return _without_alignment(a, b) if a is None or b is None or a == b else None
+
+
+def _without_alignment(a: str | None, b: str | None) -> ClauseDiff:
+    if a is None or b is None:
+        if a is None and b is None:
+            return ClauseDiff(Change.UNCHANGED, (), 1.0)
+        if a is None:
+            return ClauseDiff(Change.ADDED, (Op("insert", "", b),) if b else (), 0.0)
+        return ClauseDiff(Change.DROPPED, (Op("delete", a, ""),) if a else (), 0.0)
+    return ClauseDiff(Change.UNCHANGED, (Op("equal", a, b),) if a else (), 1.0)  # the same text
+
+
 def compare(a: str | None, b: str | None) -> ClauseDiff:
     """Compare two versions of a clause; None means that side has no text.
 
@@ -401,14 +417,8 @@ def compare(a: str | None, b: str | None) -> ClauseDiff:
     of those differ; anything else is CHANGED. Digits keep their separators: 600,000
     against 600.000 is CHANGED.
     """
-    if a is None or b is None:
-        if a is None and b is None:
-            return ClauseDiff(Change.UNCHANGED, (), 1.0)
-        if a is None:
-            return ClauseDiff(Change.ADDED, (Op("insert", "", b),) if b else (), 0.0)
-        return ClauseDiff(Change.DROPPED, (Op("delete", a, ""),) if a else (), 0.0)
-    if a == b:
-        return ClauseDiff(Change.UNCHANGED, tuple(diff_ops(a, b)), 1.0)
+    if a is None or b is None or a == b:
+        return _without_alignment(a, b)
     ops, ratio = _aligned(a, b)
     if not _same_words(a, b):
         return ClauseDiff(Change.CHANGED, ops, ratio)

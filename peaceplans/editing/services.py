@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from peaceplans import search
+from peaceplans.editing.diffs import diffs_batched, plan_texts_written
 from peaceplans.editing.history import history_paused, record_version
 from peaceplans.editing.importer import ImportResult, RevisionImporter, assign, set_m2m
 from peaceplans.editing.jsonfile import ImportProblem, read_json_file
@@ -46,7 +47,7 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "", public: boo
     items = data if isinstance(data, list) else [data]
     if not items:
         raise ImportProblem("the file holds an empty list; expected at least one revision", origin=origin)
-    with transaction.atomic():
+    with transaction.atomic(), diffs_batched():  # the word diffs of the points it wrote, once, at the end
         dataversion.bump()  # first: the version row is the first row this transaction locks
         plan = Plan.objects.filter(slug=plan_slug).first()
         if plan is None:
@@ -64,6 +65,7 @@ def revisions_import(*, data: Any, plan_slug: str, origin: str = "", public: boo
             seen.add(slug)
             results.append(RevisionImporter(plan, item, origin, public).run())
         search.reindex(plan=plan)  # in this transaction: the index never shows half an import
+        plan_texts_written(plan.pk)  # its word diffs, stored as diffs_batched() ends, still in it
         return results
 
 
@@ -82,7 +84,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
     revisions = read_json_file(folder / "revisions.json")
     stances = read_json_file(folder / "stances.json")
     events = read_json_file(folder / "events.json")
-    with transaction.atomic():
+    with transaction.atomic(), diffs_batched():
         dataversion.bump()  # first: the version row is the first row this transaction locks
         plan = _upsert(Plan, {"slug": meta["plan"]["slug"]}, meta["plan"])
         for order, party in enumerate(meta["parties"]):

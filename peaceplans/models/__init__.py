@@ -3,8 +3,9 @@ The peace-plan data: plans, their revisions and points, each revision's wording 
 point (clauses), the parties' stances on them, with sources, events and editors' notes.
 
 Reads are QuerySet methods; writes that touch several models are in editing/services.py.
-The models live in texts.py and positions.py, their shared choices and limits in choices.py;
-this package exports them all, so `peaceplans.models.X` is the one address of each.
+The models live in texts.py and positions.py, the word diffs stored with the texts in diffs.py,
+their shared choices and limits in choices.py; this package exports them all, so
+`peaceplans.models.X` is the one address of each.
 """
 
 from peaceplans.models.choices import (
@@ -23,6 +24,7 @@ from peaceplans.models.choices import (
     key_validator,
     number_validator,
 )
+from peaceplans.models.diffs import StoredDiff, StoredDiffQuerySet, clause_texts_written
 from peaceplans.models.positions import (
     Annotation,
     AnnotationQuerySet,
@@ -84,6 +86,9 @@ __all__ = [
     "SourceQuerySet",
     "Stance",
     "StanceQuerySet",
+    "StoredDiff",
+    "StoredDiffQuerySet",
+    "clause_texts_written",
     "Topic",
     "UNPUBLISHED_REVISIONS",
     "key_validator",

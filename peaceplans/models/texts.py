@@ -24,6 +24,7 @@ from peaceplans.models.choices import (
     key_validator,
     number_validator,
 )
+from peaceplans.models.diffs import clause_texts_written
 from peaceplans.models.taxonomy import Party, Topic
 from peaceplans.models.version import VersionedQuerySet
 
@@ -377,10 +378,41 @@ class Point(models.Model):
         return before.order_by("-sort_order", "-pk").first(), after.order_by("sort_order", "pk").first()
 
 
+# The clause fields whose change can give a point a new text (stored diffs, models/diffs.py).
+TEXT_FIELDS = frozenset({"text", "dropped", "point", "point_id"})
+
+
 class ClauseQuerySet(VersionedQuerySet):
     def public(self):
         """Wording readers may see: the clauses of published revisions only."""
         return self.exclude(revision__in=Revision.objects.unpublished_ids())
+
+    # Bulk writes send no post_save: these tell the stored diffs which points' texts they wrote.
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        clause_texts_written.send(Clause, using=self.db, points={clause.point_id for clause in created})
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        if TEXT_FIELDS.intersection(fields):
+            clause_texts_written.send(Clause, using=self.db, points={clause.point_id for clause in objs})
+        return count
+
+    def update(self, **kwargs):
+        if not TEXT_FIELDS.intersection(kwargs):
+            return super().update(**kwargs)
+        # Before and after: the update may move clauses to another point, or out of the filter.
+        points = set(self.values_list("point_id", flat=True))
+        count = super().update(**kwargs)
+        points.update(self.values_list("point_id", flat=True))
+        moved_to = kwargs.get("point_id", kwargs.get("point"))
+        if isinstance(getattr(moved_to, "pk", moved_to), int):
+            points.add(getattr(moved_to, "pk", moved_to))
+        clause_texts_written.send(Clause, using=self.db, points=points)
+        return count
 
 
 class Clause(models.Model):

@@ -9,10 +9,11 @@ only primary keys and timestamps differ (`content_digest` proves it).
 
 Rows are written with bulk_create in one transaction, with their history rows, as if editors had
 entered them. Bulk writes send no signals, so the search index is rebuilt before the transaction
-ends, as services.revisions_import does; the data version (ops/dataversion.py) moves with any write
-statement, bulk or not, so cached pages never outlive the run. The demo plan, and anything else this
-package did not make, is never touched: synthetic plans are recognised by their slug, synthetic
-sources by their address.
+ends, as services.revisions_import does, and the word diffs of every point are stored at its end
+(editing/diffs.py: the clauses' bulk_create names their points). The data version
+(ops/dataversion.py) moves with any write statement, bulk or not, so cached pages never outlive
+the run. The demo plan, and anything else this package did not make, is never touched: synthetic
+plans are recognised by their slug, synthetic sources by their address.
 
 builder.py writes one plan's rows; words.py holds the sentences they are made of.
 """
@@ -26,6 +27,7 @@ from typing import Any
 from django.db import transaction
 
 from peaceplans import search
+from peaceplans.editing.diffs import diffs_batched
 from peaceplans.editing.jsonfile import read_json_file
 from peaceplans.editing.services import DEMO_DIR
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
@@ -103,7 +105,7 @@ def synthetic_generate(*, spec: Spec, replace: bool = False) -> Summary:
     check(spec)
     started = time.perf_counter()
     summary = Summary()
-    with transaction.atomic():
+    with transaction.atomic(), diffs_batched() as diffs:  # the word diffs of every point written, stored at the end
         dataversion.bump()  # bulk_create and raw deletes below: the version moves with them
         existing = list(synthetic_plans().order_by("slug").values_list("slug", flat=True))
         if existing and not replace:
@@ -121,6 +123,7 @@ def synthetic_generate(*, spec: Spec, replace: bool = False) -> Summary:
                 summary.counts[name] = summary.counts.get(name, 0) + n
         summary.counts["search index rows"] = search.reindex()
         summary.digest = content_digest()
+    summary.counts["word diffs computed"] = diffs.computed
     summary.seconds = time.perf_counter() - started
     return summary
 

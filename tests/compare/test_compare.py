@@ -262,13 +262,13 @@ def test_diff_text_is_escaped(client):
 def test_compare_query_count_is_fixed(client, query):
     """
     Plan, revisions (not their authors: the pickers do not show them), topics (the topic picker),
-    clauses of both sides, the rows' published notes, sources of both sides.
+    clauses of both sides, their stored word diffs, the rows' published notes, sources of both sides.
     """
     url = US_E3 + query
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == 6, [q["sql"][:100] for q in queries]
+    assert len(queries) == 7, [q["sql"][:100] for q in queries]
 
 
 # The point page's "compare against"
@@ -307,7 +307,8 @@ def test_point_page_query_count_is_fixed_with_a_comparison(client):
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == 8, [q["sql"][:100] for q in queries]  # neighbours come with the point (with_neighbours)
+    # Neighbours come with the point (with_neighbours); the stored word diffs are one query.
+    assert len(queries) == 9, [q["sql"][:100] for q in queries]
 
 
 def test_comparison_fragment_is_small_once_compressed(client):

@@ -270,9 +270,12 @@ def test_htmx_swap_brings_the_form_back_with_the_new_state(client):
 @pytest.mark.parametrize("query", ["", SECURITY, SECURITY + "&points=6,7&changes=only", "&view=inline"])
 @pytest.mark.usefixtures("page_cache_off")
 def test_focused_page_query_count(client, query):
-    """Plan, revisions, topics, clauses of both sides, notes, sources (and the points' check when points are named)."""
+    """
+    Plan, revisions, topics, clauses of both sides, their stored word diffs, notes, sources (and the points'
+    check when points are named).
+    """
     url = US_E3 + query
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    assert len(queries) == (7 if "points" in query else 6), [q["sql"][:100] for q in queries]
+    assert len(queries) == (8 if "points" in query else 7), [q["sql"][:100] for q in queries]

@@ -515,9 +515,9 @@ def test_embeds_carry_one_script_file_and_nothing_inline(client, url):
     [
         # plan, point, revisions, clauses, their sources, stances, parties, published notes
         (EMBED_POINT, 8),
-        # plan, revisions, point keys, clauses of both sides, notes, sources of both sides
-        (f"{EMBED_COMPARE}?{US_E3}&points=6,7,8", 6),
-        (f"{EMBED_COMPARE}?{US_E3}", 5),
+        # plan, revisions, point keys, clauses of both sides, their stored word diffs, notes, sources of both sides
+        (f"{EMBED_COMPARE}?{US_E3}&points=6,7,8", 7),
+        (f"{EMBED_COMPARE}?{US_E3}", 6),
     ],
 )
 @pytest.mark.usefixtures("page_cache_off")

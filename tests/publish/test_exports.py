@@ -500,9 +500,9 @@ QUERY_COUNTS = [
     (f"{P}/matrix.csv?topic=nato", 6),
     (f"{P}/timeline.csv", 7),
     (f"{P}/timeline.csv?party=us", 7),
-    (f"{P}/compare.csv?a={US}&b={E3}", 5),
-    (f"{P}/compare.csv?a={US}&b={E3}&changes=only", 5),
-    (f"{P}/points/6/wording.csv?against={US}", 5),
+    (f"{P}/compare.csv?a={US}&b={E3}", 6),  # with the stored word diffs' query
+    (f"{P}/compare.csv?a={US}&b={E3}&changes=only", 6),
+    (f"{P}/points/6/wording.csv?against={US}", 6),
     (f"{P}/points/6/stances.csv", 4),
     (f"{P}/revisions/{US}/clauses.csv", 4),
     (f"{P}/parties/russia/positions.csv", 4),
