@@ -111,3 +111,39 @@ def table_row(attrs: dict, cells) -> SafeString:
     """<tr attrs> and a <td attrs> for each (attrs, content) in `cells`; attribute values and contents escaped."""
     tds = "".join(f"<td{_attrs(td)}>{_cell(content)}</td>" for td, content in cells)
     return _assembled(f"<tr{_attrs(attrs)}>{tds}</tr>")
+
+
+def time_strip(texts, *, compare_path: str) -> SafeString:
+    """
+    The overview's time strip: the plan's texts in date order as cards (web/summary.py's Text),
+    each with its date, heading (the short label, else the whole title, never cut), status and
+    authors, and a link comparing it with the first text; the newest marked "Latest" in words.
+    """
+    if not texts:
+        return _assembled('<ol class="time-strip">\n  <li>No revisions yet.</li>\n</ol>')
+    first = texts[0]
+    against = escape_text(first.short_label or "the first text")
+    items = []
+    for n, text in enumerate(texts):
+        last = n == len(texts) - 1
+        heading = escape_text(text.short_label or text.title)
+        latest = ' <span class="tag tag--latest">Latest</span>' if last and n else ""
+        full = ""
+        if text.short_label and text.short_label != text.title:
+            full = f'\n    <p class="time-strip__full">{escape_text(text.title)}</p>'
+        compare = ""
+        if n:
+            href = escape_text(f"{compare_path}?a={first.slug}&b={text.slug}")
+            compare = (
+                f'\n    <a class="time-strip__compare" href="{href}">Compare<span class="visually-hidden"> '
+                f"{heading}</span> with {against}</a>"
+            )
+        items.append(
+            f'  <li class="time-strip__item{" time-strip__item--latest" if last else ""}">\n'
+            f'    <p class="time-strip__date"><time datetime="{escape_text(text.iso)}">{escape_text(text.day)}</time>'
+            f"{latest}</p>\n"
+            f'    <h3 class="time-strip__title"><a href="{escape_text(text.url)}">{heading}</a></h3>{full}\n'
+            f'    <p class="time-strip__meta"><span class="time-strip__status">{escape_text(text.status)}</span>'
+            f" · by {escape_text(text.authors)}</p>{compare}\n  </li>"
+        )
+    return _assembled('<ol class="time-strip">\n' + "\n".join(items) + "\n</ol>")

@@ -8,6 +8,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -25,7 +26,7 @@ from peaceplans.selectors import (
     sources_in_order,
     stances_by_party,
 )
-from peaceplans.web import sharing
+from peaceplans.web import cells, sharing
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
@@ -40,7 +41,7 @@ from peaceplans.web.params import (
     revision_param,
     whole_number,
 )
-from peaceplans.web.summary import what_is_new
+from peaceplans.web.summary import texts_of, what_is_new
 from peaceplans.web.tables import matrix_table, position_lines
 from peaceplans.web.timeline import timeline_entries
 
@@ -61,7 +62,7 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     plan = get_plan(plan)
     number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
-    revisions = list(plan.revisions.public().in_order())  # the "positions on" choices, and the time strip
+    revisions = list(plan.revisions.public().for_strip())  # the "positions on" choices, and the time strip
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties, texts=revisions)
     context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
     if filters.is_valid():
@@ -73,10 +74,10 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
-    prefetch_related_objects(revisions, "authors")  # what for_strip() adds: the strip names each text's authors
-    context["revisions"] = revisions
-    context["news"] = what_is_new(plan, context["revisions"])
-    context.update(sharing.for_plan(request, plan, context["revisions"]))
+    context["texts"] = texts = texts_of(plan, revisions, parties)
+    context["strip"] = cells.time_strip(texts, compare_path=reverse("compare", args=[plan.slug]))
+    context["news"] = what_is_new(plan, texts, revisions, parties)
+    context.update(sharing.for_plan(request, plan, revisions))
     return render(request, template, context, status=status)
 
 
