@@ -15,8 +15,10 @@ from typing import NamedTuple
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django_tables2 import RequestConfig
+from django_tables2.templatetags.django_tables2 import table_page_range
 
 from peaceplans.models import Party, Plan, Position, Revision, Stance, TextStance
 from peaceplans.web import cells
@@ -202,6 +204,54 @@ class StanceMatrixTable(tables.Table):
             )
         else:
             self.caption = f"Where each party stands on the {text.label} wording of each point ({text.title})"
+
+    def head(self) -> list[dict]:
+        """
+        The header's cells as the table template prints them, each worked out once: attributes,
+        sort state (aria-sort and the hint), and the link that sorts by the column, the request's
+        query with the sort replaced ({% querystring_replace %}'s address, built once per column).
+        """
+        query, field = dict(self.request.GET), self.prefixed_order_by_field  # lists, as the tag keeps them
+        heads = []
+        for column in self.columns:
+            alias = column.order_by_alias
+            sort = ("descending" if alias.is_descending else "ascending") if column.is_ordered else ""
+            href = "?" + urlencode({**query, field: alias.next}, doseq=True) if column.orderable else ""
+            hint = {"descending": " ▼", "ascending": " ▲"}.get(sort, " ↕")
+            heads.append(
+                {
+                    "attrs": column.attrs["th"].as_html(),
+                    "sort": sort,
+                    "href": href,
+                    "hint": hint,
+                    "header": column.header,
+                }
+            )
+        return heads
+
+    def page_links(self) -> list[dict]:
+        """
+        The pagination's items, as table_page_range numbers them: each a label, and the link to its
+        page ("" for the current page and gaps), with "Previous" and "Next" around them.
+        """
+        page, query, field = self.page, dict(self.request.GET), self.prefixed_page_field
+
+        def href(number) -> str:
+            return "?" + urlencode({**query, field: number}, doseq=True)
+
+        links = (
+            [{"label": "Previous", "rel": "prev", "href": href(page.previous_page_number())}]
+            if page.has_previous()
+            else []
+        )
+        for number in table_page_range(page, self.paginator):
+            current = number == page.number
+            links.append(
+                {"label": number, "href": "" if current or number == "..." else href(number), "current": current}
+            )
+        if page.has_next():
+            links.append({"label": "Next", "rel": "next", "href": href(page.next_page_number())})
+        return links
 
     def body(self) -> list:
         """
