@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Cast, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -195,6 +195,20 @@ class Stance(models.Model):
             )
 
 
+class EventQuerySet(VersionedQuerySet):
+    def with_party_ids(self):
+        """
+        Each event with `party_ids`, the ids of the parties it involves as text ("1,4", in no
+        particular order; None when none): a subquery of the same query, so filtering the events
+        by a party still lists all of theirs, and no Party object is built per link (the timeline
+        has every party already).
+        """
+        links = Event.parties.through.objects.filter(event=models.OuterRef("pk")).order_by().values("event")
+        ids = links.annotate(ids=models.StringAgg(Cast("party", models.CharField()), models.Value(",")))
+        # django-stubs cannot see an annotation of the auto-created through model: "ids" is the one above.
+        return self.annotate(party_ids=models.Subquery(ids.values("ids"), output_field=models.CharField()))  # type: ignore[misc]
+
+
 class Event(models.Model):
     """A dated entry on a plan's timeline: talks, statements, leaks."""
 
@@ -206,7 +220,7 @@ class Event(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     history = HistoricalRecords(m2m_fields=[parties])
 
-    objects = VersionedQuerySet.as_manager()
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "pk"]

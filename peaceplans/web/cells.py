@@ -8,6 +8,9 @@ would be; only SafeStrings (Django's own escaping, or this module's) pass throug
 from html import escape as escape_text
 
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
+
+from peaceplans.web.dates import short_date
 
 
 def _assembled(html: str) -> SafeString:
@@ -107,10 +110,18 @@ def joined(parts: list) -> SafeString:
     return _assembled(" ".join(_cell(part) for part in parts))
 
 
-def table_row(attrs: dict, cells) -> SafeString:
-    """<tr attrs> and a <td attrs> for each (attrs, content) in `cells`; attribute values and contents escaped."""
-    tds = "".join(f"<td{_attrs(td)}>{_cell(content)}</td>" for td, content in cells)
-    return _assembled(f"<tr{_attrs(attrs)}>{tds}</tr>")
+def attributes(attrs: dict) -> SafeString:
+    """' name="value"…' as django-tables2 writes them, escaped: worked out once per column, not per cell."""
+    return _assembled(_attrs(attrs))
+
+
+def table_row(row_id: str, cells) -> SafeString:
+    """
+    <tr id> and a <td attrs> for each (attrs, content) in `cells`: `attrs` from attributes(),
+    each content escaped unless it is a SafeString already.
+    """
+    tds = "".join(f"<td{td}>{_cell(content)}</td>" for td, content in cells)
+    return _assembled(f'<tr id="{escape_text(row_id)}">{tds}</tr>')
 
 
 def time_strip(texts, *, compare_path: str) -> SafeString:
@@ -147,3 +158,87 @@ def time_strip(texts, *, compare_path: str) -> SafeString:
             f" · by {escape_text(text.authors)}</p>{compare}\n  </li>"
         )
     return _assembled('<ol class="time-strip">\n' + "\n".join(items) + "\n</ol>")
+
+
+def _citation(source) -> str:
+    """
+    One source as components/source_link.html prints it, newlines included: outlet (linked when
+    citable), date, kind, and a warning for weak sources. Escaped parts; callers mark the whole.
+    """
+    outlet = escape_text(source.outlet)
+    cite = f'<a href="{escape_text(source.url)}" rel="noopener noreferrer">{outlet}</a>' if source.citable else outlet
+    if source.published_on:
+        day = source.published_on
+        cite += f', <time datetime="{day.isoformat()}">{escape_text(short_date(day))}</time>'
+    via = f" via {escape_text(source.via)}" if source.via else ""
+    kind = f'<span class="kind kind--{escape_text(source.kind)}">{escape_text(source.get_kind_display())}{via}</span>'
+    if not source.citable:
+        kind += ' <strong class="warning">not citable</strong>'
+    elif source.is_weak:
+        kind += ' <span class="warning">weak source</span>'
+    return f'\n<span class="cite">{cite}\n{kind}</span>\n'
+
+
+def source_link(source) -> SafeString:
+    """A citation, exactly as {% include "peaceplans/components/source_link.html" %} prints it."""
+    return _assembled(_citation(source))
+
+
+def _names(parties, separator: str) -> str:
+    return separator.join(escape_text(party.name) for party in parties)
+
+
+def _timeline_item(entry, revision_path: str, compare_path: str) -> str:
+    item, kind = entry.item, entry.kind
+    day = f'<time datetime="{entry.date.isoformat()}">{escape_text(short_date(entry.date))}</time>'
+    summary = f"\n      <p>{escape_text(item.summary)}</p>" if item.summary else ""
+    if kind == "revision":
+        authors = f" by {_names(item.author_list, ' and ')}" if item.author_list else ""
+        status = escape_text(capfirst(item.get_status_display()))
+        previous = entry.previous
+        if previous is not None:
+            href = escape_text(f"{compare_path}?a={previous.slug}&b={item.slug}")
+            compare = (
+                f'<a href="{href}">Compare with the text before it</a> '
+                f'<span class="meta">({escape_text(previous.title)})</span>'
+            )
+        else:
+            compare = '<span class="meta">First text: nothing earlier to compare with.</span>'
+        sources = ""
+        if item.source_list:
+            listed = "".join(f"<li>{_citation(source)}</li>" for source in item.source_list)
+            sources = (
+                f'\n      <details class="sources"><summary>Sources ({len(item.source_list)})</summary>'
+                f"\n        <ul>{listed}</ul>\n      </details>"
+            )
+        body = (
+            f'\n      <h2 class="timeline__title"><a href="{escape_text(revision_path + item.slug)}/">'
+            f"{escape_text(item.title)}</a></h2>"
+            f'\n      <p class="meta">{status}{authors}</p>{summary}'
+            f'\n      <p class="timeline__compare">{compare}</p>{sources}'
+        )
+        day += ' <span class="timeline__kind">New text</span>'
+    else:
+        parties = f'\n      <p class="meta">Involving {_names(item.party_list, ", ")}</p>' if item.party_list else ""
+        source = ""
+        if item.source_id is not None:
+            source = f'\n      <p class="timeline__source">Source: {_citation(item.source)}</p>'
+        body = f'\n      <h2 class="timeline__title">{escape_text(item.title)}</h2>{parties}{summary}{source}'
+    return (
+        f'\n    <li class="timeline__item timeline__item--{kind}" id="{escape_text(entry.anchor)}">'
+        f'\n      <p class="timeline__date">{day}</p>{body}\n    </li>'
+    )
+
+
+def timeline(entries, *, revision_path: str, compare_path: str, party_name: str | None = None) -> SafeString:
+    """
+    The timeline's list (timeline.timeline_entries' entries, in date order): each event with
+    the parties it involves and its source, each revision with its authors, sources and a
+    comparison with the text before it. `revision_path` is a revision's address without its slug;
+    `party_name`, the party the list is narrowed to, words the empty list.
+    """
+    items = "".join(_timeline_item(entry, revision_path, compare_path) for entry in entries)
+    if not entries:
+        whom = f" for {escape_text(party_name)}" if party_name else ""
+        items = f'\n    <li class="timeline__item">Nothing recorded{whom} yet.</li>'
+    return _assembled(f'<ol class="timeline">{items}\n  </ol>')

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from peaceplans.models import Event, Plan, Revision
+from peaceplans.models import Event, Party, Plan, Revision
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-    from peaceplans.models import Party, Source
+    from peaceplans.models import Source
 
     class EventLists(TypedDict):
         """What timeline_entries prefetches onto each event (Prefetch to_attr)."""
@@ -66,25 +66,33 @@ class Entry:
         return reverse("compare", args=[plan]) + f"?a={self.previous.slug}&b={self.item.slug}"
 
 
-def timeline_entries(plan: Plan, events, *, party: str = "") -> list[Entry]:
+def timeline_entries(plan: Plan, events, *, party: str = "", parties: list[Party] | None = None) -> list[Entry]:
     """
     The plan's events (`events`: an Event queryset, already narrowed by the filters) and its
     revisions by date, revisions first on a shared day; with `party` (a slug), only the
-    revisions that party wrote. Five queries whatever the size of the data. "Previous" is
-    always the plan's previous text, so a revision's comparison link is the same whether
-    the timeline is filtered or not.
+    revisions that party wrote. `parties`: every party, when the caller has them (else one more
+    query). Three queries whatever the size of the data. "Previous" is always the plan's
+    previous text, so a revision's comparison link is the same whether the timeline is filtered
+    or not.
     """
-    # Prefetched into plain lists (to_attr): Django's default keeps a manager and a queryset on
-    # every event and revision, which cost more than the rest of the entry. Both querysets come
-    # from the plan (plan.events, plan.revisions), so each row gets that plan without a join.
-    events = events.select_related("source").prefetch_related(Prefetch("parties", to_attr="party_list"))
-    revisions = list(
-        plan.revisions.public()
-        .in_order()
-        .prefetch_related(Prefetch("authors", to_attr="author_list"), Prefetch("sources", to_attr="source_list"))
-    )
-    entries = [Entry(e.date, "event", e) for e in events]
+    # The parties of each event and the authors of each revision come as ids with their rows
+    # (EventQuerySet.with_party_ids, RevisionQuerySet.for_strip), listed here from `parties`:
+    # prefetching them cost a query each and a Party object per link. The sources are prefetched
+    # into plain lists (to_attr): Django's default keeps a manager and a queryset on every revision.
+    # Both querysets come from the plan (plan.events, plan.revisions): each row gets that plan
+    # without a join.
+    order = {str(p.pk): (n, p) for n, p in enumerate(Party.objects.all() if parties is None else parties)}
+
+    def listed(ids: str | None) -> list[Party]:
+        return [p for _, p in sorted(order[pk] for pk in (ids or "").split(",") if pk in order)]
+
+    revisions = list(plan.revisions.public().for_strip().prefetch_related(Prefetch("sources", to_attr="source_list")))
+    entries = []
+    for event in events.select_related("source").with_party_ids():
+        event.party_list = listed(event.party_ids)
+        entries.append(Entry(event.date, "event", event))
     for previous, revision in zip([None, *revisions], revisions, strict=False):
+        revision.author_list = listed(revision.author_ids)
         if not party or any(author.slug == party for author in revision.author_list):
             entries.append(Entry(revision.published_on, "revision", revision, previous))
     return sorted(entries, key=lambda entry: (entry.date, entry.kind == "event"))

@@ -162,11 +162,19 @@ def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpRespons
 def timeline(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
     plan = get_plan(plan)
-    filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
+    parties = list(Party.objects.all())
+    filters = TimelineFilterSet(request.GET, plan=plan, parties=parties)
     context = {"plan": plan, "filters": filters, "party": filters.chosen_party}
     if filters.is_valid():
-        context["entries"] = entries = timeline_entries(plan, filters.qs, party=filters.form.cleaned_data["party"])
+        chosen = filters.form.cleaned_data["party"]
+        context["entries"] = entries = timeline_entries(plan, filters.qs, party=chosen, parties=parties)
         context["counts"] = Counter(entry.kind for entry in entries)
+        context["timeline"] = cells.timeline(
+            entries,
+            revision_path=reverse("revision_detail", args=[plan.slug, "0"]).removesuffix("0/"),
+            compare_path=reverse("compare", args=[plan.slug]),
+            party_name=filters.chosen_party.name if filters.chosen_party else None,
+        )
     context.update(sharing.for_timeline(request, plan, context.get("entries", [])))
     status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/timeline.html"
