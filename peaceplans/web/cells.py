@@ -221,7 +221,7 @@ def _timeline_item(entry, revision_path: str, compare_path: str) -> str:
     else:
         parties = f'\n      <p class="meta">Involving {_names(item.party_list, ", ")}</p>' if item.party_list else ""
         source = ""
-        if item.source_id is not None:
+        if item.source is not None:
             source = f'\n      <p class="timeline__source">Source: {_citation(item.source)}</p>'
         body = f'\n      <h2 class="timeline__title">{escape_text(item.title)}</h2>{parties}{summary}{source}'
     return (

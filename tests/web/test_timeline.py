@@ -261,13 +261,23 @@ def test_each_entry_carries_its_parties_and_sources_as_recorded(plan):
     """An event's parties and source, a text's authors and sources: what the page and the CSV list for each entry."""
     entries = timeline_entries(plan, plan.events.all())
     assert {entry.kind for entry in entries} == {"event", "revision"}
+    events = {event.pk: event for event in plan.events.all()}
     for entry in entries:
         item = entry.item
         if entry.kind == "revision":
             assert entry.parties == list(item.authors.all()) and entry.sources == list(item.sources.all())
         else:
-            assert entry.parties == list(item.parties.all())
-            assert entry.sources == ([item.source] if item.source_id else [])
+            event = events.pop(item.pk)
+            assert (item.date, item.title, item.summary) == (event.date, event.title, event.summary)
+            assert entry.parties == list(event.parties.all())
+            assert entry.sources == ([event.source] if event.source_id else [])  # Sources compare by pk
+            for source in entry.sources:
+                assert (source.url, source.outlet, source.citable) == (
+                    event.source.url,
+                    event.source.outlet,
+                    event.source.citable,
+                )
+    assert not events
 
 
 # Query counts
