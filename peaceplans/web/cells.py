@@ -7,10 +7,24 @@ would be; only SafeStrings (Django's own escaping, or this module's) pass throug
 
 from html import escape as escape_text
 
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
 
+from peaceplans.models.choices import POSITION_LABELS, Position
 from peaceplans.web.dates import short_date
+
+# A text symbol beside every word, so position never depends on colour alone (tables.py's columns too).
+POSITION_ICONS: dict[str, str] = {
+    Position.SUPPORTS: "✓",
+    Position.OPPOSES: "✗",
+    Position.CONDITIONAL: "◐",
+    Position.PROPOSES_AMENDMENT: "✎",
+    Position.UNCLEAR: "?",
+}
 
 
 def _assembled(html: str) -> SafeString:
@@ -242,3 +256,108 @@ def timeline(entries, *, revision_path: str, compare_path: str, party_name: str 
         whom = f" for {escape_text(party_name)}" if party_name else ""
         items = f'\n    <li class="timeline__item">Nothing recorded{whom} yet.</li>'
     return _assembled(f'<ol class="timeline">{items}\n  </ol>')
+
+
+class _Paths(dict):
+    """
+    Addresses of a render's objects, each plan's part reversed once per kind of page rather than
+    once per object: `page("timeline", plan)` is the plan's page; `item("point_detail", plan, key)`
+    an object's, the part before its key reversed once (keys and slugs are letters, digits and
+    hyphens, which reverse() leaves as they are).
+    """
+
+    def page(self, name: str, plan_slug: str) -> str:
+        path = self.get((name, plan_slug))
+        if path is None:
+            path = self[name, plan_slug] = reverse(name, args=[plan_slug])
+        return path
+
+    def item(self, name: str, plan_slug: str, key: str) -> str:
+        prefix = self.get((name, plan_slug, None))
+        if prefix is None:
+            prefix = self[name, plan_slug, None] = reverse(name, args=[plan_slug, "0"]).removesuffix("0/")
+        return f"{prefix}{key}/"
+
+
+def _hit_day(day) -> str:
+    return f'<time datetime="{day.isoformat()}">{escape_text(short_date(day))}</time>'
+
+
+def _search_hit(hit, path: _Paths) -> str:
+    obj, fields = hit.obj, hit.fields
+    if hit.kind == "clause":
+        point, revision = obj.point, obj.revision
+        plan = revision.plan.slug
+        links = ""
+        if hit.previous is not None:
+            query = escape_text(urlencode({"a": hit.previous.slug, "b": revision.slug}))
+            href = f"{path.page('compare', plan)}?{query}#point-{escape_text(point.key)}"
+            links = f'\n          <li><a href="{href}">What changed from {escape_text(hit.previous.title)}</a></li>'
+        full = escape_text(path.item("revision_detail", plan, revision.slug) + f"#point-{point.key}")
+        url = escape_text(path.item("point_detail", point.plan.slug, point.key) + f"#clause-{revision.slug}")
+        return (
+            f'\n        <h3 class="search-hit__title"><a href="{url}"><span class="point-key">'
+            f"{escape_text(point.number)}</span> {escape_text(point.title)}</a></h3>"
+            f'\n        <p class="search-hit__meta">{escape_text(revision.title)} · {_hit_day(revision.published_on)}'
+            f" · {escape_text(obj.number_label)}</p>"
+            f'\n        <p class="search-hit__text">{_cell(fields.get("text", ""))}</p>'
+            f'\n        <ul class="search-hit__links">{links}'
+            f'\n          <li><a href="{full}">In the full text</a></li>\n        </ul>'
+        )
+    if hit.kind == "stance":
+        if obj.point_id is not None:
+            url = path.item("point_detail", obj.point.plan.slug, obj.point.key) + f"#stance-{obj.pk}"
+            about = f"point {escape_text(obj.point.number)}: {escape_text(obj.point.title)}"
+        else:
+            url = path.item("revision_detail", obj.revision.plan.slug, obj.revision.slug) + f"#stance-{obj.pk}"
+            about = f"{escape_text(obj.revision.title)} as a whole"
+        position = escape_text(obj.position)
+        icon, word = (
+            escape_text(POSITION_ICONS.get(obj.position, "")),
+            escape_text(POSITION_LABELS.get(obj.position, "")),
+        )
+        quote, speaker = fields.get("quote"), fields.get("speaker")
+        said = ""
+        if quote:
+            who = f"<footer>— {_cell(speaker)}</footer>" if speaker else ""
+            said = f'\n        <blockquote class="search-hit__quote"><p>“{_cell(quote)}”</p>{who}</blockquote>'
+        elif speaker:
+            said = f'\n        <p class="search-hit__meta">Speaker: {_cell(speaker)}</p>'
+        return (
+            f'\n        <h3 class="search-hit__title"><a href="{escape_text(url)}">{escape_text(obj.party.name)} on '
+            f"{about}</a></h3>"
+            f'\n        <p class="search-hit__meta"><span class="position position--{position}">'
+            f'<span aria-hidden="true">{icon}</span> {word}</span> · {_hit_day(obj.stated_on)}</p>'
+            f'\n        <p class="search-hit__text">{_cell(fields.get("summary", ""))}</p>{said}'
+            f'\n        <p class="search-hit__source">Source: {_citation(obj.source)}</p>'
+        )
+    if hit.kind == "note":
+        when = localtime(obj.published_at or obj.updated_at)  # as {{ when|date }} shows it: in the site's time zone
+        url = path.item("point_detail", obj.point.plan.slug, obj.point.key) + f"#note-{obj.pk}"
+        return (
+            f'\n        <h3 class="search-hit__title"><a href="{escape_text(url)}">Editors’ note on point '
+            f"{escape_text(obj.point.number)}: {escape_text(obj.point.title)}</a></h3>"
+            f'\n        <p class="search-hit__meta">Published <time datetime="{date_filter(when, "Y-m-d")}">'
+            f"{escape_text(date_filter(when, 'j M Y'))}</time></p>"
+            f'\n        <p class="search-hit__text">{_cell(fields.get("body", ""))}</p>'
+        )
+    url = f"{path.page('timeline', obj.plan.slug)}#event-{obj.pk}"
+    summary = fields.get("summary")
+    text = f'\n        <p class="search-hit__text">{_cell(summary)}</p>' if summary else ""
+    source = f'\n        <p class="search-hit__source">Source: {_citation(obj.source)}</p>' if obj.source else ""
+    title = _cell(fields.get("title", ""))
+    return (
+        f'\n        <h3 class="search-hit__title"><a href="{escape_text(url)}">{title}</a></h3>'
+        f'\n        <p class="search-hit__meta">Event on the timeline · {_hit_day(obj.date)}</p>{text}{source}'
+    )
+
+
+def search_hits(hits) -> SafeString:
+    """
+    One kind's hits on the search page (search.Hit: the object, its highlighted fields, for a
+    clause the text before its revision's), each with the addresses that show it in place.
+    The highlighted fields are the sanitizer's SafeStrings (markup.highlight) and pass as they are.
+    """
+    path = _Paths()
+    items = "".join(f'\n      <li class="search-hit">{_search_hit(hit, path)}\n      </li>' for hit in hits)
+    return _assembled(f'<ol class="search-hits">{items}\n    </ol>')

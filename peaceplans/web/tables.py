@@ -16,19 +16,12 @@ from django.utils.http import urlencode
 from django_tables2 import RequestConfig
 from django_tables2.templatetags.django_tables2 import table_page_range
 
-from peaceplans.models import Party, Plan, Position, Revision, Stance, TextStance
+from peaceplans.models import Party, Plan, Revision, Stance, TextStance
 from peaceplans.models.choices import POSITION_LABELS
 from peaceplans.web import cells
+from peaceplans.web.cells import POSITION_ICONS
 from peaceplans.web.dates import short_date
 
-# A text symbol beside every word, so position never depends on colour alone.
-POSITION_ICONS: dict[str, str] = {
-    Position.SUPPORTS: "✓",
-    Position.OPPOSES: "✗",
-    Position.CONDITIONAL: "◐",
-    Position.PROPOSES_AMENDMENT: "✎",
-    Position.UNCLEAR: "?",
-}
 # Sort order of a party column: agreement first, no recorded stance last.
 POSITION_RANK = {
     p: rank for rank, p in enumerate(["supports", "conditional", "proposes-amendment", "unclear", "opposes"])

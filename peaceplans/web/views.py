@@ -268,7 +268,9 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
     # An empty box asks nothing of the index; the page shows the form and a hint.
     results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
     partial = is_partial(request)
-    context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    context: dict[str, Any] = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    if results is not None:
+        context["sections"] = [(group, cells.search_hits(group.hits)) for group in results.groups if group.hits]
     context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)
