@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         source_list: list[Source]
 
 
-# What a source's citation shows (web/cells.py's source_link) and the CSV's URL column reads, in the
+# What a source's citation shows (web/fragments.py's source_link) and the CSV's URL column reads, in the
 # model's order of fields, as Model.from_db takes them.
 CITED = {"url", "outlet", "kind", "via", "citable", "published_on"}
 SOURCE_FIELDS = tuple(field.attname for field in Source._meta.concrete_fields if field.attname in CITED)

@@ -26,7 +26,7 @@ from peaceplans.selectors import (
     sources_in_order,
     stances_by_party,
 )
-from peaceplans.web import cells, sharing
+from peaceplans.web import fragments, sharing
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
@@ -75,7 +75,7 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
     context["texts"] = texts = texts_of(plan, revisions, parties)
-    context["strip"] = cells.time_strip(texts, compare_path=reverse("compare", args=[plan.slug]))
+    context["strip"] = fragments.time_strip(texts, compare_path=reverse("compare", args=[plan.slug]))
     context["news"] = what_is_new(plan, texts, revisions, parties)
     context.update(sharing.for_plan(request, plan, revisions))
     return render(request, template, context, status=status)
@@ -95,9 +95,12 @@ def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpRespons
     against = revision_param(request, "against", revisions, None)
     wording = point_wording(point, revisions, against)
     context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
+    context["wording_list"] = fragments.wording_list(wording, against)
     if is_partial(request):
         return render(request, "peaceplans/point_detail.html#wording", context)
     context["by_party"] = by_party = stances_by_party(point)
+    cards = fragments.stance_cards
+    context["stance_sections"] = [(party, said, cards(said[-1:]), cards(said[-2::-1])) for party, said in by_party]
     stances = [stance for _, party_stances in by_party for stance in party_stances]
     context["notes"] = notes = list(point.annotations.published().select_related("author"))
     context["previous"], context["next"] = point.neighbours()
@@ -169,7 +172,7 @@ def timeline(request: HtmxHttpRequest, plan: str) -> HttpResponse:
         chosen = filters.form.cleaned_data["party"]
         context["entries"] = entries = timeline_entries(plan, filters.qs, party=chosen, parties=parties)
         context["counts"] = Counter(entry.kind for entry in entries)
-        context["timeline"] = cells.timeline(
+        context["timeline"] = fragments.timeline(
             entries,
             revision_path=reverse("revision_detail", args=[plan.slug, "0"]).removesuffix("0/"),
             compare_path=reverse("compare", args=[plan.slug]),
@@ -270,7 +273,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
     partial = is_partial(request)
     context: dict[str, Any] = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
     if results is not None:
-        context["sections"] = [(group, cells.search_hits(group.hits)) for group in results.groups if group.hits]
+        context["sections"] = [(group, fragments.search_hits(group.hits)) for group in results.groups if group.hits]
     context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)
