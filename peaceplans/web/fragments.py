@@ -369,3 +369,57 @@ def wording_list(wording, against=None) -> SafeString:
     path = _Paths()
     items = "".join(_wording_item(revision, clause, changes, against, path) for revision, clause, changes in wording)
     return _assembled(f'<ol class="wording">{items}\n</ol>')
+
+
+def clause_list(clauses, plan_slug: str) -> SafeString:
+    """
+    A revision's text point by point (its clauses, in its order, each with its point joined):
+    the number as printed (or that it has none), the point's title linked to its page, the
+    wording note, then the text and change note, or that the text dropped the point.
+    """
+    path = _Paths()
+    items = []
+    for clause in clauses:
+        point = clause.point
+        number = escape_text(clause.number)
+        head = (
+            f'<span class="clause__number">{number}</span>'
+            if clause.number
+            else '<span class="clause__number clause__number--none">dropped (no number of its own)</span>'
+        )
+        if clause.number != point.key:
+            head_tail = f' <span class="meta">(point {escape_text(point.number)} of the plan)</span>'
+        else:
+            head_tail = ""
+        note = ""
+        if clause.wording_note:
+            note = (
+                '\n<p class="wording-note"><span class="wording-note__label">Note on the wording:</span> '
+                f"{escape_text(clause.wording_note)}</p>\n"
+            )
+        if clause.dropped:
+            own = "" if clause.number else " (no number of its own)"
+            body = f'<p class="dropped"><strong>Dropped{own}.</strong> {escape_text(clause.change_note)}</p>{note}\n'
+        else:
+            change = (
+                f'<p class="change-note">Change: {escape_text(clause.change_note)}</p>' if clause.change_note else ""
+            )
+            body = f'\n{note}<p class="clause-text">{escape_text(clause.text)}</p>{change}'
+        url = escape_text(path.item("point_detail", plan_slug, point.key))
+        items.append(
+            f'\n<li id="point-{escape_text(point.key)}" class="clause{" clause--dropped" if clause.dropped else ""}">'
+            f'\n<p class="clause__head">{head}\n<a href="{url}">{escape_text(point.title)}</a>{head_tail}</p>'
+            f"\n{body}\n</li>"
+        )
+    return _assembled(f'<ol class="clauses">{"".join(items) or chr(10) + "<li>No points recorded.</li>"}\n</ol>')
+
+
+def source_list(sources) -> SafeString:
+    """A text's sources, each a citation with the report's title under it."""
+    items = "".join(
+        f"<li>{_citation(source)}"
+        + (f'<br><span class="source-title">{escape_text(source.title)}</span>' if source.title else "")
+        + "</li>"
+        for source in sources
+    )
+    return _assembled(f'<ul class="source-list">{items or "<li>None recorded.</li>"}</ul>')

@@ -138,7 +138,7 @@ def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpR
         .prefetch_related(
             "authors",
             "sources",
-            Prefetch("clauses", queryset=Clause.objects.select_related("point__plan")),
+            Prefetch("clauses", queryset=Clause.objects.select_related("point")),  # the plan's points: no plan join
             Prefetch("stances", queryset=Stance.objects.with_sources().filter(point__isnull=True)),
         )
         .first()
@@ -146,6 +146,9 @@ def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpR
     if revision is None:
         raise Http404("This plan has no revision with that name.")
     context = {"plan": plan, "revision": revision, **sharing.for_revision(request, plan, revision)}
+    context["clauses"] = fragments.clause_list(revision.clauses.all(), plan.slug)
+    context["stances"] = fragments.stance_cards(revision.stances.all())
+    context["sources"] = fragments.source_list(revision.sources.all())
     return render(request, "peaceplans/revision_detail.html", context)
 
 
