@@ -64,6 +64,18 @@ class Select(forms.Select):
 
     template_name = "peaceplans/components/select.html"
 
+    def get_context(self, name, value, attrs):
+        """Django's, with the options as one flat list: the filters have no <optgroup>, each "group" is one option."""
+        context = super().get_context(name, value, attrs)
+        context["widget"]["options"] = [option for _, group, _ in context["widget"]["optgroups"] for option in group]
+        return context
+
+
+class SearchInput(forms.SearchInput):
+    """An <input type="search"> rendered by one template (templates/peaceplans/components/input.html)."""
+
+    template_name = "peaceplans/components/input.html"
+
 
 class MatrixFilterForm(forms.Form):
     """The filters' form; it also refuses an address that gives one parameter twice."""
@@ -127,7 +139,7 @@ class MatrixFilterSet(django_filters.FilterSet):
         method="matching_text",
         label="Words",
         max_length=MAX_QUERY_CHARS,
-        widget=forms.SearchInput,
+        widget=SearchInput,
         help_text="In the number, title or any wording of the point, e.g. 600,000.",
     )
 
