@@ -86,12 +86,25 @@ class StanceQuerySet(VersionedQuerySet):
         it answered on that point: what the stance matrix shows, as plain TextStance tuples (a
         model object per cell cost more than the rest of the page), or with `objects` as Stances
         annotated with `total` and with whatever the caller joined (the CSV wants the sources).
+        The tuples are picked here from the stances as plain values, one query: for the points of
+        one page of the matrix that is a few hundred tuples, and the database's window functions
+        (latest_per_text, which `objects` uses) took longer to compile and to run than this loop.
         """
         cells: dict = {}
-        latest = self.latest_per_text()
-        stances = latest if objects else (TextStance(*row) for row in latest.values_list(*TextStance._fields))
-        for stance in stances:
-            cells.setdefault((stance.point_id, stance.party_id), []).append(stance)
+        if objects:
+            for stance in self.latest_per_text():
+                cells.setdefault((stance.point_id, stance.party_id), []).append(stance)
+        else:
+            latest: dict = {}
+            totals: dict = {}
+            for row in self.on_points().order_by().values_list(*TextStance._fields[:-1]):
+                pair = (row[1], row[2])
+                totals[pair] = totals.get(pair, 0) + 1
+                on_text = latest.get((*pair, row[3]))
+                if on_text is None or (row[5], row[0]) > (on_text[5], on_text[0]):
+                    latest[(*pair, row[3])] = row
+            for row in latest.values():
+                cells.setdefault((row[1], row[2]), []).append(TextStance(*row, totals[(row[1], row[2])]))
         for stances in cells.values():
             stances.sort(key=lambda s: (s.stated_on, s.pk), reverse=True)
         return cells
