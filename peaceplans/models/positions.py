@@ -104,7 +104,7 @@ class StanceQuerySet(VersionedQuerySet):
                 if on_text is None or (row[5], row[0]) > (on_text[5], on_text[0]):
                     latest[(*pair, row[3])] = row
             for row in latest.values():
-                cells.setdefault((row[1], row[2]), []).append(TextStance(*row, totals[(row[1], row[2])]))
+                cells.setdefault((row[1], row[2]), []).append(TextStance._make((*row, totals[(row[1], row[2])])))
         for stances in cells.values():
             stances.sort(key=lambda s: (s.stated_on, s.pk), reverse=True)
         return cells
