@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Cast, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -87,12 +87,25 @@ class StanceQuerySet(VersionedQuerySet):
         it answered on that point: what the stance matrix shows, as plain TextStance tuples (a
         model object per cell cost more than the rest of the page), or with `objects` as Stances
         annotated with `total` and with whatever the caller joined (the CSV wants the sources).
+        The tuples are picked here from the stances as plain values, one query: for the points of
+        one page of the matrix that is a few hundred tuples, and the database's window functions
+        (latest_per_text, which `objects` uses) took longer to compile and to run than this loop.
         """
         cells: dict = {}
-        latest = self.latest_per_text()
-        stances = latest if objects else (TextStance(*row) for row in latest.values_list(*TextStance._fields))
-        for stance in stances:
-            cells.setdefault((stance.point_id, stance.party_id), []).append(stance)
+        if objects:
+            for stance in self.latest_per_text():
+                cells.setdefault((stance.point_id, stance.party_id), []).append(stance)
+        else:
+            latest: dict = {}
+            totals: dict = {}
+            for row in self.on_points().order_by().values_list(*TextStance._fields[:-1]):
+                pair = (row[1], row[2])
+                totals[pair] = totals.get(pair, 0) + 1
+                on_text = latest.get((*pair, row[3]))
+                if on_text is None or (row[5], row[0]) > (on_text[5], on_text[0]):
+                    latest[(*pair, row[3])] = row
+            for row in latest.values():
+                cells.setdefault((row[1], row[2]), []).append(TextStance._make((*row, totals[(row[1], row[2])])))
         for stances in cells.values():
             stances.sort(key=lambda s: (s.stated_on, s.pk), reverse=True)
         return cells
@@ -196,6 +209,20 @@ class Stance(models.Model):
             )
 
 
+class EventQuerySet(VersionedQuerySet):
+    def with_party_ids(self):
+        """
+        Each event with `party_ids`, the ids of the parties it involves as text ("1,4", in no
+        particular order; None when none): a subquery of the same query, so filtering the events
+        by a party still lists all of theirs, and no Party object is built per link (the timeline
+        has every party already).
+        """
+        links = Event.parties.through.objects.filter(event=models.OuterRef("pk")).order_by().values("event")
+        ids = links.annotate(ids=models.StringAgg(Cast("party", models.CharField()), models.Value(",")))
+        # django-stubs cannot see an annotation of the auto-created through model: "ids" is the one above.
+        return self.annotate(party_ids=models.Subquery(ids.values("ids"), output_field=models.CharField()))  # type: ignore[misc]
+
+
 class Event(models.Model):
     """A dated entry on a plan's timeline: talks, statements, leaks."""
 
@@ -207,7 +234,7 @@ class Event(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     history = HistoricalRecords(m2m_fields=[parties])
 
-    objects = VersionedQuerySet.as_manager()
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "pk"]

@@ -42,8 +42,10 @@ from peaceplans.publish.serializers import (
     note_query,
     party_data,
     plan_data,
+    point_clauses,
     point_data,
     point_query,
+    point_stances,
     revision_data,
     revision_query,
     stance_data,
@@ -298,11 +300,10 @@ def point(request: HtmxHttpRequest, plan: str, point: str) -> ApiResult:
     found = point_by_key(plan, point, related=(), queryset=point_query(plan))
     if found is None:
         raise Http404("This plan has no point with that key.")
-    wording = clause_query().filter(point=found).order_by("revision__published_on", "revision__pk")
     return {
         **point_data(found, link, plan),
-        "wording": [clause_data(c, link, plan) for c in wording],
-        "stances": [stance_data(s, link, plan) for s in stance_query(plan).filter(point=found)],
+        "wording": [clause_data(c, link, plan, sources=c.source_list) for c in point_clauses(found)],
+        "stances": [stance_data(s, link, plan) for s in point_stances(found, plan)],
         "notes": [note_data(n, link, plan) for n in note_query().filter(point=found)],
     }
 

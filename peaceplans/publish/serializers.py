@@ -10,10 +10,12 @@ here; api.py serves these dicts.
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, Value
+from django.db.models import Prefetch, Q, Value
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from peaceplans.models import Annotation, Clause, Event, Party, Revision, Source
 
@@ -29,14 +31,43 @@ def to_json(data, **options) -> bytes:
     return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, **options).encode()
 
 
+# Stands for an address's last argument while its pattern is reversed once (Links.path).
+SLOT = "zq0slot0qz"
+PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in an argument
+
+
 class Links:
-    """Turns paths into the addresses the JSON carries: absolute for responses, bare paths for hashing."""
+    """
+    Turns paths into the addresses the JSON carries: absolute for responses, bare paths for
+    hashing. A list of a hundred objects carries some five hundred addresses of a few kinds:
+    each kind is reversed once per Links (that is, per response), not once per address.
+    """
 
     def __init__(self, request=None):
         self.base = request.build_absolute_uri("/")[:-1] if request is not None else ""
+        self._paths: dict[tuple, tuple[str, str]] = {}
 
     def __call__(self, name: str, *args, anchor: str = "", query: str = "") -> str:
-        return self.base + reverse(name, args=args) + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
+        return self.base + self.path(name, args) + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
+
+    def path(self, name: str, args: tuple) -> str:
+        """
+        reverse(name, args=args): the pattern reversed once for its first arguments, with a slot
+        for the last, which is quoted as reverse() quotes it. Slugs and keys are letters, digits,
+        hyphens and underscores, so the result is the same; a value the pattern refuses still
+        reaches reverse() the first time its kind is asked for.
+        """
+        key = (name, *args[:-1])
+        if not args:
+            path = self._paths.get(key)
+            if path is None:
+                path = self._paths[key] = (reverse(name), "")
+            return path[0]
+        parts = self._paths.get(key)
+        if parts is None:
+            before, after = reverse(name, args=[*args[:-1], SLOT]).split(SLOT)
+            parts = self._paths[key] = (before, after)
+        return parts[0] + quote(str(args[-1]), safe=PATH_SAFE) + parts[1]
 
 
 # ---- Serializers: exactly the fields of the schemas of the same name in openapi.py ----
@@ -211,6 +242,20 @@ def revision_query(plan):
 
 def clause_query():
     return Clause.objects.public().select_related("revision", "point").prefetch_related("sources")
+
+
+def point_clauses(point):
+    """
+    A point's wording in each revision, in date order, for clause_data(..., sources=clause.source_list):
+    read through the point, which each clause then holds without a join; the sources as plain lists.
+    """
+    clauses = point.clauses.public().select_related("revision").order_by("revision__published_on", "revision__pk")
+    return clauses.prefetch_related(Prefetch("sources", to_attr="source_list"))
+
+
+def point_stances(point, plan):
+    """A point's stances by date, for stance_data: read through the point, which each stance then holds."""
+    return point.stances.public().filter(plan=plan).select_related("party", "revision", "source").chronological()
 
 
 def point_query(plan):

@@ -26,7 +26,7 @@ scoring every match (a word such as "the" is in nearly every text of the archive
 
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -173,30 +173,38 @@ def search(
     return results
 
 
+# The slug or title ({column}) of the plan's public revision before the outer clause's, in the
+# plan's order (Revision.objects.in_order()): for "What changed from …". Written out, as the public
+# reads' subqueries are (models/texts.py): built with the ORM, the two took longer to compile than
+# the rest of the search. They name the outer row by its table: for _clauses' own query only.
+PREVIOUS = (
+    "SELECT p.{column} FROM peaceplans_revision p, peaceplans_revision r "
+    "WHERE r.id = peaceplans_clause.revision_id AND p.plan_id = r.plan_id AND p.public "
+    "AND (p.published_on < r.published_on OR (p.published_on = r.published_on AND p.id < r.id)) "
+    "ORDER BY p.published_on DESC, p.id DESC LIMIT 1"
+)
+
+
 def _clauses():
-    """Visible clauses with what the page shows, and the revision before each one's (for the comparison link)."""
-    earlier = (
-        Revision.objects.public()
-        .filter(plan_id=OuterRef("revision__plan_id"))
-        .filter(
-            Q(published_on__lt=OuterRef("revision__published_on"))
-            | Q(published_on=OuterRef("revision__published_on"), pk__lt=OuterRef("revision_id"))
-        )
-        .order_by("-published_on", "-pk")  # the reverse of Revision.objects.in_order()
-    )
+    """
+    Visible clauses with what the page shows, and the revision before each one's (for the
+    comparison link). The point's plan is its revision's: _hit sets it rather than joining it twice.
+    """
     return (
         Clause.objects.public()
         .filter(dropped=False)
-        .select_related("revision__plan", "point__plan")
+        .select_related("revision__plan", "point")
         .annotate(
-            previous_slug=Subquery(earlier.values("slug")[:1]), previous_title=Subquery(earlier.values("title")[:1])
+            previous_slug=RawSQL(PREVIOUS.format(column="slug"), []),  # noqa: S611 (constant SQL)
+            previous_title=RawSQL(PREVIOUS.format(column="title"), []),  # noqa: S611
         )
     )
 
 
 _FETCH = {
     "clause": _clauses,
-    "stance": lambda: Stance.objects.public().with_sources(),
+    # with_sources(), joining the plan once: _hit hands it to the stance's point and revision.
+    "stance": lambda: Stance.objects.public().select_related("party", "source", "plan", "revision", "point"),
     "note": lambda: Annotation.objects.published().select_related("point__plan"),
     "event": lambda: Event.objects.select_related("plan", "source"),
 }
@@ -212,6 +220,12 @@ def _hit(kind: str, obj, pattern) -> Hit:
     texts = {name: get(obj) for name, get in _FIELDS[kind].items()}  # once each: a note's Markdown takes a while
     fields = {name: snippet(text, pattern) for name, text in texts.items() if text}
     previous = None
+    if kind == "clause":
+        obj.point.plan = obj.revision.plan
+    elif kind == "stance":
+        for known in (obj.point, obj.revision):
+            if known is not None:
+                known.plan = obj.plan
     if kind == "clause" and obj.previous_slug is not None:
         previous = Revision(plan_id=obj.revision.plan_id, slug=obj.previous_slug, title=obj.previous_title)
     return Hit(kind=kind, obj=obj, fields=fields, previous=previous)

@@ -112,9 +112,26 @@ def _fold_char(char: str) -> str:
     return lower if len(lower) == 1 else char
 
 
+class _FoldTable(dict):
+    """{code point: its folded character} for str.translate, filled as characters are met (at most 4,096 kept)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < 4096:
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
-    """Lower case without accents, one character for one, so positions carry over to the original."""
-    return "".join(_fold_char(c) for c in text)
+    """
+    Lower case without accents, one character for one, so positions carry over to the original.
+    ASCII text is only lowered (its characters have no accents to drop); other text is translated
+    character by character, in C.
+    """
+    return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
 
 
 def matcher(terms: list[Term]) -> re.Pattern | None:

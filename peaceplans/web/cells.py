@@ -1,13 +1,25 @@
 """
 The stance matrix's cells and rows as HTML (web/tables.py's StanceMatrixTable.body), built
-without a template per cell: a few string joins per row. One of the two named builders besides
-the sanitizer (markup.py) allowed to mark HTML safe: every value is escaped here, as {{ value }}
-would be; only SafeStrings (Django's own escaping, or this module's) pass through as they are.
+without a template per cell: a few string joins per row. One of the named builders besides the
+sanitizer (markup.py) allowed to mark HTML safe (with web/fragments.py and compare/rows.py): every
+value is escaped here, as {{ value }} would be; only SafeStrings (Django's own escaping, or this
+module's) pass through as they are.
 """
 
 from html import escape as escape_text
 
 from django.utils.safestring import SafeString, mark_safe
+
+from peaceplans.models.choices import Position
+
+# A text symbol beside every word, so position never depends on colour alone (the matrix, fragments.py).
+POSITION_ICONS: dict[str, str] = {
+    Position.SUPPORTS: "✓",
+    Position.OPPOSES: "✗",
+    Position.CONDITIONAL: "◐",
+    Position.PROPOSES_AMENDMENT: "✎",
+    Position.UNCLEAR: "?",
+}
 
 
 def _assembled(html: str) -> SafeString:
@@ -107,7 +119,15 @@ def joined(parts: list) -> SafeString:
     return _assembled(" ".join(_cell(part) for part in parts))
 
 
-def table_row(attrs: dict, cells) -> SafeString:
-    """<tr attrs> and a <td attrs> for each (attrs, content) in `cells`; attribute values and contents escaped."""
-    tds = "".join(f"<td{_attrs(td)}>{_cell(content)}</td>" for td, content in cells)
-    return _assembled(f"<tr{_attrs(attrs)}>{tds}</tr>")
+def attributes(attrs: dict) -> SafeString:
+    """' name="value"…' as django-tables2 writes them, escaped: worked out once per column, not per cell."""
+    return _assembled(_attrs(attrs))
+
+
+def table_row(row_id: str, cells) -> SafeString:
+    """
+    <tr id> and a <td attrs> for each (attrs, content) in `cells`: `attrs` from attributes(),
+    each content escaped unless it is a SafeString already.
+    """
+    tds = "".join(f"<td{td}>{_cell(content)}</td>" for td, content in cells)
+    return _assembled(f'<tr id="{escape_text(row_id)}">{tds}</tr>')

@@ -12,6 +12,8 @@ import django_filters
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, OuterRef, Q
+from django.forms.renderers import DjangoTemplates
+from django.template.loader import get_template
 
 from peaceplans.models import Clause, Event, Party, Plan, Point, Position, Revision, Stance, Topic
 
@@ -45,9 +47,40 @@ def error_messages(form: forms.Form) -> list[str]:
     return messages
 
 
+class FilterTemplates(DjangoTemplates):
+    """
+    The filter forms' renderer: Django's form templates, and the site's own (templates/) for the
+    widgets named "peaceplans/…". One instance, so each template is compiled once per process.
+    """
+
+    def get_template(self, template_name):
+        if template_name.startswith("peaceplans/"):
+            return get_template(template_name)
+        return super().get_template(template_name)
+
+
+class Select(forms.Select):
+    """A <select> rendered by one template, not one include per option (templates/peaceplans/components/select.html)."""
+
+    template_name = "peaceplans/components/select.html"
+
+    def get_context(self, name, value, attrs):
+        """Django's, with the options as one flat list: the filters have no <optgroup>, each "group" is one option."""
+        context = super().get_context(name, value, attrs)
+        context["widget"]["options"] = [option for _, group, _ in context["widget"]["optgroups"] for option in group]
+        return context
+
+
+class SearchInput(forms.SearchInput):
+    """An <input type="search"> rendered by one template (templates/peaceplans/components/input.html)."""
+
+    template_name = "peaceplans/components/input.html"
+
+
 class MatrixFilterForm(forms.Form):
     """The filters' form; it also refuses an address that gives one parameter twice."""
 
+    default_renderer = FilterTemplates()
     single_valued: tuple[str, ...] = SINGLE_VALUED
 
     def __init__(self, *args, **kwargs):
@@ -75,6 +108,7 @@ class MatrixFilterSet(django_filters.FilterSet):
 
     on = django_filters.ChoiceFilter(
         method="on_text",
+        widget=Select,
         label="Positions on",
         empty_label=None,
         help_text="Each party's latest statement, whatever text it answers, or its stance on one text's wording.",
@@ -83,9 +117,12 @@ class MatrixFilterSet(django_filters.FilterSet):
             "statement) or a text's short name, such as us-28-point-draft."
         },
     )
-    topic = django_filters.ChoiceFilter(field_name="topic__slug", label="Topic", empty_label="All topics")
+    topic = django_filters.ChoiceFilter(
+        field_name="topic__slug", widget=Select, label="Topic", empty_label="All topics"
+    )
     party = django_filters.ChoiceFilter(
         method="on_latest_stances",
+        widget=Select,
         label="Party",
         empty_label="Any party",
         help_text="Points where this party has a recorded position.",
@@ -93,6 +130,7 @@ class MatrixFilterSet(django_filters.FilterSet):
     position = django_filters.ChoiceFilter(
         choices=Position.choices,
         method="on_latest_stances",
+        widget=Select,
         label="Latest position",
         empty_label="Any position",
         help_text="The chosen party's latest position, or any party's.",
@@ -101,7 +139,7 @@ class MatrixFilterSet(django_filters.FilterSet):
         method="matching_text",
         label="Words",
         max_length=MAX_QUERY_CHARS,
-        widget=forms.SearchInput,
+        widget=SearchInput,
         help_text="In the number, title or any wording of the point, e.g. 600,000.",
     )
 
@@ -187,6 +225,7 @@ class TimelineFilterSet(django_filters.FilterSet):
 
     party = django_filters.ChoiceFilter(
         field_name="parties__slug",
+        widget=Select,
         label="Party",
         empty_label="All parties",
         help_text="Events involving this party, and the texts it wrote.",

@@ -8,46 +8,25 @@ django-tables2 resolves the accessor, builds the attributes, and inspects the si
 the render method: most of the overview's time).
 """
 
-from datetime import date
-from functools import lru_cache
 from typing import NamedTuple
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.dates import MONTHS_3
-from django.utils.translation import get_language
+from django.utils.http import urlencode
 from django_tables2 import RequestConfig
+from django_tables2.templatetags.django_tables2 import table_page_range
 
-from peaceplans.models import Party, Plan, Position, Revision, Stance, TextStance
+from peaceplans.models import Party, Plan, Revision, Stance, TextStance
+from peaceplans.models.choices import POSITION_LABELS
 from peaceplans.web import cells
+from peaceplans.web.cells import POSITION_ICONS
+from peaceplans.web.dates import short_date
 
-# A text symbol beside every word, so position never depends on colour alone.
-POSITION_ICONS: dict[str, str] = {
-    Position.SUPPORTS: "✓",
-    Position.OPPOSES: "✗",
-    Position.CONDITIONAL: "◐",
-    Position.PROPOSES_AMENDMENT: "✎",
-    Position.UNCLEAR: "?",
-}
 # Sort order of a party column: agreement first, no recorded stance last.
 POSITION_RANK = {
     p: rank for rank, p in enumerate(["supports", "conditional", "proposes-amendment", "unclear", "opposes"])
 }
 NO_STANCE_RANK = len(POSITION_RANK)
-
-
-def short_date(day: date) -> str:
-    """
-    '20 Nov 2025', as {{ day|date:"j M Y" }} writes it in the active language (j, M and Y as
-    DateFormat spells them), without building a formatter for each date (35 µs a call).
-    """
-    return f"{day.day} {month_abbreviations(get_language())[day.month]} {day.year:04d}"
-
-
-@lru_cache(maxsize=16)
-def month_abbreviations(language: str) -> dict[int, str]:
-    """{1: 'Jan', ...} in `language` (the active one), as the date filter's M writes them."""
-    return {number: str(name).title() for number, name in MONTHS_3.items()}
 
 
 def row_id(record: dict) -> str:
@@ -117,6 +96,7 @@ class StanceColumn(RecordColumn):
 
     def __init__(self, party: Party, text: Revision | None = None, labels: dict | None = None, **kwargs):
         self.party, self.text, self.labels = party, text, labels or {}
+        self.name_html = cells.party_name(party.short_name, party.slug)  # the same in every cell of the column
         super().__init__(
             verbose_name=f"{party.short_name} on {text.label}" if text else party.short_name,
             accessor=f"stances__{party.slug}",
@@ -135,12 +115,12 @@ class StanceColumn(RecordColumn):
         party = self.party
         cell = record["cells"][party.slug]
         stance = cell.stance
-        parts = [cells.party_name(party.short_name, party.slug)]
+        parts = [self.name_html]
         if stance is not None:
             parts.append(
                 cells.stance_link(
                     position=stance.position,
-                    word=Position(stance.position).label,
+                    word=POSITION_LABELS[stance.position],
                     icon=POSITION_ICONS[stance.position],
                     href=f"{record['url']}#stance-{stance.pk}",
                     iso_date=stance.stated_on.isoformat(),
@@ -156,7 +136,7 @@ class StanceColumn(RecordColumn):
                 cells.muted_stance(
                     label=self.label_of(other),
                     icon=POSITION_ICONS[other.position],
-                    word=Position(other.position).label,
+                    word=POSITION_LABELS[other.position],
                     href=f"{record['url']}#stance-{other.pk}",
                     iso_date=other.stated_on.isoformat(),
                     date=short_date(other.stated_on),
@@ -203,17 +183,65 @@ class StanceMatrixTable(tables.Table):
         else:
             self.caption = f"Where each party stands on the {text.label} wording of each point ({text.title})"
 
+    def head(self) -> list[dict]:
+        """
+        The header's cells as the table template prints them, each worked out once: attributes,
+        sort state (aria-sort and the hint), and the link that sorts by the column, the request's
+        query with the sort replaced ({% querystring_replace %}'s address, built once per column).
+        """
+        query, field = dict(self.request.GET), self.prefixed_order_by_field  # lists, as the tag keeps them
+        heads = []
+        for column in self.columns:
+            alias = column.order_by_alias
+            sort = ("descending" if alias.is_descending else "ascending") if column.is_ordered else ""
+            href = "?" + urlencode({**query, field: alias.next}, doseq=True) if column.orderable else ""
+            hint = {"descending": " ▼", "ascending": " ▲"}.get(sort, " ↕")
+            heads.append(
+                {
+                    "attrs": column.attrs["th"].as_html(),
+                    "sort": sort,
+                    "href": href,
+                    "hint": hint,
+                    "header": column.header,
+                }
+            )
+        return heads
+
+    def page_links(self) -> list[dict]:
+        """
+        The pagination's items, as table_page_range numbers them: each a label, and the link to its
+        page ("" for the current page and gaps), with "Previous" and "Next" around them.
+        """
+        page, query, field = self.page, dict(self.request.GET), self.prefixed_page_field
+
+        def href(number) -> str:
+            return "?" + urlencode({**query, field: number}, doseq=True)
+
+        links = (
+            [{"label": "Previous", "rel": "prev", "href": href(page.previous_page_number())}]
+            if page.has_previous()
+            else []
+        )
+        for number in table_page_range(page, self.paginator):
+            current = number == page.number
+            links.append(
+                {"label": number, "href": "" if current or number == "..." else href(number), "current": current}
+            )
+        if page.has_next():
+            links.append({"label": "Next", "rel": "next", "href": href(page.next_page_number())})
+        return links
+
     def body(self) -> list:
         """
         The rows of the current page (every row without pagination) as HTML, in the order
         RequestConfig sorted them: the same cells the columns declare, each column's
         attributes worked out once rather than for every cell.
         """
-        columns = [(bound.attrs["td"], bound.column, bound.name) for bound in self.columns]
+        columns = [(cells.attributes(bound.attrs["td"]), bound.column, bound.name) for bound in self.columns]
         rows = self.page.object_list if self.page else self.rows
         return [
             cells.table_row(
-                {"id": row_id(row.record)},  # no even/odd class: no style uses it
+                row_id(row.record),  # no even/odd class: no style uses it
                 [(td, column.cell(row.record, name)) for td, column, name in columns],
             )
             for row in rows

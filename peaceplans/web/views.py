@@ -26,7 +26,7 @@ from peaceplans.selectors import (
     sources_in_order,
     stances_by_party,
 )
-from peaceplans.web import sharing
+from peaceplans.web import fragments, sharing
 from peaceplans.web.changes import recent_changes
 from peaceplans.web.filters import MatrixFilterSet, TimelineFilterSet
 from peaceplans.web.params import (
@@ -44,7 +44,7 @@ from peaceplans.web.params import (
 )
 from peaceplans.web.parts import Paged, check_part, compare_parts
 from peaceplans.web.positions import party_table
-from peaceplans.web.summary import what_is_new
+from peaceplans.web.summary import texts_of, what_is_new
 from peaceplans.web.tables import matrix_table
 from peaceplans.web.timeline import timeline_entries
 
@@ -65,7 +65,7 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     plan = get_plan(plan)
     number, per_page = matrix_paging(request)
     parties = list(Party.objects.all())
-    revisions = list(plan.revisions.public().in_order())  # the "positions on" choices, and the time strip
+    revisions = list(plan.revisions.public().for_strip())  # the "positions on" choices, and the time strip
     filters = MatrixFilterSet(request.GET, plan=plan, parties=parties, texts=revisions)
     context: dict[str, Any] = {"plan": plan, "parties": parties, "filters": filters}  # a template context
     if filters.is_valid():
@@ -77,10 +77,10 @@ def plan_detail(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     template = "peaceplans/plan_detail.html"
     if is_partial(request):
         return render(request, template + "#matrix", context, status=status)
-    prefetch_related_objects(revisions, "authors")  # what for_strip() adds: the strip names each text's authors
-    context["revisions"] = revisions
-    context["news"] = what_is_new(plan, context["revisions"])
-    context.update(sharing.for_plan(request, plan, context["revisions"]))
+    context["texts"] = texts = texts_of(plan, revisions, parties)
+    context["strip"] = fragments.time_strip(texts, compare_path=reverse("compare", args=[plan.slug]))
+    context["news"] = what_is_new(plan, texts, revisions, parties)
+    context.update(sharing.for_plan(request, plan, revisions))
     return render(request, template, context, status=status)
 
 
@@ -98,9 +98,12 @@ def point_detail(request: HtmxHttpRequest, plan: str, point: str) -> HttpRespons
     against = revision_param(request, "against", revisions, None)
     wording = point_wording(point, revisions, against)
     context = {"plan": plan, "point": point, "wording": wording, "against": against, "revisions": revisions}
+    context["wording_list"] = fragments.wording_list(wording, against)
     if is_partial(request):
         return render(request, "peaceplans/point_detail.html#wording", context)
     context["by_party"] = by_party = stances_by_party(point)
+    cards = fragments.stance_cards
+    context["stance_sections"] = [(party, said, cards(said[-1:]), cards(said[-2::-1])) for party, said in by_party]
     stances = [stance for _, party_stances in by_party for stance in party_stances]
     context["notes"] = notes = list(point.annotations.published().select_related("author"))
     context["previous"], context["next"] = point.neighbours()
@@ -138,7 +141,7 @@ def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpR
         .prefetch_related(
             "authors",
             "sources",
-            Prefetch("clauses", queryset=Clause.objects.select_related("point__plan")),
+            Prefetch("clauses", queryset=Clause.objects.select_related("point")),  # the plan's points: no plan join
             Prefetch("stances", queryset=Stance.objects.with_sources().filter(point__isnull=True)),
         )
         .first()
@@ -146,6 +149,9 @@ def revision_detail(request: HtmxHttpRequest, plan: str, revision: str) -> HttpR
     if revision is None:
         raise Http404("This plan has no revision with that name.")
     context = {"plan": plan, "revision": revision, **sharing.for_revision(request, plan, revision)}
+    context["clauses"] = fragments.clause_list(revision.clauses.all(), plan.slug)
+    context["stances"] = fragments.stance_cards(revision.stances.all())
+    context["sources"] = fragments.source_list(revision.sources.all())
     return render(request, "peaceplans/revision_detail.html", context)
 
 
@@ -176,11 +182,19 @@ def party_detail(request: HtmxHttpRequest, plan: str, party: str) -> HttpRespons
 def timeline(request: HtmxHttpRequest, plan: str) -> HttpResponse:
     """Events and revisions by date, optionally one party's; HTMX asks for the list alone."""
     plan = get_plan(plan)
-    filters = TimelineFilterSet(request.GET, plan=plan, parties=list(Party.objects.all()))
+    parties = list(Party.objects.all())
+    filters = TimelineFilterSet(request.GET, plan=plan, parties=parties)
     context = {"plan": plan, "filters": filters, "party": filters.chosen_party}
     if filters.is_valid():
-        context["entries"] = entries = timeline_entries(plan, filters.qs, party=filters.form.cleaned_data["party"])
+        chosen = filters.form.cleaned_data["party"]
+        context["entries"] = entries = timeline_entries(plan, filters.qs, party=chosen, parties=parties)
         context["counts"] = Counter(entry.kind for entry in entries)
+        context["timeline"] = fragments.timeline(
+            entries,
+            revision_path=reverse("revision_detail", args=[plan.slug, "0"]).removesuffix("0/"),
+            compare_path=reverse("compare", args=[plan.slug]),
+            party_name=filters.chosen_party.name if filters.chosen_party else None,
+        )
     context.update(sharing.for_timeline(request, plan, context.get("entries", [])))
     status = 200 if filters.is_valid() else 400  # the page shows the form with its errors
     template = "peaceplans/timeline.html"
@@ -281,7 +295,9 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
     # An empty box asks nothing of the index; the page shows the form and a hint.
     results = fulltext.search(typed, plan=plan) if text else None  # as typed: a final space ends the last word
     partial = is_partial(request)
-    context = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    context: dict[str, Any] = {"query": text, "results": results, "plans": plans, "plan": plan, "partial": partial}
+    if results is not None:
+        context["sections"] = [(group, fragments.search_hits(group.hits)) for group in results.groups if group.hits]
     context.update(sharing.for_search(request, text, plan, results.found if results is not None else None))
     template = "peaceplans/search.html"
     return render(request, template + "#results" if partial else template, context)

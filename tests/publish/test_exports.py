@@ -498,8 +498,8 @@ def grow_data(plan):
 
 QUERY_COUNTS = [
     (f"{P}/matrix.csv?topic=nato", 6),
-    (f"{P}/timeline.csv", 7),
-    (f"{P}/timeline.csv?party=us", 7),
+    (f"{P}/timeline.csv", 6),
+    (f"{P}/timeline.csv?party=us", 6),
     (f"{P}/compare.csv?a={US}&b={E3}", 6),  # with the stored word diffs' query
     (f"{P}/compare.csv?a={US}&b={E3}&changes=only", 6),
     (f"{P}/points/6/wording.csv?against={US}", 6),

@@ -14,12 +14,14 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peaceplans import search
 from peaceplans.editing.services import revision_create_from_paste, revisions_import, revisions_publish
 from peaceplans.markup import highlight
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Revision, Source, Stance
-from peaceplans.search import Phrase, parse_query
+from peaceplans.search import Phrase, parse_query, query
 
 pytestmark = pytest.mark.django_db
 
@@ -750,3 +752,11 @@ def test_hostile_words_aimed_at_the_index_columns_are_words(client, plan):
         assert response.status_code == 200, q
     assert event in found("plan title body quote")["event"]
     assert event not in found("plan : 1 ")["event"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_folding_a_text_is_folding_each_character(text):
+    """Highlighting folds a whole text at once (str.translate, lower() for ASCII): as one character at a time."""
+    assert query._fold(text) == "".join(query._fold_char(char) for char in text)
+    assert len(query._fold(text)) == len(text)  # positions carry over to the original

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from peaceplans.models import Party, Plan, Point, Stance
-from peaceplans.web.summary import what_is_new
+from peaceplans.web.summary import texts_of, what_is_new
 
 pytestmark = pytest.mark.django_db
 
@@ -71,15 +71,20 @@ def test_whats_new_is_current_after_a_new_statement(client):
     assert f'#stance-{stance.pk}">the {template.revision.label} wording of point 6 ({point.title})</a>.' in html
 
 
-def test_whats_new_costs_one_query():
+def test_whats_new_costs_two_queries_and_the_texts_none():
+    """The texts come from the overview's one query of revisions (authors' ids included); "What is new" adds two."""
     plan = Plan.objects.get(slug=PLAN)
-    revisions = list(plan.revisions.public().for_strip())
+    parties = list(Party.objects.all())
     with CaptureQueriesContext(connection) as queries:
-        news = what_is_new(plan, revisions)
-        news.verbs()
-        [(stance.party.name, stance.point.key, stance.revision.label) for stance in news.latest]
-    assert len(queries) == 1, [q["sql"][:200] for q in queries]
+        revisions = list(plan.revisions.public().for_strip())
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        texts = texts_of(plan, revisions, parties)
+        news = what_is_new(plan, texts, revisions, parties)
+    assert len(queries) == 2, [q["sql"][:200] for q in queries]
     assert news.newest.slug == "ukraine-us-20-point-draft" and news.stances_since > 0
+    assert news.newest.authors == "United States and Ukraine"  # in the parties' order
+    assert all(said.party and said.url.endswith(f"#stance-{said.pk}") for said in news.latest)
 
 
 def test_revision_cards_show_whole_titles_dates_and_a_latest_label(client):

@@ -402,19 +402,24 @@ def test_the_audit_sees_every_way_to_mark_text_safe(line):
     assert MARKS_SAFE.search(line)
 
 
-# The sanitizer and the two named builders, with how many mark_safe calls each may hold:
+# The sanitizer and the named builders, with how many mark_safe calls each may hold:
 # markup.py: render_markdown (nh3's output), highlight (search snippets: escaped text and <mark>
 # only), note_preview (the sanitizer's output under an escaped warning), note_html (a note's stored
-# HTML, cleaned again by nh3 on the way out); web/cells.py and
-# compare/rows.py: one `_assembled` each (the matrix rows; word diffs and compare rows), built
-# from values they escape first.
-MAY_MARK_SAFE = {"peaceplans/markup.py": 4, "peaceplans/web/cells.py": 1, "peaceplans/compare/rows.py": 1}
+# HTML, cleaned again by nh3 on the way out); web/cells.py, web/fragments.py and compare/rows.py:
+# one `_assembled` each (the matrix rows; the pages' repeated items: time strip, timeline, search
+# hits, stance cards, wording, clauses; word diffs and compare rows), built from values they escape first.
+MAY_MARK_SAFE = {
+    "peaceplans/markup.py": 4,
+    "peaceplans/web/cells.py": 1,
+    "peaceplans/web/fragments.py": 1,
+    "peaceplans/compare/rows.py": 1,
+}
 
 
 def test_mark_safe_is_called_only_in_the_sanitizer_and_the_named_builders():
     """
     Nothing is marked safe unless it went through the one sanitizer (markup.py) or one of the two
-    named builders that escape every value they put in (web/cells.py, compare/rows.py).
+    named builders that escape every value they put in (web/cells.py, web/fragments.py, compare/rows.py).
     format_html, format_html_join, mark_safe, SafeString, |safe and {% autoescape off %} appear
     nowhere else (Django's own code aside); other modules annotate with markup.SafeHtml.
     """
