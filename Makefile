@@ -180,7 +180,7 @@ lint: $(VENV)/.installed-dev
 	exit $$status
 
 # Benchmarks: speed is measured here, never in timed tests (tests/bench/run.py says what and how).
-# About 6 minutes; own databases and servers on loopback; a table printed and written to
+# About 8 minutes; own databases and servers on loopback; a table printed and written to
 # .run/bench.md, every figure in .run/bench.json and .run/bench-*.json. Exits 0 whatever the
 # figures; fails only when it cannot measure. wrk comes from apt (installed here when root).
 bench: $(VENV)/.installed-dev validator

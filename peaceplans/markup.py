@@ -6,13 +6,14 @@ are "Markdown, no HTML"), then nh3 keeps only the tags, attributes and URL schem
 below and drops everything else: it does not rely on Markdown having escaped anything.
 Every page that shows an editor's Markdown goes through `render_markdown` (the `markdown`
 filter), or shows a note's HTML stored from it, cleaned by nh3 again on the way out
-(`note_html`, the `note_html` filter); nothing else in the project is marked safe, except search snippets,
+(`note_html`, through Annotation.html); nothing else in the project is marked safe, except search snippets,
 which `highlight` builds from plain text escaped first, with <mark> as the only tag, and the
 admin's note preview (`note_preview`), the rendered note under an escaped warning.
 
-Two named builders also mark HTML safe, each in one function, from values they escape
-themselves: web/cells.py (the stance matrix's rows) and compare/rows.py (word diffs and the
-compare page's rows), so that a table or a comparison costs a few string joins rather than a
+Three named builders also mark HTML safe, each in one function, from values they escape
+themselves: web/cells.py (the stance matrix's rows), web/fragments.py (the pages' repeated items:
+time strip, timeline, search hits, stance cards, wording, clauses) and compare/rows.py (word diffs
+and the compare page's rows), so that a table or a list costs a few string joins rather than a
 template node per cell or per changed word. `format_html`, `mark_safe`, `SafeString` and `|safe`
 appear nowhere else in the project (tests/web/test_xss.py checks): other modules annotate what they
 pass on as `SafeHtml`.
@@ -138,8 +139,8 @@ def render_markdown(text: str) -> SafeString:
         html = _plain_html(text)
     # Safe because every byte of the result comes out of nh3 with the allow-list above:
     # no script, style, event or hx-* attribute, and no URL scheme but http(s) and mailto
-    # can survive it. This, note_html, highlight, note_preview and the two named builders (web/cells.py,
-    # compare/rows.py), which escape every value first, are the only calls to mark_safe.
+    # can survive it. This, note_html, highlight, note_preview and the three named builders (web/cells.py,
+    # web/fragments.py, compare/rows.py), which escape every value first, are the only calls to mark_safe.
     return mark_safe(sanitize_html(html))  # noqa: S308
 
 

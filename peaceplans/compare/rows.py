@@ -1,5 +1,5 @@
 """
-Word diffs and the compare page's rows as HTML. One of the two named builders besides the
+Word diffs and the compare page's rows as HTML. One of the three named builders besides the
 sanitizer (markup.py) allowed to mark HTML safe: every slice of text is escaped where it is put
 in (escape_text, as {{ value }} would), the tags are literals, and the finished HTML is marked
 safe once, in `_assembled`.
