@@ -274,38 +274,6 @@ def point_path(plan: Plan) -> str:
     return reverse("point_detail", args=[plan.slug, "0"]).removesuffix("0/")
 
 
-class PositionLine(NamedTuple):
-    """
-    One row of the party page's table, what it prints worked out once per row: no URL
-    reversed, no display lookup, no number localized in the template.
-    """
-
-    key: str
-    title: str
-    url: str
-    stance: Stance | None = None
-    icon: str = ""
-    label: str = ""
-    day: str = ""
-    stance_url: str = ""
-    on: str = ""  # the short label of the text the stance answers
-
-
-def position_lines(plan: Plan, rows: list[tuple]) -> list[PositionLine]:
-    """The party page's rows from selectors.party_positions' (point, latest stance or None)."""
-    path = point_path(plan)
-    lines = []
-    for point, stance in rows:
-        url = f"{path}{point.key}/"
-        if stance is None:
-            lines.append(PositionLine(point.key, point.title, url))
-            continue
-        shown = POSITION_ICONS.get(stance.position, ""), stance.get_position_display(), short_date(stance.stated_on)
-        on = stance.revision.label if stance.revision_id else NO_TEXT_LABEL  # party_positions joins it
-        lines.append(PositionLine(point.key, point.title, url, stance, *shown, f"{url}#stance-{stance.pk}", on))
-    return lines
-
-
 def with_stances(rows: list[dict], parties: list[Party], by_text: dict, *, text=None, keep=None) -> list[dict]:
     """
     The rows with each party's Cell as "cells", built from `by_text` ({(point id, party id):
