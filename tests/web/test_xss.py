@@ -87,6 +87,10 @@ PAGES = [
     f"/plans/{PLAN}/",
     f"/plans/{PLAN}/?on=us-28-point-draft",  # stances on other texts, muted with their (hostile) label
     "/sources/",
+    # Built by web/fragments.py since issue 18: the timeline's entries and the search hits (the
+    # payload clause starts "The army is capped"; its stances carry the payload as speaker and summary).
+    f"/plans/{PLAN}/timeline/",
+    "/search/?q=army",
     f"/embed/plans/{PLAN}/points/6/",
     f"/embed/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal&points=6",
 ]
@@ -251,7 +255,8 @@ def test_payload_is_inert_on_every_public_page(client, plan, batch):
 @pytest.mark.django_db
 def test_template_syntax_in_data_is_shown_as_typed(client, plan):
     store_everywhere(plan, ["{{ 7|add:7 }} {% now 'Y' %}"])
-    for url in PAGES[:3]:
+    # The first three pages, and the two whose items web/fragments.py builds: the data reaches them.
+    for url in [*PAGES[:3], f"/plans/{PLAN}/timeline/", "/search/?q=army"]:
         html = get(client, url)
         assert "{{ 7|add:7 }} {% now &#x27;Y&#x27; %}" in html or "{{ 7|add:7 }} {% now 'Y' %}" in html, url
 
