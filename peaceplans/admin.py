@@ -12,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from peaceplans.compare import diff
-from peaceplans.editing.admin_history import EditorAdmin
+from peaceplans.editing.admin_history import EditorAdmin, EditorInline
 from peaceplans.markup import note_preview
 from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
@@ -46,7 +46,9 @@ class SourceAdmin(EditorAdmin):
     date_hierarchy = "published_on"
 
 
-class ClauseInline(admin.StackedInline):
+class ClauseInline(EditorInline):
+    """A revision's clauses; each row is checked for a colleague's save as the clause's own form is."""
+
     model = Clause
     extra = 0
     fields = [
@@ -128,8 +130,8 @@ class RevisionAdmin(EditorAdmin):
         return TemplateResponse(request, f"admin/peaceplans/revision/{step}.html", context)
 
 
-class StanceInline(admin.StackedInline):
-    """Stances are recorded on the point they are about."""
+class StanceInline(EditorInline):
+    """Stances are recorded on the point they are about; each row is checked for a colleague's save."""
 
     model = Stance
     extra = 0
