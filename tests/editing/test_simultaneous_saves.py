@@ -27,7 +27,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from peaceplans.models import DataVersion, Revision, Stance
+from peaceplans.models import DataVersion, Point, Revision, Stance
 from tests.editing.races import CONFLICT, Tally, point_with_stances, row_prefix, simultaneous
 from tests.editing.test_history_safety import change_url, form_data, post, signed_in
 from tests.test_migrations import roundtrip_database  # noqa: F401 (the fixture)
@@ -141,6 +141,34 @@ def test_two_editors_changing_two_different_stances_of_one_point_both_keep_their
     post(b, url, theirs)
     first.refresh_from_db(), second.refresh_from_db()
     assert (first.summary, second.summary) == ("A's edit of the first stance.", "B's edit of the second stance.")
+
+
+def test_what_one_editor_left_as_it_was_does_not_undo_or_refuse_what_another_saved(editors):
+    """
+    The point's own fields work the same way: A retitles the point and changes a stance; B,
+    whose form was opened before, changes another stance only. B's form still holds the old
+    title and A's stance as they were, but B did not change them, so they are not written:
+    A's title and stance stay, B's stance is saved, nobody is refused.
+    """
+    a, b = editors
+    point = point_with_stances()
+    first, second = point.stances.order_by("pk")[:2]
+    url = change_url(point)
+    mine, theirs = form_data(a, url), form_data(b, url)
+    mine["title"] = "Retitled by A."
+    mine[row_prefix(mine, "stances", first.pk) + "-summary"] = "A's edit of the first stance."
+    post(a, url, mine)
+    records = point.history.count()
+    theirs[row_prefix(theirs, "stances", second.pk) + "-summary"] = "B's edit of the second stance."
+    post(b, url, theirs)
+    point.refresh_from_db(), first.refresh_from_db(), second.refresh_from_db()
+    assert point.title == "Retitled by A." and point.history.count() == records
+    assert (first.summary, second.summary) == ("A's edit of the first stance.", "B's edit of the second stance.")
+    # Changing what A changed is refused, on the point's own field as on a row.
+    theirs["title"] = "Retitled by B."
+    refused_once = b.post(url, theirs)
+    assert refused_once.status_code == 200 and CONFLICT in refused_once.content.decode()
+    assert Point.objects.get(pk=point.pk).title == "Retitled by A."
 
 
 def test_a_point_form_saved_unchanged_writes_nothing_not_even_the_data_version(editors):
