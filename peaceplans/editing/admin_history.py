@@ -38,6 +38,7 @@ from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import Max
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.template.defaultfilters import truncatechars
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
@@ -210,39 +211,44 @@ class VersionedInlineFormSet(forms.BaseInlineFormSet):
     editor left it as it was, is kept, and both edits stand.
     """
 
-    def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
-        if not self.is_bound and form.instance.pk is not None:
-            form.initial["edit_version"] = self._opened_versions().get(form.instance.pk, 0)
-        return form
-
-    def _opened_versions(self) -> dict[int, int]:
-        if not hasattr(self, "_versions"):
-            self._versions = latest_versions(self.model, self.get_queryset().values("pk"))
-        return self._versions
+    def get_form_kwargs(self, index):
+        """An existing row's form, unbound, starts from the row's newest version (one query for all rows)."""
+        kwargs = super().get_form_kwargs(index)
+        if not self.is_bound and index is not None and index < self.initial_form_count():
+            if not hasattr(self, "_opened"):
+                self._opened = latest_versions(self.model, self.get_queryset().values("pk"))
+            pk = self.get_queryset()[index].pk
+            kwargs["initial"] = {**kwargs.get("initial", {}), "edit_version": self._opened.get(pk, 0)}
+        return kwargs
 
     def clean(self):
         super().clean()
+        model = self.model
         written = [
             form
             for form in self.initial_forms
-            if form.instance.pk is not None and (form.has_changed() or self._should_delete_form(form))
+            if isinstance(form, Versioned)
+            and form.instance.pk is not None
+            and (form.has_changed() or marked_for_deletion(form))
         ]
-        if not written or not hasattr(self.model, "history"):
+        if model is None or not written or not hasattr(model, "history"):
             return
-        pks = sorted(form.instance.pk for form in written)
-        lock_for_saving(self.model, using=router.db_for_write(self.model), pk__in=pks)
+        lock_for_saving(model, using=router.db_for_write(model), pk__in=sorted(form.instance.pk for form in written))
         refused = 0
         for form in written:
-            started_from = form.cleaned_data.get("edit_version") or 0
-            refusal = form.conflict(started_from, deleting=self._should_delete_form(form))
+            refusal = form.conflict(form.cleaned_data.get("edit_version") or 0, deleting=marked_for_deletion(form))
             if refusal is not None:
                 form.add_error(None, refusal)
                 refused += 1
         if refused:  # also for a row marked for deletion, whose own errors the formset would ignore
             raise ValidationError(
-                f"{CONFLICT} Someone saved the rows marked below while you were editing them.", code="conflict"
+                "Someone else saved the rows marked below while you were editing them.", code="conflict"
             )
+
+
+def marked_for_deletion(form) -> bool:
+    """Whether the editor ticked the row's "Delete" box (what BaseFormSet._should_delete_form reads)."""
+    return bool(getattr(form, "cleaned_data", {}).get(DELETION_FIELD_NAME, False))
 
 
 def inline_conflicts(formsets) -> list[str]:
@@ -251,7 +257,7 @@ def inline_conflicts(formsets) -> list[str]:
     for formset in formsets:
         for form in formset.forms:
             if form.is_bound and form.has_error(NON_FIELD_ERRORS, code="conflict"):
-                label = f"{form.instance._meta.verbose_name} “{truncatechars(str(form.instance), 80)}”"
+                label = f"{form.instance._meta.verbose_name.capitalize()} “{truncatechars(str(form.instance), 80)}”"
                 for error in form.errors.as_data()[NON_FIELD_ERRORS]:
                     if error.code == "conflict":
                         sentence = error.params["changes"] if error.params else ""
@@ -315,9 +321,8 @@ class EditorAdmin(SimpleHistoryAdmin):
             form.add_error(
                 None,
                 ValidationError(
-                    f"{CONFLICT} Someone saved rows of this form while you were editing them: "
-                    f"{' '.join(found)} Nothing in this form was saved; your version is still in it "
-                    f"(each refused row is marked below): {AGAIN}",
+                    f"{CONFLICT} Rows of this form changed while you were editing them. {' '.join(found)} "
+                    f"Nothing in this form was saved; your version is still in it, each refused row marked: {AGAIN}",
                     code="conflict",
                 ),
             )
