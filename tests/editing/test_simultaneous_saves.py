@@ -219,8 +219,9 @@ def test_two_saves_at_the_same_moment_lose_nothing_in_process(roundtrip_database
         process.join(timeout=60)
         if process.is_alive():
             process.kill()  # our own child, by its handle
-    for figures in report["tallies"]:
-        tally = Tally(**figures)
+    tallies = [Tally(**figures) for figures in report["tallies"]]
+    for tally in tallies:
         print(f"\nin process, {report['vendor']}, {ROUNDS} rounds of two saves at once on " + tally.line())
+    for tally in tallies:
         assert tally.rounds == ROUNDS and tally.other == [], tally.other[:3]
         assert tally.lost == 0 and tally.refused == ROUNDS, tally.line()
