@@ -15,7 +15,7 @@ also when the two saves arrive at the same moment.
   spawned process on a database of its own, migrated and loaded with the demo (a SQLite file, or
   a PostgreSQL database beside the session's: marked engine_dependent, so CI's PostgreSQL pass
   runs it again). Every round one save wins and the other gets the conflict page; `pytest -s`
-  prints the figures. About 15 s on SQLite (5 s of set-up).
+  prints the figures. About 20 s on SQLite, 30 s on PostgreSQL (a third of it set-up).
 tests/editing/test_simultaneous_saves_servers.py runs the same rounds through two app servers.
 """
 
