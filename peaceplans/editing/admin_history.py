@@ -23,7 +23,8 @@ BEGIN, which serialises the whole save the same way.
 Every write that can reach these rows outside the admin writes a history record too (the model's
 own save: services, importer, the publish actions, deletes), so it turns an open form stale like
 an editor's save does; the bulk writes without one (the synthetic generator, the notes' stored
-HTML) never meet an open form or touch only what the form does not edit.
+HTML) never meet an open form or touch only what the form does not edit. No admin here has
+`list_editable`: a changelist's formset would save rows without this check.
 
 Every save through the admin is one history record with its editor and time (issue 8,
 tests/editing/test_history_safety.py): a save that changes nothing writes nothing, and a model whose

@@ -27,9 +27,21 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from peaceplans.models import DataVersion, Point, Revision, Stance
+from peaceplans.models import (
+    Annotation,
+    Clause,
+    DataVersion,
+    Event,
+    Party,
+    Plan,
+    Point,
+    Revision,
+    Source,
+    Stance,
+    Topic,
+)
 from tests.editing.races import CONFLICT, Tally, point_with_stances, row_prefix, simultaneous
-from tests.editing.test_history_safety import change_url, form_data, post, signed_in
+from tests.editing.test_history_safety import add_annotation, change_url, form_data, post, signed_in
 from tests.test_migrations import roundtrip_database  # noqa: F401 (the fixture)
 
 ROUNDS = 50
@@ -56,6 +68,36 @@ def refused(response, *texts: str) -> str:
 
 
 # ---- One after the other ----------------------------------------------------------------------------
+
+
+# Every editable model's own form: a field each may change, changed by A then by B.
+EVERY_MODEL = {
+    Plan: "title",
+    Party: "name",
+    Topic: "name",
+    Source: "outlet",
+    Revision: "title",
+    Clause: "change_note",
+    Point: "title",
+    Stance: "summary",
+    Event: "summary",
+    Annotation: "body",
+}
+
+
+@pytest.mark.parametrize("model", EVERY_MODEL, ids=lambda m: m.__name__)
+def test_every_editable_model_refuses_a_save_from_a_form_opened_before_a_colleagues(db, model):
+    """Superusers, who may change every model (editors only some), both opening the form first."""
+    a, b = (signed_in(User.objects.create_superuser(name, password="a-long-test-password-19")) for name in "AB")
+    obj = model.objects.order_by("pk").first() or add_annotation(a, Point.objects.order_by("pk").first(), "A note.")
+    field, url = EVERY_MODEL[model], change_url(obj)
+    mine, theirs = form_data(a, url), form_data(b, url)
+    post(a, url, mine | {field: "Corrected by A."})
+    refused = b.post(url, theirs | {field: "Corrected by B."})
+    page = refused.content.decode()
+    assert refused.status_code == 200 and CONFLICT in page and f"A saved this {model._meta.verbose_name}" in page
+    assert "Corrected by A." in page and "Corrected by B." in page  # theirs in the message, B's in the form
+    assert getattr(model.objects.get(pk=obj.pk), field) == "Corrected by A."
 
 
 def test_a_stance_changed_in_the_point_form_after_a_colleague_changed_it_is_refused_and_nothing_is_saved(editors):
