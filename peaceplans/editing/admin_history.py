@@ -20,11 +20,12 @@ saves cannot deadlock. On PostgreSQL the lock is the row lock; on SQLite, where
 select_for_update does nothing, `transaction_mode="IMMEDIATE"` takes the database's write lock at
 BEGIN, which serialises the whole save the same way.
 
-Every write that can reach these rows outside the admin writes a history record too (the model's
-own save: services, importer, the publish actions, deletes), so it turns an open form stale like
-an editor's save does; the bulk writes without one (the synthetic generator, the notes' stored
-HTML) never meet an open form or touch only what the form does not edit. No admin here has
-`list_editable`: a changelist's formset would save rows without this check.
+Every write that can reach these rows outside the admin writes a history record too, so it turns
+an open form stale as an editor's save does: the model's own save (services, the importer, the
+publish actions, deletes); the synthetic generator and a restore write their history rows with
+their rows. The one bulk write without one, the notes' stored HTML (services.refresh_note_html,
+after a migrate), changes only fields no form edits. No admin here has `list_editable`: a
+changelist's formset would save rows without this check.
 
 Every save through the admin is one history record with its editor and time (issue 8,
 tests/editing/test_history_safety.py): a save that changes nothing writes nothing, and a model whose
