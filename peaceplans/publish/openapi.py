@@ -9,7 +9,9 @@ operation with all its checks (tests/publish/test_openapi_conformance.py), so ev
 parameter value and content type the API answers is one described here.
 """
 
+import re
 from functools import cache
+from typing import cast
 
 from django.conf import settings
 
@@ -25,7 +27,12 @@ MAX_PAGE = 999_999_999  # nine digits, as every page's ?page= (web/params.py): a
 EXAMPLE = {"plan": "russia-ukraine-2025", "revision": "us-28-point-draft", "point": "6", "party": "russia"}
 # What a name in an address may look like; anything else is refused before a query sees it.
 SLUG_SCHEMA = {"type": "string", "pattern": SLUG.pattern}
-POINT_KEY_SCHEMA = {"type": "string", "pattern": str(key_validator.regex.pattern), "maxLength": KEY_MAX_LENGTH}
+# RegexValidator compiles its regex in __init__; django-stubs types the attribute str | Pattern.
+POINT_KEY_SCHEMA = {
+    "type": "string",
+    "pattern": cast(re.Pattern[str], key_validator.regex).pattern,
+    "maxLength": KEY_MAX_LENGTH,
+}
 EMPTY = " Empty (`?{name}=`): as if not given."
 
 
