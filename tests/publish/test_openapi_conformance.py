@@ -21,6 +21,8 @@ import pytest
 import schemathesis
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from jsonschema import Draft202012Validator
@@ -39,6 +41,19 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_path(Path(__file__).with_na
 schema = schemathesis.openapi.from_dict(openapi.document(), config=CONFIG)
 schema.app = WSGIHandler()
 schema.config.checks.update(included_check_names=["all"])  # the command line's --checks all
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """
+    Requests over plain WSGI end with Django's close_old_connections, which on PostgreSQL would close
+    the connection that holds the test's transaction: off for these tests, as Django's test client does.
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 def conformance_test(operation_id: str):
