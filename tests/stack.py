@@ -534,6 +534,10 @@ class Load:
             self._workers.append(worker)
         return self
 
+    def stop(self) -> None:
+        """End the run early: each client stops after its request in progress."""
+        self._stop.set()
+
     def join(self) -> list[Hit]:
         for worker in self._workers:
             worker.join(self.seconds + self.timeout + 5)
