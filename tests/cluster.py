@@ -139,10 +139,15 @@ def main(argv=None) -> int:
             print(f"    Redis: {running.redis.url} (PID {running.redis.process.pid})")
             print(f"    an editor: DJANGO_DEBUG=1 DATABASE_URL={pg.url} {sys.executable} manage.py create_editor NAME")
             print("==> Ctrl-C stops everything", flush=True)
-            processes = [server.process for server in running.servers] + [front.process]
-            while all(process.poll() is None for process in processes):
+            # One app server stopped (a drain tried by hand, say): the front serves from the other.
+            gone: set[int] = set()
+            while front.process.poll() is None and len(gone) < len(running.servers):
+                for n, server in enumerate(running.servers, 1):
+                    if n not in gone and server.process.poll() is not None:
+                        gone.add(n)
+                        print(f"==> app server {n} exited ({server.process.returncode})", flush=True)
                 time.sleep(0.5)
-            print("==> a server exited; stopping the rest", file=sys.stderr)
+            print("==> the front or every app server exited; stopping the rest", file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         print("\n==> stopped every server by its PID and removed the PostgreSQL folder")
