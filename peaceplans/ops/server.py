@@ -121,8 +121,8 @@ class Worker(SyncWorker):
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)
         if _closing[0] and self.stop_by is None:
-            # The master closes the listening socket after this, and will kill what is left after
-            # --graceful-timeout: finish before that.
+            # The master has closed its copy of the listening socket (ours keep it open until we
+            # exit) and kills what is left after --graceful-timeout: finish before that.
             self.stop_by = time.monotonic() + max(self.cfg.graceful_timeout - 1.0, 0.5)
             for listener in self.sockets:
                 refuse_new_connections(listener, self.log)
@@ -153,10 +153,12 @@ class Worker(SyncWorker):
 
 def refuse_new_connections(listener, log) -> None:
     """No new connection reaches this listening socket from now on; those queued stay (see _closing)."""
+    if getattr(listener.sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+        return  # a Unix socket: its queue is still answered
     program = ctypes.create_string_buffer(struct.pack("HBBI", BPF_RET_K, 0, 0, 0))
     try:
         listener.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", 1, ctypes.addressof(program)))
-    except (OSError, AttributeError) as error:  # not Linux, or not a TCP socket: the queue is still answered
+    except OSError as error:  # not Linux: the queue is still answered, new connections may be reset
         log.info("Stopping: could not close %s to new connections (%s)", listener, error)
 
 
