@@ -7,7 +7,7 @@
 #   make lint    ruff check + ruff format --check + mypy (with django-stubs)
 #   make bench   benchmarks: pages in process and over HTTP (gunicorn, wrk, Datasette); .run/bench.md
 #   make loadtest  wrk over every kind of page against `make run`'s gunicorn; .run/loadtest.md, non-zero on any error
-#   make cluster  two gunicorn instances (PORT, PORT+1; default 8001) over one private PostgreSQL and one Redis
+#   make cluster  nginx (https PORT, http PORT+1; default 8001) before two gunicorn instances, one PostgreSQL, one Redis
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
@@ -116,6 +116,10 @@ setup: $(VENV)/.installed-runtime
 	$(MANAGE) collectstatic --noinput -v 0
 
 # Serve like production: `setup`, then gunicorn on 127.0.0.1:$PORT with the same secret, DEBUG off.
+# gunicorn runs through peaceplans/ops/server.py: a SIGTERM drains for PEACEPLANS_DRAIN_SECONDS (default
+# 10; /healthz answers 503 "draining") before it stops, and the stop resets no queued connection. No
+# front here, so no forwarded header is trusted (--forwarded-allow-ips ''): X-Forwarded-Proto from any
+# local process is ignored. Behind a proxy, name its address there (docs/operations.md).
 run: setup
 	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then
 	  DJANGO_SECRET_KEY=$$(< .secret_key)
@@ -124,10 +128,10 @@ run: setup
 	export DJANGO_DEBUG=0
 	mkdir -p .run
 	echo "==> peaceplans on http://127.0.0.1:$${PORT:-8000}/ (Ctrl-C stops it)"
-	exec $(VENV)/bin/gunicorn peaceplans.wsgi:application \
+	exec $(VENV)/bin/python -m peaceplans.ops.server peaceplans.wsgi:application \
 	  --bind 127.0.0.1:$${PORT:-8000} --workers $${WEB_CONCURRENCY:-2} \
 	  --no-control-socket --pid .run/gunicorn.pid --access-logfile - \
-	  --limit-request-line 8190
+	  --limit-request-line 8190 --forwarded-allow-ips ''
 
 # Development server with DEBUG on (auto-reload, static files served from static/).
 dev: $(VENV)/.installed-runtime
@@ -210,10 +214,14 @@ loadtest: $(VENV)/.installed-runtime
 	fi
 	$(PY) tests/bench/loadtest.py --seconds $(LOADTEST_SECONDS) --connections $(LOADTEST_CONNECTIONS) --out .run
 
-# Several servers (issue 8, item 4; tests/cluster.py): one throwaway PostgreSQL cluster and one Redis on
-# free loopback ports (or CLUSTER_PG_PORT, CLUSTER_REDIS_PORT), migrated and loaded with the demo, and two gunicorn instances started as `run`
-# starts it, on 127.0.0.1:PORT (default 8001) and the next port. Runs until Ctrl-C or TERM, then stops each
-# server by its PID and removes the PostgreSQL folder. Needs the PostgreSQL binaries and redis-server.
+# Several servers (issue 8, item 4; issue 19, item 2; tests/cluster.py): one throwaway PostgreSQL cluster
+# and one Redis on free loopback ports (or CLUSTER_PG_PORT, CLUSTER_REDIS_PORT), migrated and loaded with the
+# demo; two gunicorn instances started as `run` starts it, on PORT+2 and PORT+3, trusting forwarded headers
+# from the front only; and the production front, nginx (peaceplans/ops/nginx/), as the current user with
+# its files in the run's temp folder: HTTPS on 127.0.0.1:PORT (default 8001; a throwaway self-signed
+# certificate) and plain HTTP on PORT+1. Prints the front's address first. Runs until Ctrl-C or TERM, then
+# stops each server by its PID and removes the PostgreSQL folder. A TERM to one app server's master drains
+# it first (PEACEPLANS_DRAIN_SECONDS, default 10). Needs the PostgreSQL binaries, redis-server, nginx, openssl.
 cluster: $(VENV)/.installed-runtime
 	@exec $(PY) tests/cluster.py --port $${PORT:-8001} --workers $${WEB_CONCURRENCY:-2} \
 	  --pg-port $${CLUSTER_PG_PORT:-0} --redis-port $${CLUSTER_REDIS_PORT:-0}

@@ -232,6 +232,9 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 # Behind a TLS proxy, the header it sets to tell HTTPS requests apart, which it must overwrite
 # (never pass on from the client): X-Forwarded-Proto unless DJANGO_PROXY_SSL_HEADER names another.
+# Without DJANGO_BEHIND_PROXY, is_secure() is the WSGI server's scheme, which gunicorn takes from
+# X-Forwarded-Proto only when the request comes from --forwarded-allow-ips: nobody unless it names the
+# front (peaceplans/ops/server.py, `make run`), so no local process can pass a request off as HTTPS.
 if env_bool("DJANGO_BEHIND_PROXY", False):
     _proxy_header = os.environ.get("DJANGO_PROXY_SSL_HEADER", "") or "X-Forwarded-Proto"
     if not all(c.isascii() and (c.isalnum() or c == "-") for c in _proxy_header):

@@ -61,4 +61,5 @@ urlpatterns = [
 ]
 
 handler400 = "peaceplans.ops.errors.bad_request"
+handler404 = "peaceplans.ops.errors.not_found"  # JSON under the API (ops/surface.py), the 404 page elsewhere
 handler500 = "peaceplans.ops.faults.server_error"  # a database outage: 503; else security.server_error (always renders)

@@ -79,6 +79,7 @@ KEEP_TOGETHER = {
     "tests/ops/test_backups.py": "backups",
     "tests/ops/test_cluster.py": "cluster",
     "tests/ops/test_faults_servers.py": "faults-servers",
+    "tests/ops/test_front.py": "front",
     "tests/ops/test_sqlite_concurrency.py": "sqlite-concurrency",
 }
 

@@ -40,7 +40,9 @@ FOREIGN_ENV = (
     "DJANGO_BEHIND_PROXY",
     "PEACEPLANS_FEATURED_PLAN",
 )
-# As in the Makefile's `run` (and tests/browser/conftest.py): the request-line limit at its maximum.
+# As in the Makefile's `run` (and tests/browser/conftest.py): gunicorn through peaceplans/ops/server.py
+# (draining, its own error answers with the security headers), the request-line limit at its maximum.
+GUNICORN = [sys.executable, "-m", "peaceplans.ops.server", "peaceplans.wsgi:application"]
 GUNICORN_FLAGS = ["--no-control-socket", "--limit-request-line", "8190"]
 
 
@@ -297,14 +299,30 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(env: dict, port: int, folder: Path, *, workers: int = 2, name: str = "gunicorn", log: Path | None = None):
-    """The app under gunicorn as `make run` starts it, on 127.0.0.1:port; stopped by the master's PID."""
+def gunicorn(
+    env: dict,
+    port: int,
+    folder: Path,
+    *,
+    workers: int = 2,
+    name: str = "gunicorn",
+    log: Path | None = None,
+    forwarded_allow_ips: str = "",
+    drain_seconds: float = 0,
+):
+    """
+    The app under gunicorn as `make run` starts it, on 127.0.0.1:port; stopped by the master's PID.
+    `forwarded_allow_ips`: the front's address when there is one (gunicorn then believes its
+    X-Forwarded-Proto), none otherwise. `drain_seconds`: PEACEPLANS_DRAIN_SECONDS, the grace between
+    a SIGTERM and the stop (0 unless a test is about it; the stop at the end of the block skips it).
+    """
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
         missing(f"gunicorn is not installed next to {sys.executable} (pip install -r requirements.txt)")
     pid_file = folder / f"{name}.pid"
-    command = [sys.executable, "-m", "gunicorn", "peaceplans.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "--pid", str(pid_file), *GUNICORN_FLAGS]
+    command = [*GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--pid", str(pid_file)]
+    command += [*GUNICORN_FLAGS, "--forwarded-allow-ips", forwarded_allow_ips]
     command += ["--graceful-timeout", "10", "--log-level", "warning"]
+    env = {**env, "PEACEPLANS_DRAIN_SECONDS": str(drain_seconds)}
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     # Own session: a Ctrl-C at the terminal reaches the driver, which stops the servers in order.
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out, start_new_session=True)
@@ -322,9 +340,107 @@ def gunicorn(env: dict, port: int, folder: Path, *, workers: int = 2, name: str 
         yield server
     finally:
         if process.poll() is None:
+            if drain_seconds:  # the first SIGTERM starts the drain; stop_pid's second one stops at once
+                with suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
             stop_pid(process.pid, seconds=20)
         if log:
             out.close()
+
+
+# ---- the front: nginx ----
+
+
+@dataclass
+class Nginx:
+    url: str  # https://127.0.0.1:port (a throwaway self-signed certificate: `certificate`)
+    http_url: str  # the same site over plain HTTP, for tests that need no TLS
+    process: subprocess.Popen
+    folder: Path
+    certificate: Path
+
+    def pid(self) -> int:
+        return self.process.pid
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 and localhost (openssl): (certificate, key)."""
+    openssl = need("openssl", "apt-get install -y openssl")
+    cert, key = folder / "front.crt", folder / "front.key"
+    done = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"openssl could not make a certificate:\n{done.stderr}")
+    return cert, key
+
+
+def nginx_main(home: Path, site: Path) -> Path:
+    """What Debian's /etc/nginx/nginx.conf gives a site file, with every path of nginx's own under `home`."""
+    user = ""
+    if os.geteuid() == 0:  # nginx's workers would otherwise run as nobody, who cannot read the test folders
+        user = "user root root;\n"
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "\n".join(f"    {kind}_temp_path {home / kind};" for kind in kinds)
+    main = home / "nginx.conf"
+    main.write_text(
+        f"{user}worker_processes 2;\npid {home / 'nginx.pid'};\nerror_log {home / 'error.log'} warn;\n"
+        "events {\n    worker_connections 1024;\n}\n"
+        "http {\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n"
+        f"    sendfile on;\n    access_log {home / 'access.log'};\n{temp}\n    include {site};\n}}\n"
+    )
+    return main
+
+
+@contextmanager
+def nginx(env: dict, upstreams: list[str], port: int, http_port: int, folder: Path, *, name: str = "nginx"):
+    """
+    The production front (peaceplans/ops/nginx/, rendered with the app's `env` by the same command as
+    in production) on 127.0.0.1: HTTPS on `port`, the same site over plain HTTP on `http_port`, in
+    front of `upstreams` (HOST:PORT). Runs as the current user in the foreground, with its PID, logs
+    and buffers under folder/name; stopped by its PID. Yields an Nginx.
+    """
+    binary = need("nginx", "apt-get install -y nginx")
+    home = folder / name
+    home.mkdir(parents=True, exist_ok=True)
+    cert, key = certificate(home)
+    site = home / "peaceplans.conf"
+    render = [sys.executable, "-m", "peaceplans.ops.nginx", "--output", str(site), "--plain-http", "serve"]
+    render += ["--server-name", "127.0.0.1", "--server-name", "localhost", "--certificate", str(cert)]
+    render += ["--certificate-key", str(key), "--https-listen", f"127.0.0.1:{port}"]
+    render += ["--http-listen", f"127.0.0.1:{http_port}"]
+    for upstream in upstreams:
+        render += ["--upstream", upstream]
+    done = subprocess.run(render, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"rendering the nginx configuration failed:\n{done.stdout}\n{done.stderr}")
+    main = nginx_main(home, site)
+    command = [binary, "-p", str(home), "-c", str(main), "-e", str(home / "error.log"), "-g", "daemon off;"]
+    with open(home / "stderr.log", "wb") as out:
+        process = subprocess.Popen(command, cwd=home, stdout=out, stderr=out, start_new_session=True)
+    front = Nginx(f"https://127.0.0.1:{port}", f"http://127.0.0.1:{http_port}", process, home, cert)
+    try:
+        # nginx writes its PID file once it has bound its ports (not when another server holds them).
+        pid_file = home / "nginx.pid"
+        wait_until(
+            lambda: (
+                process.poll() is not None or (pid_file.exists() and pid_file.read_text().strip() == str(process.pid))
+            ),
+            seconds=10,
+            what=f"nginx on {port} and {http_port}",
+        )
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode}:\n{(home / 'stderr.log').read_text()}")
+        yield front
+    finally:
+        if process.poll() is None:
+            stop_pid(process.pid, sig=signal.SIGQUIT)  # QUIT: nginx's graceful stop
 
 
 def get(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
@@ -417,6 +533,10 @@ class Load:
             worker.start()
             self._workers.append(worker)
         return self
+
+    def stop(self) -> None:
+        """End the run early: each client stops after its request in progress."""
+        self._stop.set()
 
     def join(self) -> list[Hit]:
         for worker in self._workers:

@@ -10,6 +10,7 @@ import json
 from django.core.exceptions import BadRequest, DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.views.defaults import page_not_found
 
 from peaceplans.ops.surface import Surface, surface
 
@@ -69,3 +70,13 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     message = str(exception) if isinstance(exception, BadQuery) else ""
     return render(request, "400.html", {"exception": message}, status=400)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """
+    handler404: JSON for an API address no route takes (a .json download named by something that is
+    not a slug, say), so the API answers JSON everywhere; Django's own 404 page for the rest.
+    """
+    if surface(request) is Surface.API:
+        return json_error(404, "There is nothing at this address; /api/v1/ lists the API's endpoints.")
+    return page_not_found(request, exception)

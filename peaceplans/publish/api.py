@@ -53,12 +53,13 @@ from peaceplans.publish.serializers import (
     to_json,
     topic_data,
 )
-from peaceplans.selectors import get_plan, point_by_key
+from peaceplans.selectors import get_plan, is_point_key, point_by_key
 from peaceplans.web import sharing
 from peaceplans.web.params import SLUG, HtmxHttpRequest, View, query_value
 
-# Point keys as models.key_validator allows them, checked before any query sees the value.
-WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+# ?page= and ?per_page=: at most nine digits (openapi.MAX_PAGE), checked before int() reads them. The
+# document calls them integers, and JSON Schema counts 2.0 as one: a client that writes it so gets page 2.
+WHOLE_NUMBER = re.compile(r"0*([0-9]{1,9})(?:\.0+)?")
 
 
 # ---- HTTP plumbing ----
@@ -161,9 +162,10 @@ def _int_param(request: HttpRequest, name: str, default: int) -> int:
     value = query_value(request, name)
     if not value:
         return default
-    if not WHOLE_NUMBER.match(value):
+    number = WHOLE_NUMBER.fullmatch(value)  # not .match: "$" would let "2\n" through
+    if number is None:
         raise BadQuery(f"“{name}” must be a whole number, such as 2.")
-    return int(value)
+    return int(number.group(1))
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], serialize: Callable[[Any], dict]) -> dict:
@@ -191,11 +193,17 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], serialize: Callable[
 
 
 def _party_filter[M: Model](request: HttpRequest, queryset: QuerySet[M], field: str = "party__slug") -> QuerySet[M]:
+    """
+    ?party=: not a slug is a 400; a slug no party has is a 404 naming those there are (editors may
+    add parties, so the document describes a slug, not a list).
+    """
     party = query_value(request, "party")
     if party:
+        if not SLUG.match(party):
+            raise BadQuery("“party” must be a party's slug, such as russia.")
         allowed = list(Party.objects.values_list("slug", flat=True))
         if party not in allowed:
-            raise BadQuery(f"“party” must be one of: {', '.join(allowed)}.")
+            raise Http404(f"There is no party “{party}”; the parties are: {', '.join(allowed)}.")
         queryset = queryset.filter(**{field: party})
     return queryset
 
@@ -315,8 +323,10 @@ def stances(request: HtmxHttpRequest, plan: str) -> ApiResult:
     queryset = _party_filter(request, stance_query(plan))
     point = query_value(request, "point")
     if point:
+        if not is_point_key(point):
+            raise BadQuery("“point” must be a point's key, such as 6 or 10a.")
         if point_by_key(plan, point, related=()) is None:
-            raise BadQuery("“point” must be the key of one of this plan's points, such as 6 or 10a.")
+            raise Http404(f"This plan has no point “{point}”.")
         queryset = queryset.filter(point__key=point)
     position = query_value(request, "position")
     if position and position not in Position.values:

@@ -4,44 +4,73 @@ The OpenAPI 3.1 description of the read-only JSON API and of the whole-dataset d
 It is built here as a plain dict, served as /api/v1/openapi.json, and turned into the HTML
 page at /api/ by `docs_context`, so the page and the document cannot disagree. The tests
 validate every real response against these schemas (every field required, no extra ones),
-so the serializers in api.py cannot drift from them either.
+so the serializers in api.py cannot drift from them either; and Schemathesis runs over every
+operation with all its checks (tests/publish/test_openapi_conformance.py), so every status,
+parameter value and content type the API answers is one described here.
 """
 
+import re
 from functools import cache
+from typing import cast
 
-from peaceplans.models import Position
+from django.conf import settings
+
+from peaceplans.models import Position, key_validator
 from peaceplans.publish.schemas import SCHEMAS, ref
+from peaceplans.selectors import KEY_MAX_LENGTH
+from peaceplans.web.params import SLUG
 
 API_VERSION = "1.0.0"
 PER_PAGE = 50
 MAX_PER_PAGE = 200
+MAX_PAGE = 999_999_999  # nine digits, as every page's ?page= (web/params.py): a longer number is a 400
 EXAMPLE = {"plan": "russia-ukraine-2025", "revision": "us-28-point-draft", "point": "6", "party": "russia"}
+# What a name in an address may look like; anything else is refused before a query sees it.
+SLUG_SCHEMA = {"type": "string", "pattern": SLUG.pattern}
+# RegexValidator compiles its regex in __init__; django-stubs types the attribute str | Pattern.
+POINT_KEY_SCHEMA = {
+    "type": "string",
+    "pattern": cast(re.Pattern[str], key_validator.regex).pattern,
+    "maxLength": KEY_MAX_LENGTH,
+}
+EMPTY = " Empty (`?{name}=`): as if not given."
 
 
-def path_parameter(name: str, description: str) -> dict:
+def path_parameter(name: str, description: str, schema: dict) -> dict:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": schema,
         "example": EXAMPLE[name],
     }
 
 
 def query_parameter(name: str, description: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    """An optional query parameter; empty counts as absent, as on the site's pages (their forms send every field)."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description + EMPTY.format(name=name),
+        "schema": schema,
+        "allowEmptyValue": True,
+    }
 
 
 PARAMETERS = {
-    "plan": path_parameter("plan", "The plan's slug (see /api/v1/plans/)."),
-    "revision": path_parameter("revision", "The revision's slug."),
-    "point": path_parameter("point", "The point's key (its number in the plan's first revision, e.g. 6 or 10a)."),
-    "party": path_parameter("party", "The party's slug: us, ukraine, europe or russia."),
+    "plan": path_parameter("plan", "The plan's slug (see /api/v1/plans/).", SLUG_SCHEMA),
+    "revision": path_parameter("revision", "The revision's slug.", SLUG_SCHEMA),
+    "point": path_parameter(
+        "point", "The point's key (its number in the plan's first revision, e.g. 6 or 10a).", POINT_KEY_SCHEMA
+    ),
+    "party": path_parameter("party", "The party's slug, e.g. russia (/api/v1/parties/ lists them).", SLUG_SCHEMA),
     "page": query_parameter(
         "page",
-        "Which page, from 1. Not a whole number: 400. Past the last page: 404.",
-        {"type": "integer", "minimum": 1, "default": 1},
+        f"Which page, from 1 to {MAX_PAGE:,}. Not a whole number in that range: 400. "
+        "Page 0, or past the last page: 404.",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     ),
     "per_page": query_parameter(
         "per_page",
@@ -49,10 +78,14 @@ PARAMETERS = {
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE},
     ),
     "party_filter": query_parameter(
-        "party", "Only this party's (a party slug). An unknown party: 400.", {"type": "string", "example": "russia"}
+        "party",
+        "Only this party's (its slug; /api/v1/parties/ lists them). Not a slug: 400. No party of that slug: 404.",
+        {**SLUG_SCHEMA, "example": "russia"},
     ),
     "point_filter": query_parameter(
-        "point", "Only stances on this point (its key). An unknown point: 400.", {"type": "string", "example": "6"}
+        "point",
+        "Only stances on this point (its key). Not a key: 400. No such point in this plan: 404.",
+        {**POINT_KEY_SCHEMA, "example": "6"},
     ),
     "position_filter": query_parameter(
         "position", "Only this position. Another value: 400.", {"type": "string", "enum": Position.values}
@@ -66,8 +99,23 @@ def _json(schema_name: str, description: str) -> dict:
 
 RESPONSES = {
     "NotModified": {"description": "The `If-None-Match` header named the current ETag: nothing changed, no body."},
-    "BadRequest": _json("Error", "A query parameter was repeated, malformed or not one of the allowed values."),
-    "NotFound": _json("Error", "No such plan, revision, point, party or page."),
+    "BadRequest": _json(
+        "Error",
+        "A query parameter was repeated, malformed or not one of the allowed values, or the address holds a "
+        "NUL character (%00).",
+    ),
+    "NotFound": _json("Error", "No such plan, revision, point, party or page, in the address or in a filter."),
+    "URITooLong": _json(
+        "Error",
+        f"The address is longer than {settings.MAX_PATH_BYTES:,} bytes, or its query string longer than "
+        f"{settings.MAX_QUERY_STRING_BYTES:,} (as sent, percent-encoded). Never stored by a cache.",
+    ),
+    "ServiceUnavailable": {
+        **_json("Error", "The database cannot answer for a moment. Never stored by a cache."),
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "string"}}
+        },
+    },
 }
 CACHE_HEADERS = {
     "ETag": {
@@ -175,9 +223,11 @@ def _operation(operation_id, summary, description, parameter_names, schema_name,
             "content": {"application/json": {"schema": ref(schema_name) if schema_name else {"type": "object"}}},
         },
         "304": {"$ref": "#/components/responses/NotModified"},
+        # The request limits (ops/limits.py) answer these at any address, before the view is reached.
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "414": {"$ref": "#/components/responses/URITooLong"},
+        "503": {"$ref": "#/components/responses/ServiceUnavailable"},
     }
-    if any(PARAMETERS[name]["in"] == "query" for name in names):
-        responses["400"] = {"$ref": "#/components/responses/BadRequest"}
     if names:
         responses["404"] = {"$ref": "#/components/responses/NotFound"}
     operation = {
@@ -216,8 +266,12 @@ max-age=60`) and read by scripts on any site (`Access-Control-Allow-Origin: *`).
 revalidate with the ETag by themselves; a script on another site that sets `If-None-Match` by hand
 triggers a CORS preflight (OPTIONS), which this read-only API does not answer.
 
-Errors are JSON, `{"error": "…"}`: 400 for a repeated, malformed or unknown query value, 404 for
-no such plan, revision, point, party or page, 405 for a method other than GET or HEAD.
+Query parameters are optional; an empty one (`?party=`) counts as not given, as on the site's
+pages. Errors are JSON, `{"error": "…"}`, at every address under /api/v1/ and for every .json
+download, whichever part of the site answers: 400 for a repeated or malformed value (or a NUL
+character in the address), 404 for no such plan, revision, point, party or page (named in the
+address or in a filter), 405 for a method other than GET or HEAD, 414 for an over-long address, 503
+with `Retry-After` while the database cannot answer.
 
 Texts of the plans and summaries of positions are our own paraphrases; only `quote` fields
 reproduce wording. Sources that are not citable (pages of propaganda networks) never carry a URL.

@@ -71,7 +71,8 @@ def page_of(name: str) -> dict:
 
 PARTY = {
     "slug": string(
-        "Short name used in addresses and as the party's identifier elsewhere: us, ukraine, europe, russia."
+        "Short name used in addresses and as the party's identifier elsewhere, e.g. russia. Editors may add "
+        "parties: read them from /api/v1/parties/ rather than from a fixed list."
     ),
     "name": string("Full name, e.g. “United States”."),
     "short_name": string("Column heading, e.g. “US”."),

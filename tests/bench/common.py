@@ -43,6 +43,8 @@ def app_env(db: Path, static_root: Path, **extra: str) -> dict:
         DATABASE_URL=f"sqlite:///{db}",
         DJANGO_STATIC_ROOT=str(static_root),
         PYTHONDONTWRITEBYTECODE="1",
+        # Stopped by one SIGTERM when done: no grace to wait through (peaceplans/ops/server.py).
+        PEACEPLANS_DRAIN_SECONDS="0",
     )
     env.update(extra)
     return env

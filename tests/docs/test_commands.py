@@ -70,6 +70,13 @@ NOT_RUN = {
     "make loadtest LOADTEST_SECONDS=10 LOADTEST_CONNECTIONS=8": LONG,
     "bash .ci/run": ROOT_ONLY + " (apt-get), and runs the whole suite twice",
     "systemctl enable --now peaceplans-backup.timer": ROOT_ONLY,
+    # The front (docs/operations.md): tests/ops/test_front_config.py renders the same file and runs `nginx -t`.
+    "apt-get install -y nginx": ROOT_ONLY,
+    "DJANGO_SECURE_HTTPS=1 DJANGO_ALLOWED_HOSTS=news.example.org .venv/bin/python -m peaceplans.ops.nginx "
+    "--upstream 10.0.0.11:8000 --upstream 10.0.0.12:8000 --output /etc/nginx/sites-available/peaceplans": ROOT_ONLY,
+    "ln -sf /etc/nginx/sites-available/peaceplans /etc/nginx/sites-enabled/peaceplans": ROOT_ONLY,
+    "rm -f /etc/nginx/sites-enabled/default": ROOT_ONLY,
+    "nginx -t && systemctl reload nginx": ROOT_ONLY,
     "createdb rehearsal && DATABASE_URL=postgres:///rehearsal .venv/bin/python manage.py restore "
     "backups/before-upgrade.dump": POSTGRES,
     'rsync -a "$PEACEPLANS_BACKUP_DIR"/ backup-host:/srv/backups/peaceplans/': REMOTE,

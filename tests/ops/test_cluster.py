@@ -1,7 +1,7 @@
 """
 Several servers (issue 8, item 4): the layout `make cluster` starts (tests/cluster.py), two gunicorn
-instances (two consecutive free ports) over one PostgreSQL and one Redis (free ports), all on loopback and
-stopped by PID, behave as one site:
+instances over one PostgreSQL and one Redis (free ports; nginx in front, which tests/ops/test_front.py
+is about: these talk to the instances directly), all on loopback and stopped by PID, behave as one site:
 - an edit made through one instance shows on the other at the next request, page cache included;
 - a sign-in lock made on one holds on the other;
 - the same public page from both is byte-identical, rendered fresh or served from the shared cache.
@@ -34,7 +34,7 @@ print(json.dumps({"id": clause.pk, "point": clause.point.key, "plan": revision.p
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
-    with cluster(folder, port=stack.free_ports(2), pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
+    with cluster(folder, pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
         for name, password in ((EDITOR, PASSWORD), (LOCKED, LOCKED_PASSWORD)):
             stack.manage(
                 {**running.env, "DJANGO_SUPERUSER_PASSWORD": password},

@@ -1,0 +1,5 @@
+import sys
+
+from peaceplans.ops.nginx.render import main
+
+sys.exit(main())
