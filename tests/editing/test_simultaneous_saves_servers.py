@@ -4,7 +4,8 @@ fault test used, where two editors saving one clause at once through `make clust
 accepted in 18 of 20 rounds on PostgreSQL and one edit silently vanished.
 
 Each database has its pair of servers, as `make run` starts gunicorn (2 workers each):
-- PostgreSQL: tests/cluster.py's `cluster()` (`make cluster`: PostgreSQL, Redis, two gunicorn);
+- PostgreSQL: tests/cluster.py's `cluster()` (`make cluster`: PostgreSQL, Redis, two gunicorn, and
+  nginx in front, which this test passes by: each editor talks to an app server of their own);
 - SQLite: two gunicorn instances over one SQLite file.
 Editor A signs in on the first server, editor B on the second. Each round both post the same form,
 opened at the same version (read from the database), with a different text, released together by
@@ -14,7 +15,7 @@ page, and the stored text is the accepted one's. `pytest -s` prints the figures.
 
 Both engines run here, in the SQLite run of `make test` (the servers bring their own databases;
 CI's PostgreSQL pass leaves this module out). Skipped, with the reason, without the PostgreSQL
-binaries or redis-server. About 25 s on SQLite, 35 s on PostgreSQL (half of it set-up).
+binaries, redis-server or nginx. About 25 s on SQLite, 35 s on PostgreSQL (half of it set-up).
 """
 
 import sqlite3
@@ -131,7 +132,7 @@ def check(engine: str, tallies: list[Tally]) -> None:
 
 
 def test_two_saves_at_the_same_moment_through_two_servers_lose_nothing_on_postgresql(tmp_path):
-    with cluster(tmp_path, port=stack.free_ports(2), pg_port=stack.free_port(), redis_port=stack.free_port()) as site:
+    with cluster(tmp_path, pg_port=stack.free_port(), redis_port=stack.free_port()) as site:  # free ports
         stack.manage(site.env, "shell", "-c", CREATE_EDITORS)
         store = Store(site.env["DATABASE_URL"])
         try:
