@@ -267,3 +267,4 @@ def test_two_saves_at_the_same_moment_lose_nothing_in_process(roundtrip_database
     for tally in tallies:
         assert tally.rounds == ROUNDS and tally.other == [], tally.other[:3]
         assert tally.lost == 0 and tally.refused == ROUNDS, tally.line()
+        assert tally.overlapped >= ROUNDS // 2, "the two saves must really meet: " + tally.line()

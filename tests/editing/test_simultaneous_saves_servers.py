@@ -129,6 +129,7 @@ def check(engine: str, tallies: list[Tally]) -> None:
     for tally in tallies:
         assert tally.rounds == ROUNDS and tally.other == [], tally.other[:3]
         assert tally.lost == 0 and tally.refused == ROUNDS, tally.line()
+        assert tally.overlapped >= ROUNDS // 2, "the two saves must really meet: " + tally.line()
 
 
 def test_two_saves_at_the_same_moment_through_two_servers_lose_nothing_on_postgresql(tmp_path):
