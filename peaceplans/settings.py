@@ -299,6 +299,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "peaceplans.editing.signin.SignInAttempts"
+# Where a sign-in lands when its `next` is missing or refused (another host): the admin, not Django's
+# /accounts/profile/, which this site does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 # The 5th failure for one user name from one address locks that pair. The user name from any
 # address, and one address across user names, lock at higher counts: guessing spread over many
 # addresses, or one password sprayed over many names. (Anyone can lock a name out by failing 20
