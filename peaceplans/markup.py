@@ -7,8 +7,13 @@ below and drops everything else: it does not rely on Markdown having escaped any
 Every page that shows an editor's Markdown goes through `render_markdown` (the `markdown`
 filter), or shows a note's HTML stored from it, cleaned by nh3 again on the way out
 (`note_html`, through Annotation.html); nothing else in the project is marked safe, except search snippets,
-which `highlight` builds from plain text escaped first, with <mark> as the only tag, and the
-admin's note preview (`note_preview`), the rendered note under an escaped warning.
+which `highlight` builds from plain text escaped first, with <mark> as the only tag, the
+admin's note preview (`note_preview`), the rendered note under an escaped warning, and `isolate`,
+an editor's plain text escaped inside <bdi> (the `bidi` template filter).
+
+Bidi controls (issue 19, docs/security.md): `neutralise_bidi` drops overrides and unbalanced
+embeddings and isolates. It runs on every text the app's models save (a pre_save receiver below),
+in the sanitizer, and in `isolate`; `strip_bidi` drops them all where text cannot be isolated (feeds).
 
 Three named builders also mark HTML safe, each in one function, from values they escape
 themselves: web/cells.py (the stance matrix's rows), web/fragments.py (the pages' repeated items:
@@ -19,6 +24,7 @@ appear nowhere else in the project (tests/web/test_xss.py checks): other modules
 pass on as `SafeHtml`.
 """
 
+import functools
 import hashlib
 import re
 from html import escape as escape_text
@@ -26,6 +32,9 @@ from html import unescape
 
 import markdown
 import nh3
+from django.db.models import CharField, TextField
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown.extensions import Extension
@@ -129,10 +138,11 @@ def render_markdown(text: str) -> SafeString:
     An editor's Markdown as HTML that is safe to insert into a page: paragraphs, emphasis,
     lists, quotes, code, h3/h4 headings and http(s)/mailto links with rel="noopener nofollow".
     Scripts, styles, event attributes, embeds, images, htmx attributes and other URL
-    schemes are removed. Input past MAX_MARKDOWN_CHARS is cut; text Markdown cannot handle
-    in good time (see `too_intricate`) is shown as plain paragraphs.
+    schemes are removed, as are bidi overrides and unbalanced bidi controls (`neutralise_bidi`).
+    Input past MAX_MARKDOWN_CHARS is cut; text Markdown cannot handle in good time (see
+    `too_intricate`) is shown as plain paragraphs.
     """
-    text = (text or "")[:MAX_MARKDOWN_CHARS]
+    text = neutralise_bidi((text or "")[:MAX_MARKDOWN_CHARS])
     try:
         html = _plain_html(text) if too_intricate(text) else _to_html(text)
     except RecursionError:  # a nesting the checks above did not foresee
@@ -154,7 +164,7 @@ def render_markdown(text: str) -> SafeString:
 # limits above, and RULES (raise it when render_markdown's own code changes what it produces). A
 # stored version that differs is never shown: the note is rendered afresh, and
 # `services.refresh_note_html` (run after every migrate) stores the new rendering.
-RULES = 1
+RULES = 2  # 2: bidi overrides and unbalanced controls neutralised (issue 19)
 
 
 def _sanitizer_version() -> str:
@@ -194,7 +204,7 @@ def note_html(body: str, stored_html: str, stored_version: str) -> SafeString:
     if stored_version != SANITIZER_VERSION:
         return render_markdown(body)
     # Safe: the stored HTML passes through the same nh3 allow-list as render_markdown's output.
-    return mark_safe(sanitize_html(stored_html))  # noqa: S308
+    return mark_safe(neutralise_bidi(sanitize_html(stored_html)))  # noqa: S308
 
 
 # The admin's live preview of a note (AnnotationAdmin.preview_view)
@@ -226,6 +236,94 @@ def markdown_to_text(text: str) -> str:
     # nh3's output is well-formed, so every tag is a whole "<...>": inline tags go, block tags part words.
     html = re.sub(r"</?(?:a|em|strong|code)\b[^>]*>", "", html)
     return " ".join(unescape(re.sub(r"<[^>]*>", " ", html)).split())
+
+
+# Bidirectional-text controls (issue 19): "RTL\u202egnp.exe" must not read as "RTLexe.png"
+
+# Explicit formatting characters (Unicode's UAX #9): an override (LRO, RLO) shows the letters after it
+# in the order it dictates, whatever their own direction; an embedding (LRE, RLE) or an isolate (LRI,
+# RLI, FSI) left open runs on into whatever the page shows after the text. Editors' prose never needs an
+# override; a balanced embedding or isolate may set off a phrase in another script, and is kept.
+# The marks (U+200E LRM, U+200F RLM, U+061C ALM) are kept everywhere: they are strong characters of
+# no width, set no embedding level, and so cannot reverse letters; within an isolated element they only
+# place punctuation, as they do in real Arabic and Hebrew text.
+OVERRIDES = "\u202d\u202e"  # LRO, RLO
+EMBEDDINGS = "\u202a\u202b"  # LRE, RLE: closed by PDF
+PDF = "\u202c"
+ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI: closed by PDI
+PDI = "\u2069"
+BIDI_CONTROLS = OVERRIDES + EMBEDDINGS + PDF + ISOLATES + PDI
+_BIDI_CONTROL = re.compile(f"[{BIDI_CONTROLS}]")
+# Paragraph separators (bidi class B): every embedding and isolate ends at one.
+_PARAGRAPH_ENDS = frozenset("\n\r\x1c\x1d\x1e\x85\u2029")
+_STRIP_BIDI = str.maketrans(dict.fromkeys(map(ord, BIDI_CONTROLS)))
+
+
+def neutralise_bidi(text: str) -> str:
+    """
+    `text` without bidi overrides, and without embeddings and isolates that are not closed (or closers
+    that close nothing) within their paragraph: what is left cannot reorder letters or leak past the
+    text's end. Balanced embeddings and isolates stay, as do the marks. Text without any control is
+    returned as it is (one regex search). Idempotent.
+    """
+    if not text or not _BIDI_CONTROL.search(text):
+        return text
+    out: list[str] = []
+    opened: list[int] = []  # positions in `out` of the embeddings and isolates still open
+    for char in text:
+        if char in OVERRIDES:
+            continue  # its PDF then closes nothing and goes too
+        if char in EMBEDDINGS or char in ISOLATES:
+            opened.append(len(out))
+        elif char == PDF:
+            if not opened or out[opened[-1]] not in EMBEDDINGS:  # a PDF cannot close past an isolate
+                continue
+            opened.pop()
+        elif char == PDI:
+            isolates = [i for i in opened if out[i] in ISOLATES]
+            if not isolates:
+                continue
+            while opened[-1] != isolates[-1]:  # embeddings left open inside the isolate: dropped
+                out[opened.pop()] = ""
+            opened.pop()
+        elif char in _PARAGRAPH_ENDS:
+            while opened:
+                out[opened.pop()] = ""
+        out.append(char)
+    for i in opened:
+        out[i] = ""
+    return "".join(out)
+
+
+def strip_bidi(text: str) -> str:
+    """`text` without any embedding, override or isolate: for plain text shown where nothing can isolate
+    it (feeds, a page's <title>, attribute values), so that it cannot reorder what is shown around it."""
+    return text.translate(_STRIP_BIDI) if text and _BIDI_CONTROL.search(text) else text
+
+
+def isolate(text) -> SafeString:
+    """An editor's plain text (a title, a summary, a quote) as an HTML <bdi> element: escaped, neutralised,
+    and isolated, so that Arabic or Hebrew in it reads correctly and never moves what follows it."""
+    # Safe: the only characters not produced by escape() are the literal <bdi> and </bdi>.
+    return mark_safe(f"<bdi>{escape(neutralise_bidi(str(text)))}</bdi>")  # noqa: S308
+
+
+@functools.cache
+def _text_fields(model) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if isinstance(f, CharField | TextField))
+
+
+@receiver(pre_save, dispatch_uid="peaceplans.markup.neutralise_bidi_on_save")
+def _neutralise_bidi_on_save(sender, instance, **kwargs):
+    """Every text the app's models store is neutralised on save (admin, services, imports, loaddata), so
+    every place that shows it (pages, the admin's lists, the API, CSV, feeds, embeds) gets it so. Connected
+    when the models import this module; migration 0015 neutralised the rows stored before."""
+    if sender._meta.app_label != "peaceplans":
+        return
+    for name in _text_fields(sender):
+        value = getattr(instance, name)
+        if isinstance(value, str) and _BIDI_CONTROL.search(value):
+            setattr(instance, name, neutralise_bidi(value))
 
 
 def highlight(text: str, spans) -> SafeString:

@@ -273,12 +273,20 @@ DJANGO_TABLES2_TEMPLATE = "peaceplans/components/table.html"
 LOGGING: dict[str, Any] = {  # logging.config.dictConfig's schema
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the handler: refusals (a bad parameter's 400, a 403) are one line without a traceback (Django logs
+    # SuspiciousOperation to django.security.<Class>, below any logger a filter could sit on), and
+    # peaceplans.faults (a database outage) one line a minute per kind, with a count.
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["one_line_refusals", "outages_once_a_minute"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-    # An outage logs one line, not a traceback per cache call or a second copy (peaceplans/ops/logfilters.py).
+    # An outage logs one line a minute per kind, with a count, not a traceback per cache call or
+    # request, nor a second copy (peaceplans/ops/logfilters.py, docs/operations.md "Logs").
     "filters": {
         "once_a_minute": {"()": "peaceplans.ops.logfilters.OncePerInterval", "seconds": 60},
+        "outages_once_a_minute": {"()": "peaceplans.ops.logfilters.OutagesPerInterval", "seconds": 60},
         "reported_outages": {"()": "peaceplans.ops.logfilters.ReportedOutages"},
+        "one_line_refusals": {"()": "peaceplans.ops.logfilters.OneLineRefusals"},
     },
     "loggers": {
         "django_redis.cache": {"filters": ["once_a_minute"]},
@@ -294,6 +302,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "peaceplans.editing.signin.SignInAttempts"
+# Where a sign-in lands when its `next` is missing or refused (another host): the admin, not Django's
+# /accounts/profile/, which this site does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 # The 5th failure for one user name from one address locks that pair. The user name from any
 # address, and one address across user names, lock at higher counts: guessing spread over many
 # addresses, or one password sprayed over many names. (Anyone can lock a name out by failing 20

@@ -2,7 +2,8 @@
 Database faults degrade, they don't crash: when the database cannot take a request now (it is
 read-only, its disk is full, it is locked past the busy timeout, or PostgreSQL is restarting or
 unreachable), the reader gets the site's 503 page with `Retry-After`, never a traceback, and the
-log gets one ERROR naming the exception class (never the SQL or its parameters).
+log an ERROR line naming the exception class (never the SQL or its parameters): the first of each
+kind of outage, then one a minute counting the requests answered so (logfilters.OutagesPerInterval).
 
 One classifier, `is_outage`, and one response, `outage_response`, reached two ways:
 - `DatabaseFaultsMiddleware.process_exception` for an error raised by a view (an admin save, an
@@ -102,6 +103,11 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, InterfaceError)  # Django's own "connection already closed": no driver reached
 
 
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
 def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """The 503 page (JSON under the API), logged at ERROR, never stored by any cache."""
     # /healthz answers in its own JSON, whose failing check says which part is down.
@@ -110,14 +116,15 @@ def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
         response["Retry-After"] = str(settings.PEACEPLANS_RETRY_AFTER_SECONDS)
     # The class and the driver's first line ("database or disk is full"); an outage's message holds
     # no SQL and no parameters, and the traceback would add nothing an operator can act on.
+    # One line a minute per kind of outage (logfilters.OutagesPerInterval, settings.LOGGING), with a count.
+    kind = f"{type(exc).__module__}.{type(exc).__qualname__}: {first_line(exc)}"
     log.error(
-        "Database unavailable for %s %s: %s.%s: %s. Answered %s.",
+        "Database unavailable for %s %s: %s. Answered %s.",
         request.method,
         request.path_info[:200],
-        type(exc).__module__,
-        type(exc).__qualname__,
-        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "",
+        kind,
         response.status_code,
+        extra={"outage": kind},
     )
     return response
 

@@ -26,6 +26,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
+from peaceplans.markup import strip_bidi
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Stance
 from peaceplans.selectors import get_plan, point_by_key
 
@@ -309,9 +310,14 @@ def newest(subject: Subject, *groups) -> list[Entry]:
 
 
 def xml_text(value):
-    """A feed value (text, or a list of texts) with the characters XML 1.0 forbids replaced by U+FFFD."""
+    """
+    A feed value (text, or a list of texts) with the characters XML 1.0 forbids replaced by U+FFFD,
+    and every bidi embedding, override and isolate dropped (markup.strip_bidi): a feed reader shows
+    titles and summaries as plain text, where nothing can isolate them, so "RTL\u202egnp.exe" must not
+    read "RTLexe.png" there. Stored text has none left unbalanced (markup's pre_save); this drops them all.
+    """
     if isinstance(value, str):
-        return XML_FORBIDDEN.sub("\ufffd", value)
+        return strip_bidi(XML_FORBIDDEN.sub("\ufffd", value))
     if isinstance(value, list | tuple):
         return [xml_text(v) for v in value]
     return value

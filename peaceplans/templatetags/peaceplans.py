@@ -9,7 +9,7 @@ from peaceplans.compare.rows import material_items as material_items_html
 from peaceplans.compare.rows import options as options_html
 from peaceplans.compare.rows import redline as redline_html
 from peaceplans.compare.rows import source_items as source_items_html
-from peaceplans.markup import SafeHtml, render_markdown
+from peaceplans.markup import SafeHtml, isolate, render_markdown, strip_bidi
 from peaceplans.models import Wording
 from peaceplans.web.tables import POSITION_ICONS, short_date
 
@@ -26,6 +26,20 @@ def position_icon(position: str) -> str:
 def markdown(text: str) -> SafeHtml:
     """An editor's Markdown as sanitized HTML: markup.render_markdown, the one sanitizer."""
     return render_markdown(text)
+
+
+@register.filter
+def bidi(text) -> SafeHtml:
+    """An editor's plain text (a title, a summary, a quote) in element content: escaped, bidi overrides
+    and unbalanced controls dropped, inside <bdi>, so Arabic or Hebrew in it cannot reorder the page around it."""
+    return isolate("" if text is None else text)
+
+
+@register.filter
+def bidi_text(text) -> str:
+    """An editor's plain text where no element can isolate it (<title>, an attribute): every bidi
+    embedding, override and isolate dropped (markup.strip_bidi); autoescaped as usual."""
+    return strip_bidi("" if text is None else str(text))
 
 
 @register.filter

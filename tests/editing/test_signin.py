@@ -318,6 +318,23 @@ def test_with_2fa_off_the_password_signs_in_as_before(client, editor, settings):
     assert signed_in(client)
 
 
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example/", "/admin/"),  # another host: refused, so the default (LOGIN_REDIRECT_URL)
+        ("//evil.example/admin/", "/admin/"),
+        ("", "/admin/"),
+        ("/admin/peaceplans/stance/", "/admin/peaceplans/stance/"),  # this site's own address: kept
+    ],
+)
+def test_a_sign_in_with_a_refused_next_lands_on_the_admin_not_a_404(client, editor, settings, next_url, lands_on):
+    settings.PEACEPLANS_REQUIRE_2FA = False
+    response = sign_in(client, next=next_url)
+    assert response.status_code == 302 and response["Location"] == lands_on
+    landed = client.get(response["Location"])
+    assert landed.status_code == 200 and "nightdesk" in landed.content.decode()
+
+
 def settings_value(name, **env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PEACEPLANS_"))}
     code = f"from django.conf import settings; print(settings.{name})"

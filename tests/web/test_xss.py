@@ -410,11 +410,12 @@ def test_the_audit_sees_every_way_to_mark_text_safe(line):
 # The sanitizer and the named builders, with how many mark_safe calls each may hold:
 # markup.py: render_markdown (nh3's output), highlight (search snippets: escaped text and <mark>
 # only), note_preview (the sanitizer's output under an escaped warning), note_html (a note's stored
-# HTML, cleaned again by nh3 on the way out); web/cells.py, web/fragments.py and compare/rows.py:
+# HTML, cleaned again by nh3 on the way out), isolate (an editor's plain text escaped inside <bdi>, the
+# `bidi` filter); web/cells.py, web/fragments.py and compare/rows.py:
 # one `_assembled` each (the matrix rows; the pages' repeated items: time strip, timeline, search
 # hits, stance cards, wording, clauses; word diffs and compare rows), built from values they escape first.
 MAY_MARK_SAFE = {
-    "peaceplans/markup.py": 4,
+    "peaceplans/markup.py": 5,
     "peaceplans/web/cells.py": 1,
     "peaceplans/web/fragments.py": 1,
     "peaceplans/compare/rows.py": 1,
