@@ -52,16 +52,22 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe, split_header_value
+from django.utils.http import http_date, parse_http_date_safe, split_header_value, urlencode
+from django.utils.module_loading import import_string
 
 from peaceplans.ops import dataversion
 from peaceplans.ops.surface import Surface, surface
 
 log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
 
-CACHED_STATUSES = {200, 301, 308, 400, 404, 410}
+# Statuses kept. Not 400: a refused parameter value is not an address anyone links to, and junk values
+# are endless (a scanner's). A 404 only for an address without a query string (see refresh()).
+CACHED_STATUSES = {200, 301, 308, 404, 410}
+# Answered with these headers too (a proxy may keep them a minute), but never stored here.
+PUBLIC_STATUSES = CACHED_STATUSES | {400}
 PUBLIC_CACHE_CONTROL = "public, max-age=0, s-maxage=60"
 CDN_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -78,9 +84,16 @@ NOT_MODIFIED_EXTRA = (
     "X-Page-Cache",
 )
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+WHOLE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 MAX_STORED_BYTES = 5 * 1024 * 1024
 # After a cache error (Redis down), serve uncached for this long before trying again.
 RETRY_SECONDS = 10
+
+
+def skip(view):
+    """Mark a view the page cache must leave alone: no version read, no cache lookup, no headers (/healthz)."""
+    view.skips_page_cache = True
+    return view
 
 
 class PageCacheMiddleware:
@@ -95,13 +108,17 @@ class PageCacheMiddleware:
             return private(self.get_response(request))
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
+        route = resolve_route(request.path_info)
+        if route is not None and getattr(route.func, "skips_page_cache", False):
+            return self.get_response(request)
+        query = cache_query(request, route)
+        version = dataversion.current() if settings.PAGE_CACHE_SECONDS and query is not None else None
         if version is None:
             response = self.render(request)
             public_headers(response)
-            response["X-Page-Cache"] = "off"
+            response["X-Page-Cache"] = "off" if query is not None else "uncached"
             return not_modified_or(request, response)
-        page = Page(request, version)
+        page = Page(request, version, query)
         entry = self.cache_get(page.key)
         if entry is not None:
             response = rebuild(entry)
@@ -128,7 +145,7 @@ class PageCacheMiddleware:
                 response["X-Page-Cache"] = "hit"
                 return response
             response = self.render(request)
-            keep = storable(request, response)  # before our own Vary: Cookie
+            keep = storable(request, response) and (response.status_code != 404 or not page.query)
             public_headers(response, etag=page.etag)
             if keep:
                 self.store(page, version, freeze(response))
@@ -221,6 +238,52 @@ class PageCacheMiddleware:
         self.retry_at = time.monotonic() + RETRY_SECONDS
 
 
+def resolve_route(path: str) -> ResolverMatch | None:
+    """The view an address names; None when none does (a 404 or a redirect to add the slash: never stored)."""
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
+def cache_query(request, route: ResolverMatch | None) -> str | None:
+    """
+    The query string the page cache keys this request on, "" for none; None when the request is
+    not to be stored at all (rendered every time, "X-Page-Cache: uncached"): no view answers its
+    path, or its query is not one the page takes (issue 19, item 6). The page's parameters come
+    from settings.PAGE_CACHE_QUERIES (web/params.py: `Accepts`): each name must be one the page
+    reads; given once, unless it is one that repeats with different values (compare's topic); not
+    empty, unless a form of ours sends it empty; a whole number written without a sign or leading
+    zero where one is expected, within its maximum. The key is the parameters decoded and sorted,
+    so `?b=2&a=1` and `?a=1&b=%32` are one entry: the view reads them identically (parameters by
+    name, topics as a set). Anything else, however it is spelled, would make an entry no link of
+    ours leads to, and a scanner can invent those endlessly.
+    """
+    if not request.META.get("QUERY_STRING"):
+        return ""
+    accepts = import_string(settings.PAGE_CACHE_QUERIES).get(route.url_name) if route is not None else None
+    if accepts is None:
+        return None
+    pairs = []
+    for name, values in request.GET.lists():
+        if name not in accepts.names or (
+            len(values) > 1 and (name not in accepts.repeated or len(set(values)) < len(values))
+        ):
+            return None
+        for value in values:
+            if not value and name not in accepts.blank:
+                return None
+            if value and name in accepts.numbers and not canonical_number(value, accepts.numbers[name]):
+                return None
+            pairs.append((name, value))
+    return urlencode(sorted(pairs))
+
+
+def canonical_number(value: str, maximum: int) -> bool:
+    """A whole number from 1 as our links write it ("2", not "02" or "+2"), at most `maximum` (0: any)."""
+    return bool(WHOLE_NUMBER.fullmatch(value)) and (not maximum or int(value) <= maximum)
+
+
 def is_private(request) -> bool:
     """The admin, and anyone with a session (an editor, logged in or once logged in): never cached."""
     return surface(request) is Surface.ADMIN or settings.SESSION_COOKIE_NAME in request.COOKIES
@@ -245,14 +308,16 @@ class Page:
     The latest key is the same request at any version; the lock key, at this version.
     """
 
-    def __init__(self, request, version: dataversion.Version):
+    def __init__(self, request, version: dataversion.Version, query: str = ""):
+        self.query = query
+        address = request.build_absolute_uri(request.path) + (f"?{query}" if query else "")
         shown = "\n".join(
             (
                 dataversion.release(),
                 timezone.localdate().isoformat(),  # citations say "Accessed <today>"
                 request.headers.get("HX-Request", ""),
                 request.headers.get("HX-History-Restore-Request", ""),
-                request.build_absolute_uri(),  # pages carry absolute links: scheme and host count
+                address,  # pages carry absolute links: scheme and host count; the query as cache_query() puts it
             )
         )
         encoding = "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "identity"
@@ -299,7 +364,7 @@ def public_headers(response, *, etag: str = "") -> None:
         return
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag or '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
-    if response.status_code in CACHED_STATUSES and not response.has_header("Cache-Control"):
+    if response.status_code in PUBLIC_STATUSES and not response.has_header("Cache-Control"):
         response["Cache-Control"] = PUBLIC_CACHE_CONTROL
         response["CDN-Cache-Control"] = CDN_CACHE_CONTROL
         patch_vary_headers(response, ["Cookie"])  # an editor's browser must not get this copy from a proxy
