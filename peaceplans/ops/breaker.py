@@ -32,8 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import caches
-from django_redis.client import DefaultClient
-from django_redis.exceptions import ConnectionInterrupted
+from django_redis.client import DefaultClient  # type: ignore[import-untyped]
+from django_redis.exceptions import ConnectionInterrupted  # type: ignore[import-untyped]
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = logging.getLogger("peaceplans.cache")

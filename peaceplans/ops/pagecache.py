@@ -4,13 +4,21 @@ after whitenoise, so a hit skips everything else and its bytes are already compr
 
 What is cached: every anonymous GET or HEAD outside /admin/ is a public read: the pages,
 their HTMX fragments, CSV exports, the API, feeds, embeds and oEmbed. Responses with status
-200, 301, 308, 400, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
+200, 301, 308, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
 REDIS_URL is set) for PAGE_CACHE_SECONDS, under a key made of the data version
 (dataversion.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
 method, whether the client takes gzip, the HX-Request and HX-History-Restore-Request
-headers, and the full address with scheme, host and query string. An edit gives the data a
+headers, and the address with scheme, host and query string. An edit gives the data a
 new version, so the next request misses and renders fresh; old entries expire, and are read
 again only as the stale page below.
+
+Bounded (issue 19, item 6): only addresses a link or form of ours leads to are stored, so junk
+cannot fill the cache. The path must name a view, and the query string hold only parameters that
+page takes (settings.PAGE_CACHE_QUERIES, web/params.py); the key holds them decoded and sorted, so
+other spellings of one address share its entry (`cache_query`). Any other address is rendered and
+never stored nor looked up (`X-Page-Cache: uncached`). A 400 is never stored (a refused value is
+nobody's link; a scanner invents them endlessly), a 404 only for an address without a query string.
+/healthz and any view marked with `skip` are left alone entirely: no version read, no cache call.
 
 No stampede after an edit: while one request renders a page at the new version, the others
 are served the previous version's page, for PAGE_CACHE_STALE_SECONDS after the edit at most.
@@ -40,7 +48,7 @@ sees a page older than the last edit; browsers apply stale-while-revalidate too,
 why it is addressed to CDNs alone. `Vary: Cookie` keeps a shared copy from an editor. Views
 that set their own Cache-Control (API, embeds) keep it. A response
 that varies on HX-Request also varies on HX-History-Restore-Request. `X-Page-Cache` says
-hit, miss, stale, off or bypass.
+hit, miss, stale, off, uncached or bypass.
 """
 
 import hashlib
@@ -112,12 +120,11 @@ class PageCacheMiddleware:
         if route is not None and getattr(route.func, "skips_page_cache", False):
             return self.get_response(request)
         query = cache_query(request, route)
-        version = dataversion.current() if settings.PAGE_CACHE_SECONDS and query is not None else None
+        if query is None:
+            return self.uncached(request, "uncached")  # an address no link of ours leads to
+        version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
         if version is None:
-            response = self.render(request)
-            public_headers(response)
-            response["X-Page-Cache"] = "off" if query is not None else "uncached"
-            return not_modified_or(request, response)
+            return self.uncached(request, "off")
         page = Page(request, version, query)
         entry = self.cache_get(page.key)
         if entry is not None:
@@ -127,6 +134,13 @@ class PageCacheMiddleware:
             response = self.refresh(request, page, version)
         if response.status_code == 200 and response["X-Page-Cache"] != "stale":
             set_last_modified(response, version)
+        return not_modified_or(request, response)
+
+    def uncached(self, request, reason: str):
+        """Rendered, neither looked up nor stored; still public, with an ETag of the body."""
+        response = self.render(request)
+        public_headers(response)
+        response["X-Page-Cache"] = reason
         return not_modified_or(request, response)
 
     def refresh(self, request, page: "Page", version: dataversion.Version):
@@ -145,7 +159,7 @@ class PageCacheMiddleware:
                 response["X-Page-Cache"] = "hit"
                 return response
             response = self.render(request)
-            keep = storable(request, response) and (response.status_code != 404 or not page.query)
+            keep = storable(request, response) and kept_status(response.status_code, page.query)
             public_headers(response, etag=page.etag)
             if keep:
                 self.store(page, version, freeze(response))
@@ -259,9 +273,11 @@ def cache_query(request, route: ResolverMatch | None) -> str | None:
     name, topics as a set). Anything else, however it is spelled, would make an entry no link of
     ours leads to, and a scanner can invent those endlessly.
     """
+    if route is None:
+        return None
     if not request.META.get("QUERY_STRING"):
         return ""
-    accepts = import_string(settings.PAGE_CACHE_QUERIES).get(route.url_name) if route is not None else None
+    accepts = import_string(settings.PAGE_CACHE_QUERIES).get(route.url_name)
     if accepts is None:
         return None
     pairs = []
@@ -330,6 +346,11 @@ class Page:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def kept_status(status: int, query: str) -> bool:
+    """Whether a response with this status to an address with this (cache_query) query string is stored."""
+    return status in CACHED_STATUSES and (status != 404 or not query)
 
 
 def vary(response) -> set[str]:

@@ -26,8 +26,6 @@ from peaceplans.ops import breaker
 from peaceplans.ops.breaker import CircuitBreaker, State
 from tests import stack
 
-pytestmark = pytest.mark.django_db
-
 TIMEOUT = 0.2  # as settings.py
 
 
@@ -215,6 +213,7 @@ def test_every_cache_user_in_the_process_shares_the_breaker(settings, hung_redis
     assert state is State.OPEN and value is None and cost < 0.01
 
 
+@pytest.mark.django_db
 def test_healthz_reports_an_open_breaker_at_once_and_part_database_stays_fast(settings, hung_redis):
     settings.CACHES = breaker_cache(hung_redis)
     settings.PAGE_CACHE_SECONDS = 3600
