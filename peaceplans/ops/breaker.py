@@ -12,8 +12,11 @@ failures:
   or reset connection: what django-redis raises as ConnectionInterrupted) it opens.
 - open: for BREAKER_SECONDS no call goes to Redis: a get is a miss, a set or add is skipped, a
   delete deletes nothing, at once. Then it is half-open.
-- half-open: the next call is the probe and goes to Redis; every other call meanwhile is answered
-  as when open. The probe answering closes the breaker; failing opens it for another while.
+- half-open: the first call after that starts the probe, a PING in a thread of its own, and is
+  answered as when open, as is every call until the probe is done: no request waits for it. The
+  probe answering closes the breaker; failing opens it for another BREAKER_SECONDS. (A request
+  that probed would wait the timeout itself, and a sync worker's queue behind it: measured, one
+  such request per worker every 5 s set the p99 of a slow, uncached site.)
 
 One breaker per Redis address per process, shared by every thread and every user of the cache (the
 page cache, /healthz), since Django makes a cache client per thread. It logs one WARNING when it
@@ -52,34 +55,62 @@ class CircuitOpen(RedisConnectionError):
     """What a call gets while the breaker is open, when the cache does not ignore errors (IGNORE_EXCEPTIONS off)."""
 
 
-class CircuitBreaker:
-    """The breaker's states and counts for one server; thread-safe. `clock` is injectable for tests."""
+def in_a_thread(probe: Callable[[], None]) -> None:
+    threading.Thread(target=probe, name="cache-breaker-probe", daemon=True).start()
 
-    def __init__(self, name: str, *, failures: int = FAILURES, seconds: float = SECONDS, clock=time.monotonic):
+
+class CircuitBreaker:
+    """
+    The breaker's states and counts for one server; thread-safe. `clock` and `spawn` (how a probe
+    is run: in a thread) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        failures: int = FAILURES,
+        seconds: float = SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        spawn: Callable[[Callable[[], None]], None] = in_a_thread,
+    ):
         if failures < 1 or seconds <= 0:
             raise ValueError("a breaker opens after at least one failure and stays open a positive time")
         self.name = name
         self.threshold = failures
         self.seconds = seconds
         self.clock = clock
+        self.spawn = spawn
         self.lock = threading.Lock()
         self.state = State.CLOSED
         self.failures = 0  # in a row, while closed
         self.opened_at = 0.0  # when it last opened (again, after a failed probe)
         self.down_since = 0.0  # when it first opened, for the log line that closes it
 
-    def allow(self) -> State | None:
+    def allow(self, probe: Callable[[], object]) -> bool:
         """
-        Whether a call may go to the server now: State.CLOSED (it may), State.HALF_OPEN (it may, as
-        the one probe), None (it may not: answer without the server). The caller reports back.
+        Whether a call may go to the server now. When the breaker has been open long enough,
+        `probe` (a call that raises unless the server answers) is started, and this call, like
+        every other until the probe is done, is answered without the server.
         """
         with self.lock:
             if self.state is State.CLOSED:
-                return State.CLOSED
+                return True
             if self.state is State.HALF_OPEN or self.clock() - self.opened_at < self.seconds:
-                return None
+                return False
             self.state = State.HALF_OPEN
-            return State.HALF_OPEN
+        self.spawn(lambda: self.run_probe(probe))
+        return False
+
+    def run_probe(self, probe: Callable[[], object]) -> None:
+        try:
+            probe()
+        except BaseException as error:
+            self.failed(error, probe=True)
+            if not isinstance(error, Exception):
+                raise
+        else:
+            self.succeeded(probe=True)
 
     def succeeded(self, *, probe: bool = False) -> None:
         with self.lock:
@@ -105,43 +136,31 @@ class CircuitBreaker:
             self.state, self.opened_at = State.OPEN, self.clock()
             self.down_since = self.opened_at
         log.warning(
-            "Cache %s failed %d times in a row (%s): skipping it, trying one call again every %g s (circuit open).",
+            "Cache %s failed %d times in a row (%s): skipping it, trying it again every %g s (circuit open).",
             self.name,
             self.threshold,
             kind,
             self.seconds,
         )
 
-    def released(self) -> None:
-        """A probe that ended without an answer either way (the worker is being stopped): let the next one try."""
-        with self.lock:
-            if self.state is State.HALF_OPEN:
-                self.state = State.OPEN
-
-    def call[T](self, method: Callable[[], T], when_open: Callable[[], T]) -> T:
+    def call[T](self, method: Callable[[], T], when_open: Callable[[], T], probe: Callable[[], object]) -> T:
         """`method()` through the breaker: counted when it goes to the server, `when_open()` when it may not."""
         if getattr(_nesting, "depth", 0):  # add() calls set(): counted once, as the outer call
             return method()
-        ticket = self.allow()
-        if ticket is None:
+        if not self.allow(probe):
             return when_open()
-        probe = ticket is State.HALF_OPEN
         _nesting.depth = 1
         try:
             result = method()
         except ConnectionInterrupted as error:
-            self.failed(error, probe=probe)
+            self.failed(error)
             raise
         except Exception:
-            self.succeeded(probe=probe)  # the server answered: the error is about the value (decoding, incr)
-            raise
-        except BaseException:
-            if probe:
-                self.released()
+            self.succeeded()  # the server answered: the error is about the value (decoding, incr)
             raise
         finally:
             _nesting.depth = 0
-        self.succeeded(probe=probe)
+        self.succeeded()
         return result
 
 
@@ -216,6 +235,10 @@ class BreakerClient(DefaultClient):
             location, int(options.get("BREAKER_FAILURES", FAILURES)), float(options.get("BREAKER_SECONDS", SECONDS))
         )
 
+    def ping(self) -> None:
+        """The breaker's probe: Redis' PING, with the same timeouts as every call."""
+        self.get_client(write=True).ping()
+
     def when_open(self, name: str, args: tuple, kwargs: dict) -> Any:
         answer = WHEN_OPEN.get(name)
         if answer is None or not getattr(self._backend, "_ignore_exceptions", False):
@@ -229,7 +252,9 @@ def _guard(name: str) -> Callable:
 
     @functools.wraps(method)
     def guarded(self: BreakerClient, *args, **kwargs):
-        return self.breaker.call(lambda: method(self, *args, **kwargs), lambda: self.when_open(name, args, kwargs))
+        return self.breaker.call(
+            lambda: method(self, *args, **kwargs), lambda: self.when_open(name, args, kwargs), self.ping
+        )
 
     return guarded
 

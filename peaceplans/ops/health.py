@@ -144,7 +144,7 @@ def sqlite_code(error: BaseException) -> int | None:
 
 
 def check_cache() -> str:
-    if breaker.state_of() is breaker.State.OPEN:
+    if breaker.state_of() in (breaker.State.OPEN, breaker.State.HALF_OPEN):
         raise CircuitOpen  # it failed again and again a moment ago: no need to wait for it once more
     key, value = f"healthz:{secrets.token_hex(8)}", secrets.token_hex(8)
     cache.set(key, value, PROBE_SECONDS)

@@ -42,6 +42,8 @@ class Server:
 
     def __init__(self):
         self.calls = 0
+        self.pings = 0
+        self.ping_seconds = 0.0
         self.down = False
 
     def __call__(self) -> str:
@@ -50,10 +52,17 @@ class Server:
             raise ConnectionInterrupted(connection=None) from TimeoutError("Timeout reading from socket")
         return "value"
 
+    def ping(self) -> None:
+        """The probe: as redis-py's PING, which raises its own errors (not django-redis' ConnectionInterrupted)."""
+        self.pings += 1
+        time.sleep(self.ping_seconds)
+        if self.down:
+            raise TimeoutError("Timeout reading from socket")
+
 
 def call(cb: CircuitBreaker, server: Server):
     try:
-        return cb.call(server, lambda: "skipped")
+        return cb.call(server, lambda: "skipped", probe=server.ping)
     except ConnectionInterrupted:
         return "failed"
 
@@ -64,9 +73,14 @@ def logged(caplog):
     return lambda: [r.getMessage() for r in caplog.records if r.name == "peaceplans.cache"]
 
 
+def in_line(probe):
+    """Run the probe at once, in the caller's thread, so that the fake clock decides everything."""
+    probe()
+
+
 def test_the_states_on_a_fake_clock(logged):
     clock, server = Clock(), Server()
-    cb = CircuitBreaker("redis-test:6379/0", failures=3, seconds=5, clock=clock)
+    cb = CircuitBreaker("redis-test:6379/0", failures=3, seconds=5, clock=clock, spawn=in_line)
     assert [call(cb, server) for _ in range(3)] == ["value"] * 3 and cb.state is State.CLOSED
 
     server.down = True  # two failures, an answer: the count starts again
@@ -80,16 +94,17 @@ def test_the_states_on_a_fake_clock(logged):
     assert [call(cb, server) for _ in range(100)] == ["skipped"] * 100 and server.calls == 9
 
     clock.now += 4.9  # not yet
-    assert call(cb, server) == "skipped" and server.calls == 9
-    clock.now += 0.1  # time is up: one probe, which fails: open for another 5 s
-    assert call(cb, server) == "failed" and server.calls == 10 and cb.state is State.OPEN
+    assert call(cb, server) == "skipped" and server.pings == 0
+    clock.now += 0.1  # time is up: the call starts a probe and is answered without the server
+    assert call(cb, server) == "skipped" and server.pings == 1 and server.calls == 9
+    assert cb.state is State.OPEN  # the probe failed: open for another 5 s
     clock.now += 4.9
-    assert call(cb, server) == "skipped" and server.calls == 10
+    assert call(cb, server) == "skipped" and server.pings == 1
 
     clock.now += 0.1
-    server.down = False  # the probe answers: closed, every call goes through again
-    assert call(cb, server) == "value" and cb.state is State.CLOSED
-    assert [call(cb, server) for _ in range(3)] == ["value"] * 3 and server.calls == 14
+    server.down = False  # the probe answers: closed, and from the next call on every call goes through
+    assert call(cb, server) == "skipped" and server.pings == 2 and cb.state is State.CLOSED
+    assert [call(cb, server) for _ in range(3)] == ["value"] * 3 and server.calls == 12
 
     lines = logged()
     assert len(lines) == 2, lines  # one when it opened, one when it closed: never one per call
@@ -97,54 +112,67 @@ def test_the_states_on_a_fake_clock(logged):
     assert "circuit closed" in lines[1] and "skipped for 10.0 s" in lines[1]
 
 
+def test_while_the_probe_is_out_every_call_is_answered_without_the_server():
+    clock, server, probes = Clock(), Server(), []
+    cb = CircuitBreaker("r", failures=1, seconds=5, clock=clock, spawn=probes.append)  # started, not yet run
+    server.down = True
+    call(cb, server)
+    clock.now += 5
+    assert [call(cb, server) for _ in range(10)] == ["skipped"] * 10 and cb.state is State.HALF_OPEN
+    assert len(probes) == 1 and server.pings == 0  # one probe, still out
+    server.down = False
+    probes[0]()
+    assert cb.state is State.CLOSED and call(cb, server) == "value"
+
+
 def test_a_call_started_before_it_opened_neither_closes_nor_reopens_it():
-    clock = Clock()
-    cb = CircuitBreaker("r", failures=1, seconds=5, clock=clock)
+    clock, probes = Clock(), []
+    cb = CircuitBreaker("r", failures=1, seconds=5, clock=clock, spawn=probes.append)
     cb.failed(TimeoutError())
     assert cb.state is State.OPEN
     cb.succeeded()  # a late answer to a call allowed while it was closed: not the probe
     assert cb.state is State.OPEN
     clock.now += 5
-    assert cb.allow() is State.HALF_OPEN
+    assert cb.allow(lambda: None) is False and cb.state is State.HALF_OPEN
     cb.failed(TimeoutError())  # a late failure that is not the probe's
     assert cb.state is State.HALF_OPEN
-    cb.succeeded(probe=True)
+    probes[0]()
     assert cb.state is State.CLOSED
 
 
-def test_threads_released_together_send_exactly_one_probe():
+def test_threads_released_together_start_exactly_one_probe_and_none_waits_for_it():
     clock, server = Clock(), Server()
-    cb = CircuitBreaker("r", failures=1, seconds=5, clock=clock)
+    cb = CircuitBreaker("r", failures=1, seconds=5, clock=clock)  # probes in a thread, as in production
     server.down = True
     call(cb, server)
     clock.now += 5
     server.down = False
+    server.ping_seconds = 0.3  # the probe is still out while the others ask
     release, results = threading.Barrier(16), []
-
-    def slow_server():
-        time.sleep(0.05)  # the probe is still out while the others ask
-        return server()
 
     def one():
         release.wait()
-        results.append(cb.call(slow_server, lambda: "skipped"))
+        started = time.monotonic()
+        results.append((call(cb, server), time.monotonic() - started))
 
     threads = [threading.Thread(target=one) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
-    assert sorted(results) == ["skipped"] * 15 + ["value"] and server.calls == 2
-    assert cb.state is State.CLOSED
+    assert [answer for answer, _ in results] == ["skipped"] * 16 and max(took for _, took in results) < 0.1
+    deadline = time.monotonic() + 5
+    while cb.state is not State.CLOSED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.pings == 1 and cb.state is State.CLOSED and call(cb, server) == "value"
 
 
 def test_a_nested_call_counts_once():
     """django-redis' add() calls set(): one failure, not two."""
     cb, server = CircuitBreaker("r", failures=2, seconds=5, clock=Clock()), Server()
     server.down = True
-    call_nested = lambda: cb.call(lambda: cb.call(server, lambda: "skipped"), lambda: "skipped")  # noqa: E731
     with pytest.raises(ConnectionInterrupted):
-        call_nested()
+        cb.call(lambda: cb.call(server, lambda: "skipped", server.ping), lambda: "skipped", server.ping)
     assert cb.failures == 1 and server.calls == 1
 
 
@@ -188,16 +216,21 @@ def timed(action):
     return result, time.monotonic() - started
 
 
-def test_a_hung_redis_costs_three_timeouts_then_nothing(settings, hung_redis, logged):
-    settings.CACHES = breaker_cache(hung_redis)
+def test_a_hung_redis_costs_three_timeouts_then_nothing_even_while_probed(settings, hung_redis, logged):
+    settings.CACHES = breaker_cache(hung_redis, seconds=0.3)
     costs = [timed(lambda: cache.get("page"))[1] for _ in range(3)]
     assert all(cost >= TIMEOUT * 0.9 for cost in costs), costs  # each waited the socket timeout
     assert breaker.state_of() is State.OPEN
-    answers = [timed(action) for action in [lambda: cache.get("page"), lambda: cache.add("lock", 1)] * 50]
-    assert [answer for answer, _ in answers] == [None, False] * 50  # a miss, a lock not taken
+    answers, states, until = [], set(), time.monotonic() + 1.5  # several probes (every 0.3 s), each 0.2 s out
+    while time.monotonic() < until:
+        answers += [timed(action) for action in (lambda: cache.get("page"), lambda: cache.add("lock", 1))]
+        states.add(breaker.state_of())
+        time.sleep(0.005)
+    assert {answer for answer, _ in answers} == {None, False}  # a miss, a lock not taken
     assert max(cost for _, cost in answers) < 0.01, max(cost for _, cost in answers)
+    assert states == {State.OPEN, State.HALF_OPEN}  # probed, never closed: Redis never answered
     assert timed(lambda: cache.set("page", b"x"))[1] < 0.01
-    assert len(logged()) == 1
+    assert len(logged()) == 1  # the one "circuit open"; failed probes say nothing
 
 
 def test_every_cache_user_in_the_process_shares_the_breaker(settings, hung_redis):
@@ -247,7 +280,11 @@ def test_a_probe_that_answers_closes_it(settings, logged, tmp_path):
         cb.failed(TimeoutError())  # as if it had just hung
         assert cache.get("page") is None and cb.state is State.OPEN
         time.sleep(0.3)
-        assert cache.set("page", "stored") is True and cb.state is State.CLOSED  # the probe answered
-        assert cache.get("page") == "stored"
+        assert cache.set("page", "stored") is False  # starts the probe (a PING, in a thread); skipped meanwhile
+        deadline = time.monotonic() + 5
+        while cb.state is not State.CLOSED and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cb.state is State.CLOSED
+        assert cache.set("page", "stored") is True and cache.get("page") == "stored"
     lines = logged()
     assert len(lines) == 2 and "circuit open" in lines[0] and "circuit closed" in lines[1], lines
