@@ -149,8 +149,8 @@ if REDIS_URL:
             # IGNORE_EXCEPTIONS (issue 8, item 2, servers): a failed get is a miss and a failed set is
             # skipped, for every cache user, never a 500; each is logged (below). A Redis that hangs rather
             # than refuses (issue 19, item 3) costs a short timeout per call, and after BREAKER_FAILURES in a
-            # row the circuit breaker skips Redis altogether for BREAKER_SECONDS, then lets one call try
-            # again (peaceplans/ops/breaker.py). 0.2 s: under load a whole cached page takes 2-3 ms at p99.
+            # row the circuit breaker skips Redis altogether for BREAKER_SECONDS, then probes it in the
+            # background (peaceplans/ops/breaker.py). 0.2 s: under load a whole cached page takes 2-3 ms at p99.
             "OPTIONS": {
                 "CLIENT_CLASS": "peaceplans.ops.breaker.BreakerClient",
                 "SOCKET_CONNECT_TIMEOUT": float(os.environ.get("PEACEPLANS_REDIS_TIMEOUT", "0.2")),
