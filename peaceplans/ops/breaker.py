@@ -136,9 +136,10 @@ class CircuitBreaker:
             self.state, self.opened_at = State.OPEN, self.clock()
             self.down_since = self.opened_at
         log.warning(
-            "Cache %s failed %d times in a row (%s): skipping it, trying it again every %g s (circuit open).",
+            "Cache %s failed %d time%s in a row (%s): skipping it, trying it again every %g s (circuit open).",
             self.name,
             self.threshold,
+            "" if self.threshold == 1 else "s",
             kind,
             self.seconds,
         )
