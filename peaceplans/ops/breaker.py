@@ -184,7 +184,8 @@ def server_name(location: str) -> str:
     names = []
     for url in location.split(","):
         parts = urlsplit(url.strip())
-        names.append(f"{parts.hostname or parts.path}{':' + str(parts.port) if parts.port else ''}{parts.path}")
+        port = f":{parts.port}" if parts.port else ""
+        names.append(f"{parts.hostname}{port}{parts.path}" if parts.hostname else parts.path)  # else a socket
     return ",".join(names) if any(names) else "redis"
 
 

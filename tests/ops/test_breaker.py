@@ -179,6 +179,7 @@ def test_a_nested_call_counts_once():
 def test_the_log_names_the_server_without_its_password():
     assert breaker.server_name("redis://:s3cret@cache.internal:6380/2") == "cache.internal:6380/2"
     assert breaker.server_name("rediss://user:pw@10.0.0.5/0") == "10.0.0.5/0"
+    assert breaker.server_name("unix:///run/redis/redis.sock") == "/run/redis/redis.sock"
 
 
 # ---- django-redis against a Redis that hangs ----
