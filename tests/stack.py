@@ -209,11 +209,16 @@ class Redis:
 
 
 @contextmanager
-def redis(port: int, folder: Path):
-    """redis-server on 127.0.0.1:port, nothing persisted, not daemonized (so its PID is ours); yields a Redis."""
+def redis(port: int, folder: Path, *, maxmemory: str = "64mb"):
+    """
+    redis-server on 127.0.0.1:port, nothing persisted, not daemonized (so its PID is ours); yields a
+    Redis. Bounded as docs/operations.md asks of production: at `maxmemory` it evicts the least
+    recently used keys (every key is a page that can be rendered again), never refuses a write.
+    """
     binary = need("redis-server", "apt-get install -y redis-server")
     pid_file = folder / f"redis-{port}.pid"
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    command += ["--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru"]
     command += ["--daemonize", "no", "--pidfile", str(pid_file), "--dir", str(folder), "--loglevel", "warning"]
     process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, start_new_session=True)
     server = Redis(port, f"redis://127.0.0.1:{port}/0", process, pid_file)

@@ -4,13 +4,21 @@ after whitenoise, so a hit skips everything else and its bytes are already compr
 
 What is cached: every anonymous GET or HEAD outside /admin/ is a public read: the pages,
 their HTMX fragments, CSV exports, the API, feeds, embeds and oEmbed. Responses with status
-200, 301, 308, 400, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
+200, 301, 308, 404 or 410 are kept in CACHES["default"] (local memory, or Redis when
 REDIS_URL is set) for PAGE_CACHE_SECONDS, under a key made of the data version
 (dataversion.py), the code's fingerprint, today's date (citations say "accessed <today>"), the
 method, whether the client takes gzip, the HX-Request and HX-History-Restore-Request
-headers, and the full address with scheme, host and query string. An edit gives the data a
+headers, and the address with scheme, host and query string. An edit gives the data a
 new version, so the next request misses and renders fresh; old entries expire, and are read
 again only as the stale page below.
+
+Bounded (issue 19, item 6): only addresses a link or form of ours leads to are stored, so junk
+cannot fill the cache. The path must name a view, and the query string hold only parameters that
+page takes (settings.PAGE_CACHE_QUERIES, web/params.py); the key holds them decoded and sorted, so
+other spellings of one address share its entry (`cache_query`). Any other address is rendered and
+never stored nor looked up (`X-Page-Cache: uncached`). A 400 is never stored (a refused value is
+nobody's link; a scanner invents them endlessly), a 404 only for an address without a query string.
+/healthz and any view marked with `skip` are left alone entirely: no version read, no cache call.
 
 No stampede after an edit: while one request renders a page at the new version, the others
 are served the previous version's page, for PAGE_CACHE_STALE_SECONDS after the edit at most.
@@ -40,7 +48,7 @@ sees a page older than the last edit; browsers apply stale-while-revalidate too,
 why it is addressed to CDNs alone. `Vary: Cookie` keeps a shared copy from an editor. Views
 that set their own Cache-Control (API, embeds) keep it. A response
 that varies on HX-Request also varies on HX-History-Restore-Request. `X-Page-Cache` says
-hit, miss, stale, off or bypass.
+hit, miss, stale, off, uncached or bypass.
 """
 
 import hashlib
@@ -52,16 +60,22 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe, split_header_value
+from django.utils.http import http_date, parse_http_date_safe, split_header_value, urlencode
+from django.utils.module_loading import import_string
 
 from peaceplans.ops import dataversion
 from peaceplans.ops.surface import Surface, surface
 
 log = logging.getLogger("peaceplans.middleware")  # the name operators filter on (docs/operations.md)
 
-CACHED_STATUSES = {200, 301, 308, 400, 404, 410}
+# Statuses kept. Not 400: a refused parameter value is not an address anyone links to, and junk values
+# are endless (a scanner's). A 404 only for an address without a query string (see refresh()).
+CACHED_STATUSES = {200, 301, 308, 404, 410}
+# Answered with these headers too (a proxy may keep them a minute), but never stored here.
+PUBLIC_STATUSES = CACHED_STATUSES | {400}
 PUBLIC_CACHE_CONTROL = "public, max-age=0, s-maxage=60"
 CDN_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -78,9 +92,16 @@ NOT_MODIFIED_EXTRA = (
     "X-Page-Cache",
 )
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+WHOLE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 MAX_STORED_BYTES = 5 * 1024 * 1024
 # After a cache error (Redis down), serve uncached for this long before trying again.
 RETRY_SECONDS = 10
+
+
+def skip(view):
+    """Mark a view the page cache must leave alone: no version read, no cache lookup, no headers (/healthz)."""
+    view.skips_page_cache = True
+    return view
 
 
 class PageCacheMiddleware:
@@ -95,13 +116,16 @@ class PageCacheMiddleware:
             return private(self.get_response(request))
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
+        route = resolve_route(request.path_info)
+        if route is not None and getattr(route.func, "skips_page_cache", False):
+            return self.get_response(request)
+        query = cache_query(request, route)
+        if query is None:
+            return self.uncached(request, "uncached")  # an address no link of ours leads to
         version = dataversion.current() if settings.PAGE_CACHE_SECONDS else None
         if version is None:
-            response = self.render(request)
-            public_headers(response)
-            response["X-Page-Cache"] = "off"
-            return not_modified_or(request, response)
-        page = Page(request, version)
+            return self.uncached(request, "off")
+        page = Page(request, version, query)
         entry = self.cache_get(page.key)
         if entry is not None:
             response = rebuild(entry)
@@ -110,6 +134,13 @@ class PageCacheMiddleware:
             response = self.refresh(request, page, version)
         if response.status_code == 200 and response["X-Page-Cache"] != "stale":
             set_last_modified(response, version)
+        return not_modified_or(request, response)
+
+    def uncached(self, request, reason: str):
+        """Rendered, neither looked up nor stored; still public, with an ETag of the body."""
+        response = self.render(request)
+        public_headers(response)
+        response["X-Page-Cache"] = reason
         return not_modified_or(request, response)
 
     def refresh(self, request, page: "Page", version: dataversion.Version):
@@ -128,7 +159,7 @@ class PageCacheMiddleware:
                 response["X-Page-Cache"] = "hit"
                 return response
             response = self.render(request)
-            keep = storable(request, response)  # before our own Vary: Cookie
+            keep = storable(request, response) and kept_status(response.status_code, page.query)
             public_headers(response, etag=page.etag)
             if keep:
                 self.store(page, version, freeze(response))
@@ -221,6 +252,54 @@ class PageCacheMiddleware:
         self.retry_at = time.monotonic() + RETRY_SECONDS
 
 
+def resolve_route(path: str) -> ResolverMatch | None:
+    """The view an address names; None when none does (a 404 or a redirect to add the slash: never stored)."""
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
+
+
+def cache_query(request, route: ResolverMatch | None) -> str | None:
+    """
+    The query string the page cache keys this request on, "" for none; None when the request is
+    not to be stored at all (rendered every time, "X-Page-Cache: uncached"): no view answers its
+    path, or its query is not one the page takes (issue 19, item 6). The page's parameters come
+    from settings.PAGE_CACHE_QUERIES (web/params.py: `Accepts`): each name must be one the page
+    reads; given once, unless it is one that repeats with different values (compare's topic); not
+    empty, unless a form of ours sends it empty; a whole number written without a sign or leading
+    zero where one is expected, within its maximum. The key is the parameters decoded and sorted,
+    so `?b=2&a=1` and `?a=1&b=%32` are one entry: the view reads them identically (parameters by
+    name, topics as a set). Anything else, however it is spelled, would make an entry no link of
+    ours leads to, and a scanner can invent those endlessly.
+    """
+    if route is None:
+        return None
+    if not request.META.get("QUERY_STRING"):
+        return ""
+    accepts = import_string(settings.PAGE_CACHE_QUERIES).get(route.url_name)
+    if accepts is None:
+        return None
+    pairs = []
+    for name, values in request.GET.lists():
+        if name not in accepts.names or (
+            len(values) > 1 and (name not in accepts.repeated or len(set(values)) < len(values))
+        ):
+            return None
+        for value in values:
+            if not value and name not in accepts.blank:
+                return None
+            if value and name in accepts.numbers and not canonical_number(value, accepts.numbers[name]):
+                return None
+            pairs.append((name, value))
+    return urlencode(sorted(pairs))
+
+
+def canonical_number(value: str, maximum: int) -> bool:
+    """A whole number from 1 as our links write it ("2", not "02" or "+2"), at most `maximum` (0: any)."""
+    return bool(WHOLE_NUMBER.fullmatch(value)) and (not maximum or int(value) <= maximum)
+
+
 def is_private(request) -> bool:
     """The admin, and anyone with a session (an editor, logged in or once logged in): never cached."""
     return surface(request) is Surface.ADMIN or settings.SESSION_COOKIE_NAME in request.COOKIES
@@ -245,14 +324,16 @@ class Page:
     The latest key is the same request at any version; the lock key, at this version.
     """
 
-    def __init__(self, request, version: dataversion.Version):
+    def __init__(self, request, version: dataversion.Version, query: str = ""):
+        self.query = query
+        address = request.build_absolute_uri(request.path) + (f"?{query}" if query else "")
         shown = "\n".join(
             (
                 dataversion.release(),
                 timezone.localdate().isoformat(),  # citations say "Accessed <today>"
                 request.headers.get("HX-Request", ""),
                 request.headers.get("HX-History-Restore-Request", ""),
-                request.build_absolute_uri(),  # pages carry absolute links: scheme and host count
+                address,  # pages carry absolute links: scheme and host count; the query as cache_query() puts it
             )
         )
         encoding = "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "identity"
@@ -265,6 +346,11 @@ class Page:
 
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def kept_status(status: int, query: str) -> bool:
+    """Whether a response with this status to an address with this (cache_query) query string is stored."""
+    return status in CACHED_STATUSES and (status != 404 or not query)
 
 
 def vary(response) -> set[str]:
@@ -299,7 +385,7 @@ def public_headers(response, *, etag: str = "") -> None:
         return
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag or '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
-    if response.status_code in CACHED_STATUSES and not response.has_header("Cache-Control"):
+    if response.status_code in PUBLIC_STATUSES and not response.has_header("Cache-Control"):
         response["Cache-Control"] = PUBLIC_CACHE_CONTROL
         response["CDN-Cache-Control"] = CDN_CACHE_CONTROL
         patch_vary_headers(response, ["Cookie"])  # an editor's browser must not get this copy from a proxy

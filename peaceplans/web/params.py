@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Concatenate, Protocol
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -27,7 +27,9 @@ TOPIC_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_LISTED = 100  # revisions or points named in one address
 
 __all__ = [
+    "CACHED_QUERIES",
     "SLUG",
+    "Accepts",
     "BadQuery",
     "Focus",
     "HasQuery",
@@ -221,3 +223,58 @@ def check_points(plan: Plan, focus: Focus) -> None:
     missing = [key for key in focus.points if key not in found]
     if missing:
         raise Http404(f"This plan has no point “{missing[0]}”.")
+
+
+# ---- The queries each page takes, for the page cache ----
+
+
+@dataclass(frozen=True)
+class Accepts:
+    """
+    The query parameters one address takes, as the page cache stores them (ops/pagecache.py,
+    cache_query; settings.PAGE_CACHE_QUERIES names CACHED_QUERIES below). A request whose query
+    has any other name, a name twice (but `repeated`), an empty value (but `blank`) or a number
+    written otherwise than our links write it is answered but never stored.
+    """
+
+    names: frozenset[str]
+    blank: frozenset[str] = frozenset()  # a form of ours sends them empty ("all parties")
+    repeated: frozenset[str] = frozenset()  # given once per value (?topic=nato&topic=territory)
+    numbers: dict[str, int] = field(default_factory=dict)  # whole numbers from 1, each at most this (0: no maximum)
+
+
+def accepts(names: str, *, blank: str = "", repeated: str = "", numbers: dict[str, int] | None = None) -> Accepts:
+    return Accepts(frozenset(names.split()), frozenset(blank.split()), frozenset(repeated.split()), numbers or {})
+
+
+_MATRIX = accepts(
+    "on topic party position q sort page per_page",
+    blank="on topic party position q",  # the filter form's fields; sort and page come from links
+    numbers={"page": 0, "per_page": MATRIX_MAX_PER_PAGE},
+)
+_COMPARE = accepts("a b view changes topic points", blank="points", repeated="topic")  # points: the form's box
+_API_PAGES = {"page": 0, "per_page": 0}
+# By URL name (peaceplans/urls.py). An address not named here takes no query string: with one, it is never stored.
+CACHED_QUERIES: dict[str, Accepts] = {
+    "home": _MATRIX,
+    "plan_detail": _MATRIX,
+    "plan_matrix_csv": _MATRIX,
+    "compare": accepts("a b view changes topic points part", blank="points", repeated="topic", numbers={"part": 0}),
+    "compare_csv": _COMPARE,
+    "embed_compare": _COMPARE,
+    "point_detail": accepts("against", blank="against"),  # the "mark changes against" menu's "nothing"
+    "wording_csv": accepts("against"),
+    "party_detail": accepts("part", numbers={"part": 0}),
+    "timeline": accepts("party", blank="party"),
+    "timeline_csv": accepts("party"),
+    "source_list": accepts("page source", numbers={"page": 0, "source": 0}),
+    "search": accepts("q plan", blank="q plan"),
+    "embed_point": accepts("revisions"),
+    "oembed": accepts("url format maxwidth maxheight", numbers={"maxwidth": 0, "maxheight": 0}),
+    "api_parties": accepts("page per_page", numbers=_API_PAGES),
+    "api_plans": accepts("page per_page", numbers=_API_PAGES),
+    "api_revisions": accepts("page per_page", numbers=_API_PAGES),
+    "api_points": accepts("page per_page", numbers=_API_PAGES),
+    "api_stances": accepts("page per_page party point position", numbers=_API_PAGES),
+    "api_events": accepts("page per_page party", numbers=_API_PAGES),
+}

@@ -472,12 +472,13 @@ def test_a_404_is_cached_until_the_point_is_created(client, plan):
     assert get(client, url).status_code == 200
 
 
-def test_a_400_keeps_its_message_and_does_not_touch_the_good_address(client):
+def test_a_400_keeps_its_message_is_never_stored_and_does_not_touch_the_good_address(client):
+    """A refused value is rendered each time (issue 19, item 6: scanners invent them endlessly), never kept."""
     bad = f"/plans/{PLAN}/compare/?a={US}&view=sideways"
     for _ in range(2):
         response = get(client, bad)
         assert response.status_code == 400 and "view" in text(response)
-    assert get(client, bad)["X-Page-Cache"] == "hit"
+        assert response["X-Page-Cache"] == "miss" and "s-maxage=60" in response["Cache-Control"]
     assert get(client, f"/plans/{PLAN}/compare/?a={US}").status_code == 200
 
 

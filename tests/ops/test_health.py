@@ -6,16 +6,19 @@ Runs in about 5 s.
 """
 
 import logging
+import time
 
 import pytest
-from django.db import OperationalError
+from django.core.cache.backends.base import BaseCache
+from django.db import OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
-from peaceplans.ops import health
+from peaceplans.ops import draining, health
 
 pytestmark = pytest.mark.django_db
 
+PLAN = "russia-ukraine-2025"
 HEALTHY = {"status": "ok", "database": "ok", "cache": "ok"}
 # A Redis that is not there: port 1 on loopback refuses at once.
 DEAD_REDIS = {
@@ -59,10 +62,12 @@ def test_the_answer_is_never_served_from_the_page_cache(client, monkeypatch):
     assert response.status_code == 503 and response.json()["database"] == "error: OperationalError"
 
 
-def test_two_probes_both_run_the_checks(client):
+def test_two_probes_both_run_the_checks(client, monkeypatch):
+    runs = []
+    monkeypatch.setitem(health.CHECKS, "database", lambda: runs.append(1) or "ok")
     first, second = client.get("/healthz"), client.get("/healthz")
     assert first.status_code == second.status_code == 200
-    assert second["X-Page-Cache"] == "miss"  # rendered again, not a hit
+    assert len(runs) == 2 and "X-Page-Cache" not in second  # the page cache never even looked it up
 
 
 def test_a_failing_database_is_a_503_naming_the_database(database_down, settings, caplog):
@@ -75,8 +80,8 @@ def test_a_failing_database_is_a_503_naming_the_database(database_down, settings
     assert any(r.name == "peaceplans.faults" and r.levelno == logging.ERROR for r in caplog.records)
 
 
-def test_a_failing_database_is_a_503_even_when_the_page_cache_fails_first(database_down):
-    """With the page cache on, its read of the data version fails before the view: the answer is still the report."""
+def test_a_failing_database_is_a_503_with_the_page_cache_on(database_down):
+    """With the page cache on (it reads no data version for /healthz, issue 19): the answer is the report."""
     response = Client(raise_request_exception=False).get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "error: OperationalError", "cache": "ok"}
@@ -170,8 +175,101 @@ def test_a_nul_in_part_is_the_sites_400_before_any_check(client, monkeypatch):
 
 
 def test_part_cache_answers_200_without_retry_after_while_the_database_is_down(database_down):
-    """The page cache's version read fails first (an outage before the view); the cache part is still the truth."""
+    """The cache part touches no database at all (no page-cache version read either): 200, as the cache is fine."""
     response = Client(raise_request_exception=False).get("/healthz?part=cache")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "cache": "ok"}
     assert "Retry-After" not in response
+
+
+# ---- Issue 19, item 3: the database part never touches the cache ----
+
+TOUCHED: list[str] = []
+
+
+class TouchedCache(BaseCache):
+    """A cache whose every call is recorded and fails, as a hung Redis' would (after its timeout)."""
+
+    def __init__(self, location, params):
+        super().__init__(params)
+
+    def __getattribute__(self, name):
+        if name in {"get", "set", "add", "delete", "get_many", "set_many", "has_key", "touch", "incr", "clear"}:
+
+            def touched(*args, **kwargs):
+                TOUCHED.append(name)
+                raise ConnectionError("the cache was called")
+
+            return touched
+        return super().__getattribute__(name)
+
+
+@pytest.fixture
+def touched_cache(settings):
+    """The page cache on, over a cache that records and refuses every call."""
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.TouchedCache"}}
+    settings.PAGE_CACHE_SECONDS = 3600
+    TOUCHED.clear()
+    yield TOUCHED
+    TOUCHED.clear()
+
+
+def test_part_database_never_calls_the_cache_with_the_page_cache_on(touched_cache):
+    started = time.monotonic()
+    response = Client().get("/healthz?part=database")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+    assert touched_cache == []  # neither the page cache (lookup, lock, store) nor the view
+    assert time.monotonic() - started < 1
+    assert Client().get(f"/plans/{PLAN}/").status_code == 200 and touched_cache  # the control: pages do call it
+
+
+# ---- Issue 19, item 4's interface: a draining server says so, checking nothing ----
+
+
+@pytest.fixture
+def is_draining():
+    draining.begin()
+    yield
+    draining.end()
+
+
+@pytest.mark.parametrize("query", ["", "?part=database", "?part=cache", "?part=database&part=cache"])
+def test_a_draining_server_answers_503_draining_without_touching_database_or_cache(
+    is_draining, touched_cache, monkeypatch, query
+):
+    break_database(monkeypatch)
+    response = Client(raise_request_exception=False).get(f"/healthz{query}")
+    assert response.status_code == 503 and response.json() == {"status": "draining"}
+    assert_never_cached(response)
+    assert touched_cache == []  # and the broken database was not asked either: that would be a 503 "error"
+
+
+def test_after_draining_ends_the_checks_run_again(client):
+    draining.begin()
+    try:
+        assert client.get("/healthz").json() == {"status": "draining"}
+    finally:
+        draining.end()
+    assert client.get("/healthz").json() == HEALTHY
+
+
+# ---- Issue 19, item 5: the database part checks that it can write ----
+
+
+# ---- Issue 19, item 8: the WAL is cut back after checkpoints ----
+
+
+PRAGMAS = ("journal_mode", "synchronous", "journal_size_limit")
+
+
+def test_sqlite_connections_have_wal_and_a_journal_size_limit(tmp_path):
+    """A connection opened with the settings' OPTIONS, on a file as in production."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's PRAGMAs: this run uses PostgreSQL")
+    fresh = type(connections["default"])({**connection.settings_dict, "NAME": str(tmp_path / "db.sqlite3")})
+    raw = fresh.get_new_connection(fresh.get_connection_params())  # as Django opens each connection
+    try:
+        found = {pragma: raw.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in PRAGMAS}
+    finally:
+        raw.close()
+    assert found == {"journal_mode": "wal", "synchronous": 1, "journal_size_limit": 64 * 1024 * 1024}  # 1: NORMAL

@@ -142,14 +142,14 @@ def test_a_500_still_logs_its_traceback(monkeypatch, caplog):
 
 
 @pytest.mark.django_db
-def test_healthz_part_cache_during_an_outage_logs_one_line_saying_what_it_answered(monkeypatch, caplog):
+def test_healthz_part_cache_during_an_outage_touches_no_database_and_logs_nothing(monkeypatch, caplog):
+    """The page cache leaves /healthz alone (issue 19): no data-version read meets the outage, nothing fails."""
     every_cursor_raises(monkeypatch, OperationalError("unable to open database file"))
     with caplog.at_level(logging.INFO):
         response = Client(raise_request_exception=False).get("/healthz?part=cache")
     assert response.status_code == 200
     logged = [r for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith(("django", "peaceplans"))]
-    assert [(r.name, r.exc_info) for r in logged] == [("peaceplans.faults", None)]
-    assert logged[0].getMessage().endswith("Answered 200.")
+    assert logged == []
 
 
 # ---- issue 19, item 7: the log as an operator reads it (settings.LOGGING's console handler) ----
