@@ -178,11 +178,23 @@ def json_response(report: dict[str, str], status: int) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """Each part asked for (?part=, default both) "ok" or "error: <cause>": 200 when all are ok, else 503."""
     if draining.is_draining():
-        return json_response({"status": "draining"}, 503)  # checks nothing: it is going away
+        return quiet(json_response({"status": "draining"}, 503))  # checks nothing: it is going away
     parts = request.GET.getlist("part") or list(CHECKS)
     if not set(parts) <= CHECKS.keys():
         return json_response({"error": "part must be database or cache"}, 400)  # as every JSON error here
     report = {"status": "ok"} | {part: probe(CHECKS[part]) for part in CHECKS if part in parts}
     if any(value != "ok" for value in report.values()):
         report["status"] = "error"
-    return json_response(report, 200 if report["status"] == "ok" else 503)
+    return quiet(json_response(report, 200 if report["status"] == "ok" else 503))
+
+
+def quiet(response: HttpResponse) -> HttpResponse:
+    """
+    A 503 here is already in the log: each failed check as one line per kind a minute (`probe`), a
+    drain by the gunicorn master. Django's own "Service Unavailable: /healthz" line for every probe
+    (a balancer asks every few seconds) would undo that, so it is marked as logged (the flag
+    django.utils.log.log_response reads).
+    """
+    if response.status_code == 503:
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
