@@ -85,8 +85,8 @@ def test_a_hung_redis_under_load_costs_under_100_ms_at_p99_once_the_breaker_is_o
             for path, headers in paths * 2:  # every page in the cache before the load
                 stack.get(server.url + path, headers)
 
-            healthy = stack.Load(server.url, paths, threads=CLIENTS, seconds=5).start().join()
-            healthy_rendered = stack.Load(server.url, rendered, threads=CLIENTS, seconds=5).start().join()
+            healthy = stack.Load(server.url, paths, threads=CLIENTS, seconds=3).start().join()
+            healthy_rendered = stack.Load(server.url, rendered, threads=CLIENTS, seconds=3).start().join()
 
             os.kill(redis.process.pid, signal.SIGSTOP)
             stopped = time.monotonic()
@@ -108,7 +108,7 @@ def test_a_hung_redis_under_load_costs_under_100_ms_at_p99_once_the_breaker_is_o
                 if status == 200 and headers.get("X-Page-Cache") == "hit":
                     back = time.monotonic() - continued
                 time.sleep(0.1)
-            after = stack.Load(server.url, paths, threads=CLIENTS, seconds=4).start().join()
+            after = stack.Load(server.url, paths, threads=CLIENTS, seconds=2).start().join()
         logged = log.read_text()
 
     skipped = {path for path, _ in rendered}
