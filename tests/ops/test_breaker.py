@@ -256,7 +256,9 @@ def test_healthz_reports_an_open_breaker_at_once_and_part_database_stays_fast(se
     settings.PAGE_CACHE_SECONDS = 3600
     Client().get("/healthz?part=database")  # the process's first request (URL resolvers, imports) is no measure
     response, cost = timed(lambda: Client().get("/healthz?part=database"))
-    assert response.json() == {"status": "ok", "database": "ok"} and cost < TIMEOUT * 0.9, cost  # never waits on the cache
+    assert response.json() == {"status": "ok", "database": "ok"} and cost < TIMEOUT * 0.9, (
+        cost
+    )  # never waits on the cache
     first, cost = timed(lambda: Client().get("/healthz?part=cache"))  # set, get: two timeouts
     assert first.status_code == 503 and cost >= 2 * TIMEOUT * 0.9
     Client().get("/healthz?part=cache")  # the third failure in a row opens it
