@@ -11,7 +11,7 @@
 #   make clean   remove everything the targets above create (keeps .secret_key)
 #
 # Variables: PYTHON=/path/to/python3.12 (the interpreter for .venv), PORT, WEB_CONCURRENCY,
-# PYTEST_ARGS="-k something -x", TEST_WORKERS (make test's pytest-xdist workers, default cores + 2),
+# PYTEST_ARGS="-k something -x", TEST_WORKERS (make test's pytest-xdist workers, default cores + 1),
 # PEACEPLANS_TEST_PROFILE (dev or ci; see the test target).
 
 SHELL := bash
@@ -160,17 +160,18 @@ validator:
 	fi
 
 # The test suite, with a fixed test secret; DATABASE_URL passes through (CI: PostgreSQL).
-# In parallel (pytest-xdist), two workers more than there are cores: about a fifth of the suite waits on its
-# own servers, browsers and timed holds (the 30 s slow-client hold, the hung Redis), and the extra workers
-# render meanwhile (on 2 cores, 2026-12-07: 632 s with 2 workers and 581 s with 3 on a quiet machine, one
-# after the other; 589 s and 610 s with 3 in two .ci/run runs). TEST_WORKERS=0 runs it in one process.
+# In parallel (pytest-xdist), one worker more than there are cores: about a fifth of the suite waits on its
+# own servers, browsers and timed holds (the 30 s slow-client hold, the hung Redis), and the extra worker
+# renders meanwhile. On 2 cores, 2026-12-07: 632 s with 2 workers and 581 s with 3 on a quiet machine, one
+# after the other; in .ci/run 589 s and 610 s with 3, and 640 s with 4 (more workers only contend).
+# TEST_WORKERS=0 runs it in one process.
 # --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker.
 # PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a fifth of the query
 # fuzzer's Hypothesis examples, a tenth of the diff properties' and a quarter of the hostile-input
 # sample (every category still in it); `ci` (.ci/run exports it; plain `pytest`'s default) runs all.
 # Markers: -m "not slow", -m "not browser", -m "not servers" (pyproject.toml lists them).
 PEACEPLANS_TEST_PROFILE ?= dev
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 2 )))
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(VENV)/.installed-dev validator
 	@export DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)'
 	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
