@@ -15,17 +15,10 @@ from django.conf import settings
 from peaceplans.ops import server
 from peaceplans.ops.nginx import render
 from tests import stack
+from tests.ops.test_front import SECURITY_HEADERS
 
-SECURITY = (
-    "Content-Security-Policy",
-    "X-Frame-Options",
-    "X-Content-Type-Options",
-    "Referrer-Policy",
-    "Cross-Origin-Opener-Policy",
-    "Cross-Origin-Resource-Policy",
-    "Permissions-Policy",
-    "Strict-Transport-Security",
-)
+# The app's headers as tests/ops/test_front.py checks them on the cluster, and HSTS (the cluster runs without HTTPS).
+SECURITY = (*SECURITY_HEADERS, "Strict-Transport-Security")
 UPSTREAMS = ["10.0.0.11:8000", "10.0.0.12:8000"]
 
 

@@ -365,3 +365,25 @@ def test_text_that_skipped_save_is_neutralised_where_pages_show_it(client, plan,
 def test_a_search_echoed_back_drops_bidi_controls(client):
     html = client.get("/search/", {"q": f"army {SPOOF}"}).content.decode()
     assert RLO not in html and re.search(r"for “army RTLgnp\.exe”", html)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>\u202egnp.exe",
+        '"><img src=x onerror=alert(1)>',
+        "</bdi><script>alert(1)</script><bdi>",
+        "&lt;b&gt; & \u2067unclosed",
+    ],
+)
+def test_the_bidi_filters_isolate_escapes_every_hostile_string(hostile):
+    """markup.isolate is a mark_safe: the only markup in its answer is its own <bdi>…</bdi>."""
+    from django.utils.html import escape
+
+    from peaceplans.markup import isolate, neutralise_bidi
+
+    html = str(isolate(hostile))
+    assert html == f"<bdi>{escape(neutralise_bidi(hostile))}</bdi>"
+    inner = html.removeprefix("<bdi>").removesuffix("</bdi>")
+    assert "<" not in inner and ">" not in inner and '"' not in inner
+    assert "\u202e" not in html and "\u2067" not in html
