@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from peaceplans.compare import diff
 from peaceplans.editing.admin_history import EditorAdmin, EditorInline
 from peaceplans.markup import note_preview
-from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.models import Alias, Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
 admin.site.site_header = "peaceplans editors"
 admin.site.site_title = "peaceplans"
@@ -251,3 +251,11 @@ class AnnotationAdmin(EditorAdmin):
         if not (self.has_change_permission(request) or self.has_add_permission(request)):
             raise PermissionDenied
         return HttpResponse(note_preview(request.POST.get("body", "")))
+
+
+@admin.register(Alias)
+class AliasAdmin(EditorAdmin):
+    """Equivalent spellings for search and the paste page's alignment: one line per equivalence."""
+
+    list_display = ["spellings", "note"]
+    search_fields = ["spellings", "note"]

@@ -31,7 +31,7 @@ HIDDEN = "404"  # 404 Not Found (the admin hides an app list with nothing in it 
 # touch accounts or permissions.
 EDITOR_PERMS: dict[str, frozenset[str]] = {
     **{f"peaceplans.{m}": frozenset({"view", "add", "change"}) for m in ("point", "clause", "stance")},
-    **{f"peaceplans.{m}": frozenset({"view", "add", "change"}) for m in ("source", "event", "annotation")},
+    **{f"peaceplans.{m}": frozenset({"view", "add", "change"}) for m in ("source", "event", "annotation", "alias")},
     **{f"peaceplans.{m}": frozenset({"view"}) for m in ("plan", "party", "topic")},
     "peaceplans.revision": frozenset({"view", "add", "publish"}),
     "auth.user": frozenset(),
@@ -93,7 +93,7 @@ HISTORIC = (HISTORY, REVERT_GET, REVERT_POST)  # django-simple-history's views, 
 MODEL_ACTIONS: dict[str, tuple[Action, ...]] = {
     **{
         f"peaceplans.{m}": BASIC + HISTORIC
-        for m in ("point", "clause", "stance", "source", "event", "plan", "party", "topic")
+        for m in ("point", "clause", "stance", "source", "event", "alias", "plan", "party", "topic")
     },
     "peaceplans.annotation": BASIC + HISTORIC + (PREVIEW_POST,),
     "peaceplans.revision": BASIC + HISTORIC + (PUBLISH, UNPUBLISH, PASTE_GET, PASTE_POST),
@@ -104,8 +104,8 @@ MODEL_ACTIONS: dict[str, tuple[Action, ...]] = {
 # Rows of the table, in order: a label and the models sharing every outcome in that row.
 GROUPS = (
     (
-        "Points, clauses, stances, sources, events, notes",
-        ("point", "clause", "stance", "source", "event", "annotation"),
+        "Points, clauses, stances, sources, events, notes, aliases",
+        ("point", "clause", "stance", "source", "event", "annotation", "alias"),
     ),
     ("Plans, parties, topics", ("plan", "party", "topic")),
     ("Revisions", ("revision",)),

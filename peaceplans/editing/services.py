@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from peaceplans import search
@@ -17,6 +18,7 @@ from peaceplans.editing.importer import ImportResult, RevisionImporter, assign, 
 from peaceplans.editing.jsonfile import ImportProblem, read_json_file
 from peaceplans.markup import SANITIZER_VERSION, stored_note_html
 from peaceplans.models import (
+    Alias,
     Annotation,
     Clause,
     Event,
@@ -27,6 +29,8 @@ from peaceplans.models import (
     SourceKind,
     Stance,
     Topic,
+    split_spellings,
+    validate_spellings,
 )
 from peaceplans.ops import dataversion
 
@@ -153,6 +157,7 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
                 {"summary": item.get("summary") or "", "source": _source_upsert(item["source"], origin=origin)},
                 {"parties": [parties[slug] for slug in item.get("parties", [])]},
             )
+        _aliases_load(meta.get("aliases", []), origin=str(folder / "plan.json"))
         search.reindex(plan=plan)
     return {
         "revisions": plan.revisions.count(),
@@ -161,7 +166,24 @@ def demo_load(*, folder: Path = DEMO_DIR) -> dict[str, int]:
         "stances": plan.stances.count(),
         "events": plan.events.count(),
         "sources": Source.objects.count(),
+        "aliases": Alias.objects.count(),
     }
+
+
+def _aliases_load(lines: Any, *, origin: str) -> None:
+    """The demo's equivalence lines, added where missing; aliases editors added or changed are left as they are."""
+    if not isinstance(lines, list):
+        raise ImportProblem("aliases: expected a list of lines", origin=origin)
+    known = {tuple(s.casefold() for s in spellings) for spellings in Alias.objects.equivalences()}
+    for n, line in enumerate(lines, start=1):
+        if not isinstance(line, str):
+            raise ImportProblem(f"alias {n}: expected a line of text", origin=origin)
+        try:
+            validate_spellings(line)
+        except ValidationError as exc:
+            raise ImportProblem(f"alias {n}: {exc.messages[0]}", origin=origin) from exc
+        if tuple(s.casefold() for s in split_spellings(line)) not in known:
+            Alias.objects.create(spellings=line)
 
 
 def _mark_material(plan: Plan, marks: dict[str, list[str]]) -> None:

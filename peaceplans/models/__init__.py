@@ -35,7 +35,7 @@ from peaceplans.models.positions import (
     StanceQuerySet,
     TextStance,
 )
-from peaceplans.models.taxonomy import Party, Topic
+from peaceplans.models.taxonomy import Alias, AliasQuerySet, Party, Topic, split_spellings, validate_spellings
 from peaceplans.models.texts import (
     POINTS_ONLY_IN_UNPUBLISHED,
     SOURCES_ONLY_IN_UNPUBLISHED,
@@ -53,6 +53,10 @@ from peaceplans.models.texts import (
 from peaceplans.models.version import VersionedQuerySet
 
 __all__ = [
+    "Alias",
+    "AliasQuerySet",
+    "split_spellings",
+    "validate_spellings",
     "DataVersion",
     "VersionedQuerySet",
     "Annotation",

@@ -31,7 +31,7 @@ from django.http import HttpResponseForbidden
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
-from peaceplans.models import Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.models import Alias, Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 from tests import authz_matrix as matrix
 from tests.authz_matrix import ALLOWED, HIDDEN, LOGIN, READ_ONLY, REFUSED, ROLES
 
@@ -252,6 +252,9 @@ SPECS = {
         "title", lambda t: Event.objects.create(plan_id=demo_ids()["plan"], date=datetime.date(2025, 12, 3), title=t)
     ),
     "peaceplans.annotation": Spec("body", lambda t: Annotation.objects.create(point_id=demo_ids()["point"], body=t)),
+    "peaceplans.alias": Spec(
+        "note", lambda t: Alias.objects.create(spellings=f"{t}, {t} other"), lambda t: {"spellings": f"{t}, {t} other"}
+    ),
     "auth.user": Spec("first_name", lambda t: User.objects.create_user(t, password=PASSWORD)),
     "auth.group": Spec("name", lambda t: Group.objects.create(name=t)),
 }

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from peaceplans.editing.services import DEMO_DIR, ImportProblem, demo_load
-from peaceplans.models import Clause, Event, Party, Point, Revision, Source, Stance, Topic
+from peaceplans.models import Alias, Clause, Event, Party, Point, Revision, Source, Stance, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def clause(revision: str, number: str) -> Clause:
 
 
 def snapshot() -> dict:
-    models = (Revision, Clause, Point, Source, Stance, Event, Party, Topic)
+    models = (Revision, Clause, Point, Source, Stance, Event, Party, Topic, Alias)
     return {
         "counts": {m.__name__: m.objects.count() for m in models},
         "history": {m.__name__: m.objects.count() for m in apps.get_models() if m.__name__.startswith("Historical")},
@@ -352,3 +352,41 @@ def test_the_demo_editors_mark_the_material_changes():
         )
     )
     assert {"6", "7", "21", "26"} <= e3 and "5" not in e3 and "1" not in e3
+
+
+# Aliases (issue 20)
+
+
+def test_the_demo_aliases_are_loaded_once_and_editors_changes_survive_a_reload(demo_json):
+    """Every line of plan.json's aliases is an Alias; a reload adds none again and keeps an editor's edit."""
+    lines = demo_json["plan"]["aliases"]
+    assert Alias.objects.count() == len(lines)
+    assert "Zelenskyy, Zelensky, Zelenskiy, Zelenskii, Зеленський, Зеленский" in set(
+        Alias.objects.values_list("spellings", flat=True)
+    )
+    edited = Alias.objects.get(spellings__startswith="Kyiv")
+    edited.note = "Kiev: the Russian-derived spelling, in older reports"
+    edited.save()
+    call_command("load_demo", stdout=StringIO())
+    assert Alias.objects.count() == len(lines)
+    assert Alias.objects.get(pk=edited.pk).note == edited.note
+
+
+@pytest.mark.parametrize(
+    ("aliases", "message"),
+    [
+        ("Zelenskyy", "expected a list"),
+        ([7], "alias 1: expected a line of text"),
+        (["Kyiv, Kiev", "Kyiv"], "alias 2: Give at least two different spellings"),
+        (["Kyiv, kyiv"], "alias 1: Give at least two different spellings"),
+        (["Kyiv, ---"], "alias 1: '---' has no letter or digit"),
+        (["Kyiv, Ki\u202eev"], "alias 1: 'Ki\u202eev' contains control characters"),
+    ],
+)
+def test_a_bad_alias_line_stops_the_load_and_writes_nothing(tmp_path, aliases, message):
+    folder = broken_copy(tmp_path, "plan.json", lambda d: d.update(aliases=aliases))
+    before = snapshot()
+    with pytest.raises(ImportProblem, match=message.replace("(", r"\(")) as caught:
+        demo_load(folder=folder)
+    assert "plan.json" in str(caught.value)
+    assert snapshot() == before
