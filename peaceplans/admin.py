@@ -5,6 +5,7 @@ with its history (django-simple-history). The full editors' workflow is a later 
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -12,8 +13,15 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from peaceplans.compare import diff
-from peaceplans.editing.admin_forms import AnnotationForm, ClauseForm, ClauseRows, InlineForm, PointForm, StanceForm
-from peaceplans.editing.admin_forms import StanceRows
+from peaceplans.editing.admin_forms import (
+    AnnotationForm,
+    ClauseForm,
+    ClauseRows,
+    InlineForm,
+    PointForm,
+    StanceForm,
+    StanceRows,
+)
 from peaceplans.editing.admin_history import EditorAdmin, EditorInline
 from peaceplans.editing.choosers import PointChoosers, point_label, rank_points
 from peaceplans.editing.workbench import workbench
@@ -162,12 +170,13 @@ class StanceInline(PointChoosers, EditorInline):
     def get_formset(self, request, obj=None, **kwargs):
         """The texts offered are the point's plan's; each select's options are read once for all the rows."""
         formset = super().get_formset(request, obj, **kwargs)
-        fields = formset.form.base_fields
-        if obj is not None and "revision" in fields:
-            fields["revision"].queryset = fields["revision"].queryset.filter(plan_id=obj.plan_id)
         for name in ("party", "revision"):
-            if name in fields:
-                fields[name].choices = list(iter(fields[name].choices))  # iter: no COUNT first
+            field = formset.form.base_fields.get(name)
+            if not isinstance(field, ModelChoiceField) or field.queryset is None:
+                continue
+            if name == "revision" and obj is not None:
+                field.queryset = field.queryset.filter(plan_id=obj.plan_id)
+            field.choices = list(iter(field.iterator(field)))  # iter: no COUNT first
         return formset
 
 
@@ -262,7 +271,8 @@ class StanceAdmin(PointChoosers, EditorAdmin):
         """
         initial = super().get_changeform_initial_data(request)
         if "plan" not in initial:
-            point = Point.objects.filter(pk=initial["point"]).first() if str(initial.get("point", "")).isdigit() else None
+            chosen = str(initial.get("point", ""))
+            point = Point.objects.filter(pk=chosen).first() if chosen.isdigit() else None
             plans = list(Plan.objects.values_list("pk", flat=True)[:2]) if point is None else [point.plan_id]
             if len(plans) == 1:
                 initial["plan"] = plans[0]
@@ -301,7 +311,7 @@ class AnnotationAdmin(PointChoosers, EditorAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """The body's textarea sends its Markdown to the preview as the editor types (htmx; see change_form.html)."""
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if field is not None and db_field.name == "body":
             field.widget.attrs.update(
                 {
                     "hx-post": reverse(f"{self.admin_site.name}:peaceplans_annotation_preview"),

@@ -98,7 +98,8 @@ def editor_links(links) -> str:
     if not links:
         return ""
     items = " ·".join(
-        f' <a href="{escape_text(url)}">{escape_text(text)}<span class="visually-hidden"> {escape_text(said)}</span></a>'
+        f' <a href="{escape_text(url)}">{escape_text(text)}'
+        f'<span class="visually-hidden"> {escape_text(said)}</span></a>'
         for text, url, said in links
     )
     return f'<p class="editor-links"><span class="editor-links__label">Editors:</span>{items}</p>'

@@ -48,7 +48,7 @@ class PointChoiceField(forms.ModelChoiceField):
     def __init__(self, *args, with_plan: bool = False, **kwargs):
         self.with_plan = with_plan
         super().__init__(*args, **kwargs)
-        if with_plan:
+        if with_plan and self.queryset is not None:
             self.queryset = self.queryset.select_related("plan")
 
     def label_from_instance(self, obj) -> str:
@@ -56,7 +56,7 @@ class PointChoiceField(forms.ModelChoiceField):
 
 
 def search_words(term: str) -> list[str]:
-    """The words of what was typed, without a leading "point" and the punctuation around a number ("point 21d." -> ["21d"])."""
+    """The words typed, without a leading "point" and the punctuation around a number ("point 21d." -> ["21d"])."""
     raw = term.split()
     if len(raw) > 1 and raw[0].lower() in LEADING_WORDS:
         raw = raw[1:]
@@ -74,9 +74,7 @@ def rank_points(queryset, term: str):
     if not words:
         return queryset.order_by("plan__title", "sort_order", "pk")
     for word in words:
-        queryset = queryset.filter(
-            Q(key__icontains=word) | Q(label__icontains=word) | Q(title__icontains=word)
-        )
+        queryset = queryset.filter(Q(key__icontains=word) | Q(label__icontains=word) | Q(title__icontains=word))
     first, phrase = words[0], " ".join(words)
     rank = Case(
         When(Q(key__iexact=first) | Q(label__iexact=first), then=Value(0)),
@@ -105,7 +103,8 @@ class ChooserSearchView(AutocompleteJsonView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        self.label_context = {"with_plan": several_plans(self.request)} if hasattr(self.model_admin, "chooser_label") else {}
+        labelled = hasattr(self.model_admin, "chooser_label")
+        self.label_context = {"with_plan": several_plans(self.request)} if labelled else {}
         return context
 
     def serialize_result(self, obj, to_field_name):
@@ -115,7 +114,7 @@ class ChooserSearchView(AutocompleteJsonView):
         return {"id": str(getattr(obj, to_field_name)), "text": label(obj, **self.label_context)}
 
 
-class LoadedOptions(AutocompleteMixin):
+class LoadedOptions(AutocompleteMixin, forms.Select):
     """
     An autocomplete widget that labels its chosen rows from `loaded` ({pk: label}, from rows the
     form's instance was read with: LoadedChoices) instead of one query per widget, as Django's
@@ -224,4 +223,3 @@ def check_same_plan(form: forms.BaseForm, plan: Plan | None, what: str, **fields
                 params={"kind": kind, "shown": shown, "other": other.title, "plan": plan.title, "what": what},
             ),
         )
-

@@ -129,11 +129,14 @@ def test_a_stance_on_a_point_of_another_plan_is_refused_in_words(editor_client):
     response = editor_client.post(reverse("admin:peaceplans_stance_add"), stance_data(plan, foreign))
     assert response.status_code == 200 and Stance.objects.count() == before
     errors = response.context["adminform"].form.errors["point"]
-    assert errors == [f"Point “9 · Foreign point” belongs to the plan “Other talks”, not to “{plan.title}”, "
-                      f"the stance's plan: choose one of “{plan.title}”."]
+    assert errors == [
+        f"Point “9 · Foreign point” belongs to the plan “Other talks”, not to “{plan.title}”, "
+        f"the stance's plan: choose one of “{plan.title}”."
+    ]
     donetsk = Point.objects.get(plan=plan, key="21d")
     saved = editor_client.post(reverse("admin:peaceplans_stance_add"), stance_data(plan, donetsk))
-    assert saved.status_code == 302 and Stance.objects.filter(point=donetsk, summary="Moscow rejected the zone.").exists()
+    assert saved.status_code == 302
+    assert Stance.objects.filter(point=donetsk, summary="Moscow rejected the zone.").exists()
 
 
 def test_a_clause_on_a_revisions_page_refuses_a_point_of_another_plan(client):
@@ -163,8 +166,15 @@ def add_stances(point, count: int) -> None:
     party, source, e3 = Party.objects.first(), Source.objects.first(), Revision.objects.get(slug="e3-counter-proposal")
     for n in range(count):
         Stance.objects.create(
-            plan=point.plan, party=party, point=point, revision=e3, position="supports", source=source,
-            stated_on=datetime.date(2025, 12, 1 + n), summary=f"Extra stance {n}.", speaker=f"Speaker {n}",
+            plan=point.plan,
+            party=party,
+            point=point,
+            revision=e3,
+            position="supports",
+            source=source,
+            stated_on=datetime.date(2025, 12, 1 + n),
+            summary=f"Extra stance {n}.",
+            speaker=f"Speaker {n}",
         )
 
 
