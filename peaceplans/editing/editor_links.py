@@ -26,8 +26,11 @@ class EditorLinks:
     stance: bool
     edit: bool
 
-    def for_point(self, point, revision=None) -> list[tuple[str, str, str]]:
-        """(text, address, what it does in words for a screen reader) for the links this editor may follow."""
+    def for_point(self, point, revision=None, *, plan_id: int | None = None) -> list[tuple[str, str, str]]:
+        """
+        (text, address, what it does in words for a screen reader) for the links this editor may
+        follow. `point` is a Point or a comparison's PointFacts (no plan of its own: `plan_id`, or the revision's).
+        """
         links = []
         number = point.number
         if self.edit:
@@ -36,7 +39,8 @@ class EditorLinks:
             query = urlencode({"point": point.pk})
             links.append(("Add note", reverse("admin:peaceplans_annotation_add") + f"?{query}", f"on point {number}"))
         if self.stance:
-            initial = {"plan": point.plan_id, "point": point.pk}
+            plan = plan_id or getattr(point, "plan_id", None) or getattr(revision, "plan_id", None)
+            initial = {"plan": plan, "point": point.pk} if plan else {"point": point.pk}
             said = f"on point {number}"
             if revision is not None:
                 initial["revision"] = revision.pk
