@@ -194,6 +194,7 @@ class PointAdmin(PointChoosers, EditorAdmin):
     list_filter = ["plan", "topic"]
     search_fields = ["key", "label", "title", "clauses__text"]
     autocomplete_fields = ["split_from"]
+    radio_fields = {"plan": admin.VERTICAL}
     inlines = [StanceInline]
 
     def chooser_search(self, request, queryset, term):
@@ -261,7 +262,10 @@ class StanceAdmin(PointChoosers, EditorAdmin):
     list_filter = ["plan", "party", "position", "stated_on", "source__kind"]
     search_fields = ["summary", "quote", "speaker", "source__outlet", "point__key", "point__title"]
     list_select_related = ["party", "point", "revision"]
-    autocomplete_fields = ["point", "source"]
+    fields = ["plan", "point", "revision", "party", "position", "stated_on", "summary", "quote", "speaker", "source"]
+    # Choosers whose labels wrap (a text's whole title, a point's), and the plan as radio buttons: never cut.
+    autocomplete_fields = ["point", "revision", "source"]
+    radio_fields = {"plan": admin.VERTICAL}
     date_hierarchy = "stated_on"
 
     def get_changeform_initial_data(self, request):

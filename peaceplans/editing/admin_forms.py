@@ -4,6 +4,8 @@ than the one the row belongs to, with a sentence naming both plans (choosers.che
 and labels its chosen rows without a query per row (choosers.LoadedChoices).
 """
 
+from django.utils.html import escape
+
 from peaceplans.editing.admin_history import (
     VersionedForm,
     VersionedInlineForm,
@@ -72,6 +74,12 @@ class AnnotationForm(LoadedChoices, VersionedForm):
 
 class PointForm(LoadedChoices, VersionedForm):
     """A point: the point it was split from is another point of the same plan."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin prints help texts as HTML: the key's "'<revision>-<number>'" would show as "'-'".
+        if "key" in self.fields:
+            self.fields["key"].help_text = escape(self.fields["key"].help_text)
 
     def clean(self):
         data = super().clean()
