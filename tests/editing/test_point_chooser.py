@@ -208,3 +208,19 @@ def test_the_point_page_costs_the_same_queries_whatever_its_number_of_stances(ed
         html = editor_client.get(url).content.decode()
     assert html.count("Extra stance") == 12  # six in the panel, six in the stances' forms
     assert len(nine) == len(three) <= 16, [q["sql"][:120] for q in nine.captured_queries]
+
+
+def test_a_revisions_page_costs_the_same_queries_for_45_clauses_as_for_5(client):
+    """Each clause row's point and sources come with the rows (choosers.LoadedChoices), not a query per row."""
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("chief", password="a-long-test-password-1"))
+    counts = {}
+    for slug in ("us-28-point-draft", "us-ukraine-geneva-framework"):
+        url = reverse("admin:peaceplans_revision_change", args=[Revision.objects.get(slug=slug).pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        counts[slug] = len(queries)
+        assert html.count('class="admin-autocomplete"') >= Revision.objects.get(slug=slug).clauses.count()
+    assert counts["us-28-point-draft"] == counts["us-ukraine-geneva-framework"], counts
