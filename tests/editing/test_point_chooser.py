@@ -162,6 +162,27 @@ def test_a_clause_on_a_revisions_page_refuses_a_point_of_another_plan(client):
     assert not revision.clauses.filter(point=foreign).exists()
 
 
+def test_a_point_is_split_from_another_point_of_its_plan_never_itself(editor_client):
+    from tests.editing.test_editors import change_form_data
+
+    other = Plan.objects.create(slug="other-talks", title="Other talks")
+    foreign = Point.objects.create(plan=other, key="9", title="Foreign point", topic=Topic.objects.first())
+    donetsk = Point.objects.get(plan__slug=PLAN, key="21d")
+    url = reverse("admin:peaceplans_point_change", args=[donetsk.pk])
+    data = change_form_data(editor_client, url)
+    errors = {}
+    for chosen in (foreign, donetsk):
+        response = editor_client.post(url, data | {"split_from": chosen.pk})
+        errors[chosen.key] = response.context["adminform"].form.errors["split_from"]
+    assert errors["9"][0].startswith("Point “9 · Foreign point” belongs to the plan “Other talks”")
+    assert errors["21d"] == [
+        f"A point cannot be split from itself: choose the earlier point that “{DONETSK}” was divided from, "
+        "or leave it empty."
+    ]
+    donetsk.refresh_from_db()
+    assert donetsk.split_from is None
+
+
 def add_stances(point, count: int) -> None:
     party, source, e3 = Party.objects.first(), Source.objects.first(), Revision.objects.get(slug="e3-counter-proposal")
     for n in range(count):
