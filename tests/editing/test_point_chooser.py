@@ -14,7 +14,7 @@ from django.db.models import ForeignKey, ManyToManyField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from peaceplans.models import Party, Plan, Point, Revision, Source, Stance, Topic
+from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Source, Stance, Topic
 from tests.editing.test_editors import make_editor
 
 pytestmark = pytest.mark.django_db
@@ -245,3 +245,11 @@ def test_a_revisions_page_costs_the_same_queries_for_45_clauses_as_for_5(client)
         counts[slug] = len(queries)
         assert html.count('class="admin-autocomplete"') >= Revision.objects.get(slug=slug).clauses.count()
     assert counts["us-28-point-draft"] == counts["us-ukraine-geneva-framework"], counts
+
+
+@pytest.mark.parametrize("model", [Stance, Point, Annotation, Clause], ids=lambda m: m.__name__)
+def test_each_chooser_form_carries_the_version_it_was_opened_at(editor_client, model):
+    """A form listing its own fields (the stance's, point first) still sends edit_version: no false conflict."""
+    obj = model.objects.first() or Annotation.objects.create(point=Point.objects.first(), body="A note.")
+    html = editor_client.get(reverse(f"admin:peaceplans_{model._meta.model_name}_change", args=[obj.pk])).content
+    assert b'name="edit_version"' in html
