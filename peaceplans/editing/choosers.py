@@ -90,8 +90,8 @@ class ChooserSearchView(AutocompleteJsonView):
     """
     The admin's autocomplete answers (admin.site.autocomplete_view), with two hooks a model's
     admin may give: `chooser_search(request, queryset, term)`, the ranked search, in place of the
-    changelist's (which for points also reads every clause's text), and `chooser_label(obj,
-    context)`, the label, in place of str(obj). Permissions and the rest are Django's.
+    changelist's (which for points also reads every clause's text), and `chooser_label(obj, *,
+    with_plan)`, the label, in place of str(obj). Permissions and the rest are Django's.
     """
 
     def get_queryset(self):

@@ -138,3 +138,14 @@ def test_a_page_marked_private_is_never_stored_even_without_a_session_cookie():
         assert "ETag" not in response and "Last-Modified" not in response
     assert len(calls) == 2  # rendered both times: nothing was stored
     assert not any(key.startswith(":1:page:") for key in cache._cache)  # locmem's own store
+
+
+def test_the_compare_rows_write_the_links_as_the_component_does():
+    """compare/rows.py builds each row's links in Python (for its cost): components/editor_links.html is the model."""
+    from django.template.loader import render_to_string
+
+    from peaceplans.compare.rows import editor_links as row_links
+
+    links = [("Edit", "/admin/x/?a=1&b=<2>", "point 21d"), ("Add note", "/admin/y/", "on point “21d” & more")]
+    assert row_links(links) == render_to_string("peaceplans/components/editor_links.html", {"links": links}).strip()
+    assert row_links([]) == render_to_string("peaceplans/components/editor_links.html", {"links": []}).strip() == ""
