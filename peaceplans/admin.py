@@ -5,6 +5,7 @@ with its history (django-simple-history). The full editors' workflow is a later 
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.forms import ModelChoiceField
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -12,7 +13,18 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from peaceplans.compare import diff
+from peaceplans.editing.admin_forms import (
+    AnnotationForm,
+    ClauseForm,
+    ClauseRows,
+    InlineForm,
+    PointForm,
+    StanceForm,
+    StanceRows,
+)
 from peaceplans.editing.admin_history import EditorAdmin, EditorInline
+from peaceplans.editing.choosers import PointChoosers, point_label, rank_points
+from peaceplans.editing.workbench import workbench
 from peaceplans.markup import note_preview
 from peaceplans.models import Alias, Annotation, Clause, Event, Party, Plan, Point, Revision, Source, Stance, Topic
 
@@ -46,10 +58,15 @@ class SourceAdmin(EditorAdmin):
     date_hierarchy = "published_on"
 
 
-class ClauseInline(EditorInline):
-    """A revision's clauses; each row is checked for a colleague's save as the clause's own form is."""
+class ClauseInline(PointChoosers, EditorInline):
+    """
+    A revision's clauses; each row is checked for a colleague's save as the clause's own form is,
+    and its point chosen by number or title from the revision's plan.
+    """
 
     model = Clause
+    form = InlineForm
+    formset = ClauseRows
     extra = 0
     fields = [
         ("number", "point", "sort_order"),
@@ -59,8 +76,11 @@ class ClauseInline(EditorInline):
         "change_note",
         "sources",
     ]
-    raw_id_fields = ["point"]
-    autocomplete_fields = ["sources"]
+    autocomplete_fields = ["point", "sources"]
+
+    def get_queryset(self, request):
+        """Each row's point and sources read with the rows, not once per row (choosers.LoadedChoices)."""
+        return super().get_queryset(request).select_related("revision", "point__plan").prefetch_related("sources")
 
 
 @admin.register(Revision)
@@ -130,22 +150,65 @@ class RevisionAdmin(EditorAdmin):
         return TemplateResponse(request, f"admin/peaceplans/revision/{step}.html", context)
 
 
-class StanceInline(EditorInline):
-    """Stances are recorded on the point they are about; each row is checked for a colleague's save."""
+class StanceInline(PointChoosers, EditorInline):
+    """
+    Stances are recorded on the point they are about; each row is checked for a colleague's save,
+    and answers a text of the point's plan.
+    """
 
     model = Stance
+    form = InlineForm
+    formset = StanceRows
     extra = 0
     fields = [("party", "position", "stated_on"), "revision", "summary", ("quote", "speaker"), "source"]
     autocomplete_fields = ["source"]
 
+    def get_queryset(self, request):
+        """Each row's party, text and source read with the rows, not once per row."""
+        return super().get_queryset(request).select_related("party", "point", "revision", "source")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """The texts offered are the point's plan's; each select's options are read once for all the rows."""
+        formset = super().get_formset(request, obj, **kwargs)
+        for name in ("party", "revision"):
+            field = formset.form.base_fields.get(name)
+            if not isinstance(field, ModelChoiceField) or field.queryset is None:
+                continue
+            if name == "revision" and obj is not None:
+                field.queryset = field.queryset.filter(plan_id=obj.plan_id)
+            field.choices = list(iter(field.iterator(field)))  # iter: no COUNT first
+        return formset
+
 
 @admin.register(Point)
-class PointAdmin(EditorAdmin):
-    list_display = ["key", "title", "topic", "plan", "sort_order"]
+class PointAdmin(PointChoosers, EditorAdmin):
+    """
+    A point, with its wording in every text and its stances shown beside the fields being edited
+    (editing/workbench.py, templates/admin/peaceplans/point/change_form.html). Every chooser of a
+    point searches here: by number, key and title, ranked (choosers.rank_points).
+    """
+
+    form = PointForm
+    list_display = ["key", "label", "title", "topic", "plan", "sort_order"]
+    list_display_links = ["key", "title"]
     list_filter = ["plan", "topic"]
-    search_fields = ["key", "title", "clauses__text"]
-    raw_id_fields = ["split_from"]
+    search_fields = ["key", "label", "title", "clauses__text"]
+    autocomplete_fields = ["split_from"]
+    radio_fields = {"plan": admin.VERTICAL}
     inlines = [StanceInline]
+
+    def chooser_search(self, request, queryset, term):
+        """What a point chooser lists for what was typed: choosers.rank_points, best first."""
+        return rank_points(queryset.select_related("plan"), term)
+
+    def chooser_label(self, point, *, with_plan=False) -> str:
+        return point_label(point, with_plan=with_plan)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The change page shows the point's wording in every text and its stances beside the form."""
+        if obj is not None and obj.pk is not None:
+            context["workbench"] = workbench(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_formset(self, request, form, formset, change):
         """
@@ -159,13 +222,13 @@ class PointAdmin(EditorAdmin):
 
 
 @admin.register(Clause)
-class ClauseAdmin(EditorAdmin):
+class ClauseAdmin(PointChoosers, EditorAdmin):
+    form = ClauseForm
     list_display = ["number", "revision", "point", "dropped", "material_change"]
     list_filter = ["revision__plan", "revision", "dropped", "material_change", "point__topic"]
     search_fields = ["text", "change_note", "wording_note", "number", "point__key", "point__title"]
     list_select_related = ["revision", "point"]
-    raw_id_fields = ["point"]
-    autocomplete_fields = ["sources"]
+    autocomplete_fields = ["point", "sources"]
     readonly_fields = ["change_against_previous"]
 
     @admin.display(description="Change against the previous revision")
@@ -193,14 +256,31 @@ class ClauseAdmin(EditorAdmin):
 
 
 @admin.register(Stance)
-class StanceAdmin(EditorAdmin):
+class StanceAdmin(PointChoosers, EditorAdmin):
+    form = StanceForm
     list_display = ["party", "position", "point", "revision", "stated_on", "speaker"]
     list_filter = ["plan", "party", "position", "stated_on", "source__kind"]
-    search_fields = ["summary", "quote", "speaker", "source__outlet", "point__title"]
+    search_fields = ["summary", "quote", "speaker", "source__outlet", "point__key", "point__title"]
     list_select_related = ["party", "point", "revision"]
-    raw_id_fields = ["point"]
-    autocomplete_fields = ["source"]
+    fields = ["plan", "point", "revision", "party", "position", "stated_on", "summary", "quote", "speaker", "source"]
+    # Choosers whose labels wrap (a text's whole title, a point's), and the plan as radio buttons: never cut.
+    autocomplete_fields = ["point", "revision", "source"]
+    radio_fields = {"plan": admin.VERTICAL}
     date_hierarchy = "stated_on"
+
+    def get_changeform_initial_data(self, request):
+        """
+        A new stance starts in its point's plan (an "Add stance" link names the point), or in the
+        only plan there is; the link's own values (plan, point, revision) come first.
+        """
+        initial = super().get_changeform_initial_data(request)
+        if "plan" not in initial:
+            chosen = str(initial.get("point", ""))
+            point = Point.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+            plans = list(Plan.objects.values_list("pk", flat=True)[:2]) if point is None else [point.plan_id]
+            if len(plans) == 1:
+                initial["plan"] = plans[0]
+        return initial
 
 
 @admin.register(Event)
@@ -214,11 +294,13 @@ class EventAdmin(EditorAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(EditorAdmin):
+class AnnotationAdmin(PointChoosers, EditorAdmin):
+    form = AnnotationForm
     list_display = ["point", "status", "author", "updated_at"]
     list_filter = ["status", "point__plan", "author"]
     search_fields = ["body", "point__title", "point__key"]
-    raw_id_fields = ["point"]
+    list_select_related = ["point", "author"]
+    autocomplete_fields = ["point"]
     readonly_fields = ["author", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
@@ -233,7 +315,7 @@ class AnnotationAdmin(EditorAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """The body's textarea sends its Markdown to the preview as the editor types (htmx; see change_form.html)."""
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if field is not None and db_field.name == "body":
             field.widget.attrs.update(
                 {
                     "hx-post": reverse(f"{self.admin_site.name}:peaceplans_annotation_preview"),

@@ -67,15 +67,42 @@ def compare_row(row, *, view: str, a_label: str, b_label: str, change_note: bool
     return _assembled(_row(row, view, a_label, b_label, change_note, notes))
 
 
-def compare_rows(rows, *, view: str, a_label: str, b_label: str, change_note: bool, notes_of=None) -> SafeString:
+def compare_rows(
+    rows, *, view: str, a_label: str, b_label: str, change_note: bool, notes_of=None, links_of=None
+) -> SafeString:
     """
     Rows as compare_row gives each, one after the other: a part of the page in one string.
-    `notes_of(row)` renders a row's editors' notes; only rows with notes are asked.
+    `notes_of(row)` renders a row's editors' notes; only rows with notes are asked. `links_of(row)`,
+    for a signed-in editor only, gives the row's links into the admin (editing/editor_links.py).
     """
     html = [
-        _row(row, view, a_label, b_label, change_note, notes_of(row) if row.notes and notes_of else "") for row in rows
+        _row(
+            row,
+            view,
+            a_label,
+            b_label,
+            change_note,
+            notes_of(row) if row.notes and notes_of else "",
+            editor_links(links_of(row)) if links_of else "",
+        )
+        for row in rows
     ]
     return _assembled("\n".join(html))
+
+
+def editor_links(links) -> str:
+    """
+    (text, address, what it does in words) triples as components/editor_links.html prints them
+    ("" for none): the editors' links under a row's heading.
+    """
+    if not links:
+        return ""
+    items = " ·".join(
+        f' <a href="{escape_text(url)}">{escape_text(text)}'
+        f'<span class="visually-hidden"> {escape_text(said)}</span></a>'
+        for text, url, said in links
+    )
+    return f'<p class="editor-links"><span class="editor-links__label">Editors:</span>{items}</p>'
 
 
 def compare_index(rows, *, uncovered: int = 0) -> SafeString:
@@ -151,8 +178,10 @@ def source_items(sources, *, day) -> SafeString:
     return _assembled("".join(items))
 
 
-def _row(row, view: str, a_label: str, b_label: str, change_note: bool, notes) -> str:
+def _row(row, view: str, a_label: str, b_label: str, change_note: bool, notes, links: str = "") -> str:
     parts = [_row_head(row), _row_inline(row) if view == "inline" else _row_sides(row, a_label, b_label)]
+    if links:
+        parts.insert(1, links)
     clause_b = row.clause_b
     if change_note and clause_b and clause_b.change_note and not clause_b.dropped:
         parts.append(f'<p class="change-note">Our note on B: {escape_text(clause_b.change_note)}</p>')

@@ -298,6 +298,11 @@ class EditorAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return WordDiffHistoryHelper(self.model, historical_record)
 
+    def get_fields(self, request, obj=None):
+        """An admin that lists its fields keeps the version the form was opened at among them (hidden)."""
+        fields = list(super().get_fields(request, obj))
+        return fields if "edit_version" in fields else [*fields, "edit_version"]
+
     def get_object(self, request, object_id, from_field=None):
         """
         On a POST (a save, a delete, an action from the change form), the row is locked before it

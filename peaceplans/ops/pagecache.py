@@ -32,7 +32,9 @@ and never waits. Readers get the edit as soon as the winner has stored it. Edito
 cache, so they never see a stale page; a cache that fails means every request renders.
 
 What is never cached: requests carrying a session cookie (editors; nobody else has one) and
-anything under /admin/, which also get `Cache-Control: private, no-store`; other methods;
+anything under /admin/, which also get `Cache-Control: private, no-store`; a response whose view
+called `keep_private(request)` (a page with editors' links: editing/editor_links.py), which gets
+the same header and is neither stored nor taken from the cache's stale copies; other methods;
 responses that set a cookie, stream, vary on a header the key does not hold, carry a CSP
 nonce, or that the view marked private or no-cache (@never_cache opts a view out).
 
@@ -132,6 +134,8 @@ class PageCacheMiddleware:
             response["X-Page-Cache"] = "hit"
         else:
             response = self.refresh(request, page, version)
+            if kept_private(request):
+                return response  # one reader's own page: no validators, no 304 against a shared copy
         if response.status_code == 200 and response["X-Page-Cache"] != "stale":
             set_last_modified(response, version)
         return not_modified_or(request, response)
@@ -139,6 +143,8 @@ class PageCacheMiddleware:
     def uncached(self, request, reason: str):
         """Rendered, neither looked up nor stored; still public, with an ETag of the body."""
         response = self.render(request)
+        if kept_private(request):
+            return private(response)
         public_headers(response)
         response["X-Page-Cache"] = reason
         return not_modified_or(request, response)
@@ -159,6 +165,8 @@ class PageCacheMiddleware:
                 response["X-Page-Cache"] = "hit"
                 return response
             response = self.render(request)
+            if kept_private(request):
+                return private(response)
             keep = storable(request, response) and kept_status(response.status_code, page.query)
             public_headers(response, etag=page.etag)
             if keep:
@@ -303,6 +311,18 @@ def canonical_number(value: str, maximum: int) -> bool:
 def is_private(request) -> bool:
     """The admin, and anyone with a session (an editor, logged in or once logged in): never cached."""
     return surface(request) is Surface.ADMIN or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+PRIVATE_MARK = "_peaceplans_private_page"
+
+
+def keep_private(request) -> None:
+    """Called by a view or template tag whose page is one reader's own (editors' links): never stored nor shared."""
+    setattr(request, PRIVATE_MARK, True)
+
+
+def kept_private(request) -> bool:
+    return getattr(request, PRIVATE_MARK, False)
 
 
 def private(response):

@@ -9,6 +9,7 @@ from peaceplans.compare.rows import material_items as material_items_html
 from peaceplans.compare.rows import options as options_html
 from peaceplans.compare.rows import redline as redline_html
 from peaceplans.compare.rows import source_items as source_items_html
+from peaceplans.editing.editor_links import editor_links
 from peaceplans.markup import SafeHtml, isolate, render_markdown, strip_bidi
 from peaceplans.models import Wording
 from peaceplans.web.tables import POSITION_ICONS, short_date
@@ -60,8 +61,20 @@ def compare_rows(context, rows, *, view: str, a_label: str, b_label: str, change
         with context.push(notes=row.notes, point=row.point):
             return engine.get_template("peaceplans/components/notes.html").render(context)
 
+    editor = editor_links(context.get("request"))
+    revision = context.get("b")  # the text in view: a stance added from a row answers B
+
+    def links_of(row) -> list:
+        return editor.for_point(row.point, revision) if editor is not None else []
+
     return compare_rows_html(
-        rows, view=view, a_label=a_label, b_label=b_label, change_note=change_note, notes_of=notes_of
+        rows,
+        view=view,
+        a_label=a_label,
+        b_label=b_label,
+        change_note=change_note,
+        notes_of=notes_of,
+        links_of=links_of if editor is not None else None,
     )
 
 

@@ -57,8 +57,7 @@ def test_feed_gains_the_note_an_editor_publishes(browser, page, server_url, serv
     admin_login(
         desk, server_url, create_editor(server_env, "feeddesk", "feeds-are-followed-2025"), "feeds-are-followed-2025"
     )
-    desk.goto(server_url + "/admin/peaceplans/annotation/add/")
-    desk.fill("#id_point", pk)
+    desk.goto(server_url + f"/admin/peaceplans/annotation/add/?point={pk}")  # as the point page's "Add note" does
     desk.fill("#id_body", "Checked in Chromium: the cap stays at **800,000**.")
     desk.select_option("#id_status", "published")
     desk.click("input[name=_save]")

@@ -1,8 +1,12 @@
-"""An editor's evening in the admin, in Chromium: record a stance with its source, correct and restore a clause."""
+"""
+An editor's evening in the admin, in Chromium: record a stance with its source, correct and restore a
+clause, add a stance by typing a point's number, and start a note from the public point page.
+"""
 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import admin_login, create_editor, manage
 
@@ -73,4 +77,55 @@ def test_editor_corrects_a_clause_then_restores_the_earlier_version(editor_page,
     page.goto(server_url + "/plans/russia-ukraine-2025/points/25/")
     assert original[:40] in page.inner_text("#clause-e3-counter-proposal")
     assert "A mistaken wording." not in page.content()
+    assert page.evaluate("window.__cspViolations") == []
+
+
+DONETSK = "21d · Donetsk demilitarised buffer zone"
+
+
+def test_editor_adds_a_stance_on_21d_by_typing_its_number(editor_page, server_url, server_env):
+    """Issue 20: the point is chosen by typing "21d", never by a database id."""
+    page = editor_page
+    page.goto(server_url + "/admin/peaceplans/stance/add/")
+    assert page.locator("#id_point").count() == 1 and page.locator(".vForeignKeyRawIdAdminField").count() == 0
+    page.locator(".field-point .select2-selection").click()
+    page.fill(".select2-search__field", "21d")
+    first = page.locator(".select2-results__option").first
+    expect(first).to_have_text(DONETSK)  # ranked first, labelled by number and title, once the search answers
+    first.click()
+    assert page.inner_text(".field-point .select2-selection__rendered").endswith(DONETSK)
+    page.select_option("#id_party", label="Russia")
+    page.select_option("#id_position", "opposes")
+    page.fill("#id_stated_on", "2025-12-21")
+    page.fill("#id_summary", "Moscow called the buffer zone a non-starter.")
+    page.locator(".field-source .select2-selection").click()
+    page.fill(".select2-search__field", "TASS")
+    page.locator(".select2-results__option", has_text="TASS").first.click()
+    page.click("input[name=_save]")
+    page.wait_for_url(re.compile(r"/admin/peaceplans/stance/$"))
+    stored = shell(
+        server_env,
+        "from peaceplans.models import Stance; "
+        "print(Stance.objects.get(summary='Moscow called the buffer zone a non-starter.').point.key)",
+    )
+    assert stored == "21d"
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_editor_starts_a_note_from_the_public_point_page(editor_page, server_url, server_env):
+    """The point page's "Add note" opens the admin's note form with the point filled in."""
+    page = editor_page
+    page.goto(server_url + "/plans/russia-ukraine-2025/points/21d/")
+    page.locator(".editor-links a", has_text="Add note").click()
+    page.wait_for_url(re.compile(r"/admin/peaceplans/annotation/add/\?point=\d+$"))
+    assert page.inner_text(".field-point .select2-selection__rendered").endswith(DONETSK)
+    page.fill("#id_body", "Kyiv has never accepted leaving Donetsk: see the stances below.")
+    page.click("input[name=_save]")
+    page.wait_for_url(re.compile(r"/admin/peaceplans/annotation/$"))
+    stored = shell(
+        server_env,
+        "from peaceplans.models import Annotation; "
+        "print(Annotation.objects.get(body__startswith='Kyiv has never accepted').point.key)",
+    )
+    assert stored == "21d"
     assert page.evaluate("window.__cspViolations") == []
