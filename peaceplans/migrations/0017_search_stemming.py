@@ -159,8 +159,8 @@ POSTGRES_BACKWARD = [
     "DROP TEXT SEARCH DICTIONARY IF EXISTS peaceplans_english_stem",
 ]
 
-# The words as search/words.py reads them (frozen here): letters and digits, lower case, 3 to 40
-# characters, not only digits.
+# The words as search/words.py reads them (frozen here): on SQLite letters and digits, lower case,
+# 3 to 40 characters, not only digits; on PostgreSQL as its parser reads them, likewise.
 TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -177,16 +177,18 @@ def _fill_words(schema_editor) -> None:
     words: set[str] = set()
     with schema_editor.connection.cursor() as cursor:
         for _, values, source in ROWS:
-            cursor.execute(f"SELECT {values.split(', ', 1)[1]} FROM {source}")
+            select = f"SELECT {values.split(', ', 1)[1].replace(', ', " || ' ' || ")} AS text FROM {source}"
+            if schema_editor.connection.vendor == "postgresql":  # as PostgreSQL's parser reads them
+                cursor.execute(
+                    "INSERT INTO peaceplans_search_word (word) SELECT DISTINCT w FROM (SELECT unnest(tsvector_to_array("
+                    f"to_tsvector('peaceplans_search', t.text))) AS w FROM ({select}) AS t) AS found "
+                    "WHERE length(w) BETWEEN 3 AND 40 AND w !~ '^[-0-9.,]+$' ON CONFLICT DO NOTHING"
+                )
+                continue
+            cursor.execute(select)
             for row in cursor.fetchall():
                 words |= _words(row)
-        ordered = sorted(words)
-        if schema_editor.connection.vendor == "postgresql":
-            cursor.execute(
-                "INSERT INTO peaceplans_search_word (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [ordered]
-            )
-        else:
-            cursor.executemany("INSERT OR IGNORE INTO peaceplans_search_word (word) VALUES (%s)", [[w] for w in ordered])
+        cursor.executemany("INSERT OR IGNORE INTO peaceplans_search_word (word) VALUES (%s)", [[w] for w in sorted(words)])
 
 
 def forward(apps, schema_editor):

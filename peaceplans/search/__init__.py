@@ -129,6 +129,10 @@ class Group:
     def label(self) -> str:
         return KIND_LABELS[self.kind]
 
+    def objects(self) -> list:
+        """The objects found, best first."""
+        return [hit.obj for hit in self.hits]
+
     @property
     def capped(self) -> bool:
         """More matches than were counted: the hits are then some of them, unranked, not the best."""

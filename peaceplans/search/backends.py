@@ -121,7 +121,7 @@ _TEXTS = {
 def _texts_sql(kind: str, where: str) -> str:
     """The searchable texts of the visible objects of one kind that `where` selects (for the words table)."""
     _, tables, visible, _ = _SOURCES[kind]
-    return f"SELECT {_TEXTS[kind]} FROM {tables} WHERE ({where}) AND {visible}"
+    return f"SELECT {_TEXTS[kind].replace(', ', " || ' ' || ")} AS text FROM {tables} WHERE ({where}) AND {visible}"
 
 
 def _words_starting(conn, terms: list[Term], select: str) -> dict[str, list[str]]:
@@ -178,7 +178,7 @@ class _SqliteBackend:
         EXPAND_MAX_WORDS, stays a prefix.
         """
         found = _words_starting(self.conn, terms, f"SELECT term AS word FROM {FTS_TERMS} WHERE term >= %s AND term <= %s")
-        return _expanded(terms, found, keep_prefix=False)
+        return _expanded(terms, found)
 
     @staticmethod
     def find_sql() -> str:
@@ -287,12 +287,14 @@ class _SqliteBackend:
             return cursor.fetchone()[0]
 
 
-def _expanded(terms: list[Term], found: dict[str, list[str]], *, keep_prefix: bool) -> list[Term]:
+def _expanded(terms: list[Term], found: dict[str, list[str]]) -> list[Term]:
+    """The terms with each prefix phrase replaced by its words in `found`, unless there are none or too many."""
+
     def phrases(p: Phrase) -> tuple[Phrase, ...]:
         words_ = found.get(p.words[-1]) if p.prefix else None
         if not words_ or len(words_) > EXPAND_MAX_WORDS:
             return (p,)
-        return (p,) * keep_prefix + tuple(Phrase((*p.words[:-1], word)) for word in words_)
+        return tuple(Phrase((*p.words[:-1], word)) for word in words_)
 
     return [tuple(dict.fromkeys(e for p in term for e in phrases(p))) for term in terms]
 
@@ -375,15 +377,15 @@ class _PostgresBackend:
 
     def expand(self, terms: list[Term]) -> list[Term]:
         """
-        Each prefix of 4 characters or more also stands for the public words it starts
-        (words.TABLE, in one query): a stemmed prefix misses words whose stem is shorter than it
-        ("negotiat" is not the start of "negoti", the stem of "negotiations"). The prefix itself
-        stays, for the rest (words PostgreSQL's parser keeps whole, such as "example.org").
+        Each prefix of 4 characters or more replaced by the words it starts (words.TABLE, as
+        PostgreSQL's parser reads them; in one query), as on SQLite: a stemmed prefix misses
+        words whose stem is shorter than it ("negotiat" is not the start of "negoti", the stem of
+        "negotiations"). A word of the table no public text holds any more finds nothing.
         """
         found = _words_starting(
             self.conn, terms, f"SELECT word FROM {words.TABLE} WHERE word >= %s AND word <= %s ORDER BY word"
         )
-        return _expanded(terms, found, keep_prefix=True)
+        return _expanded(terms, found)
 
     def find(self, terms, *, plan_id, limit, count_limit):
         with self.conn.cursor() as cursor:

@@ -2,7 +2,9 @@
 The words of the public texts (`peaceplans_search_word`, migration 0017) and "Did you mean".
 
 The table lists each word that a visible object's searchable text holds (lower case, as
-written, 3 to 40 characters, not only digits), on both databases. It grows in step with the
+written, 3 to 40 characters, not only digits), on both databases: on SQLite as `of` reads them
+(letters and digits), on PostgreSQL as its parser does (which keeps "example.org" whole), since
+PostgreSQL's search also expands prefixes into them. It grows in step with the
 index: every refresh of visible objects adds their words, inside the writing transaction; a
 full reindex (`rebuild_search_index`, `migrate`, `flush`) writes it afresh. It may hold a word
 no public text holds any more (a text since unpublished or edited): such a word is never
@@ -31,6 +33,7 @@ from peaceplans.search.query import Term
 TABLE = "peaceplans_search_word"
 TRIGRAMS = "peaceplans_search_word_trigrams"  # SQLite: FTS5 trigram index of TABLE
 MIN_CHARS, MAX_CHARS = 3, 40
+PG_WORDS = "peaceplans_search"  # PostgreSQL: the words as the unstemmed configuration reads them
 TOKEN = re.compile(r"[^\W_]+")
 MAX_WORDS = 4  # words of one search that may be corrected
 CANDIDATES = 20  # closest words read per word
@@ -49,16 +52,23 @@ def of(texts) -> set[str]:
 
 
 def add(backend, select: str, params: list) -> None:
-    """Add the words of the texts that `select` returns (rows of text columns)."""
+    """
+    Add the words of the texts that `select` returns (one column, `text`). PostgreSQL takes
+    them as its own parser reads them (the `simple` configuration the exact search uses), so
+    that the prefixes it expands into these words name exactly the index's words.
+    """
     with backend.conn.cursor() as cursor:
-        cursor.execute(select, params)
-        found = sorted(of(value for row in cursor.fetchall() for value in row))
-        if not found:
-            return
         if backend.vendor == "postgresql":
-            cursor.execute(f"INSERT INTO {TABLE} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [found])
-        else:
-            cursor.executemany(f"INSERT OR IGNORE INTO {TABLE} (word) VALUES (%s)", [[word] for word in found])
+            cursor.execute(
+                f"INSERT INTO {TABLE} (word) SELECT DISTINCT w FROM (SELECT unnest(tsvector_to_array("
+                f"to_tsvector('{PG_WORDS}', t.text))) AS w FROM ({select}) AS t) AS found "
+                f"WHERE length(w) BETWEEN {MIN_CHARS} AND {MAX_CHARS} AND w !~ '^[-0-9.,]+$' ON CONFLICT DO NOTHING",
+                params,
+            )
+            return
+        cursor.execute(select, params)
+        found = sorted(of(row[0] for row in cursor.fetchall()))
+        cursor.executemany(f"INSERT OR IGNORE INTO {TABLE} (word) VALUES (%s)", [[word] for word in found])
 
 
 def clear(backend) -> None:
@@ -115,8 +125,8 @@ def suggest(backend, asked: list[Term], terms: list[Term], text: str, *, plan_id
     if not words:
         return None
     parts, params = [], []
-    for i, term in enumerate(terms):
-        expression, values = backend.any_sql([term], plan_id)
+    for i in words:  # whether each finds anything on its own (stems and aliases included), and its closest words
+        expression, values = backend.any_sql([terms[i]], plan_id)
         parts.append(f"SELECT 'term' AS tag, {i} AS i, {expression} AS found, '' AS word")
         params += values
     for i, word in words.items():
