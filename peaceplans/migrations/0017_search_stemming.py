@@ -188,7 +188,9 @@ def _fill_words(schema_editor) -> None:
             cursor.execute(select)
             for row in cursor.fetchall():
                 words |= _words(row)
-        cursor.executemany("INSERT OR IGNORE INTO peaceplans_search_word (word) VALUES (%s)", [[w] for w in sorted(words)])
+        cursor.executemany(
+            "INSERT OR IGNORE INTO peaceplans_search_word (word) VALUES (%s)", [[w] for w in sorted(words)]
+        )
 
 
 def forward(apps, schema_editor):

@@ -179,8 +179,8 @@ def search(
     within one plan. Counts stop at `count_limit` (COUNT_LIMIT by default): a kind with more
     matches shows `limit` of them, unranked, instead of its best. A fixed number of queries,
     and a bounded amount of work, whatever the data: the aliases, the words a long prefix
-    stands for, one on the index, then one per kind found, or, when nothing is found, two for
-    "Did you mean".
+    stands for, one on the index, then one per kind of object found (wording and changes are
+    both clauses), or, when nothing is found, two for "Did you mean".
     """
     count_limit = COUNT_LIMIT if count_limit is None else count_limit
     terms = parse_query(query_text)
@@ -207,10 +207,16 @@ def search(
         )
         return results
     pattern = matcher(terms, backend.stemmer)
+    # One query per kind of object: wording and changes are both clauses, read together. The
+    # querysets re-check visibility (no draft); a dropped clause has a change note but no wording.
+    wanted: dict[str, set[int]] = {}
     for kind, pks in ids.items():
-        if pks:
-            objects = _FETCH[kind]().in_bulk(pks)  # the querysets re-check visibility: no draft, no dropped text
-            groups[kind].hits = [_hit(kind, objects[pk], pattern) for pk in pks if pk in objects]
+        wanted.setdefault(_READ_AS.get(kind, kind), set()).update(pks)
+    objects = {read: _FETCH[read]().in_bulk(pks) for read, pks in wanted.items() if pks}
+    for kind, pks in ids.items():
+        found = objects.get(_READ_AS.get(kind, kind), {})
+        keep = [found[pk] for pk in pks if pk in found and not (kind == "clause" and found[pk].dropped)]
+        groups[kind].hits = [_hit(kind, obj, pattern) for obj in keep]
     return results
 
 
@@ -235,15 +241,13 @@ PREVIOUS = (
 )
 
 
-def _clauses(*, dropped: bool = False):
+def _clauses():
     """
     Visible clauses with what the page shows, and the revision before each one's (for the
     comparison link). The point's plan is its revision's: _hit sets it rather than joining it twice.
-    Dropped clauses only with `dropped` (for their change notes).
     """
-    clauses = Clause.objects.public()
     return (
-        (clauses if dropped else clauses.filter(dropped=False))
+        Clause.objects.public()
         .select_related("revision__plan", "point")
         .annotate(
             previous_slug=RawSQL(PREVIOUS.format(column="slug"), []),  # noqa: S611 (constant SQL)
@@ -252,9 +256,9 @@ def _clauses(*, dropped: bool = False):
     )
 
 
+_READ_AS = {"change": "clause"}
 _FETCH = {
-    "clause": _clauses,
-    "change": lambda: _clauses(dropped=True),
+    "clause": _clauses,  # with dropped ones, for their change notes
     # with_sources(), joining the plan once: _hit hands it to the stance's point and revision.
     "stance": lambda: Stance.objects.public().select_related("party", "source", "plan", "revision", "point"),
     "note": lambda: Annotation.objects.published().select_related("point__plan"),

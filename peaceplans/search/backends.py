@@ -101,7 +101,8 @@ _PG_VECTORS = {
     "note": "to_tsvector('{config}'::regconfig, a.body)",
     "event": "(setweight(to_tsvector('{config}'::regconfig, e.title), 'A') || "
     "to_tsvector('{config}'::regconfig, e.summary))",
-    "change": "(to_tsvector('{config}'::regconfig, c.change_note) || to_tsvector('{config}'::regconfig, c.wording_note))",
+    "change": "(to_tsvector('{config}'::regconfig, c.change_note) || "
+    "to_tsvector('{config}'::regconfig, c.wording_note))",
 }
 
 
@@ -177,7 +178,8 @@ class _SqliteBackend:
         of "negoti", the stem of "negotiations"). A prefix found in no word, or in more than
         EXPAND_MAX_WORDS, stays a prefix.
         """
-        found = _words_starting(self.conn, terms, f"SELECT term AS word FROM {FTS_TERMS} WHERE term >= %s AND term <= %s")
+        select = f"SELECT term AS word FROM {FTS_TERMS} WHERE term >= %s AND term <= %s"
+        found = _words_starting(self.conn, terms, select)
         return _expanded(terms, found)
 
     @staticmethod
@@ -397,7 +399,8 @@ class _PostgresBackend:
 
     def any_sql(self, terms: list[Term], plan_id: int | None) -> tuple[str, list]:
         """An expression: whether the terms find anything (in the plan), kind by kind on the GIN indexes."""
-        exists, params = [], []
+        exists: list[str] = []
+        params: list[str | int] = []
         for kind in KINDS:
             table, visible, plan_filter = _PG_SOURCES[kind]
             vector = _PG_VECTORS[kind].format(config=PG_CONFIG)

@@ -133,7 +133,8 @@ def suggest(backend, asked: list[Term], terms: list[Term], text: str, *, plan_id
         sql, values = _closest_sql(backend, word)
         parts.append(f"SELECT 'word' AS tag, {i} AS i, 0 AS found, c.word FROM ({sql}) AS c")
         params += values
-    failing, closest = set(), {i: [] for i in words}
+    failing: set[int] = set()
+    closest: dict[int, list[str]] = {i: [] for i in words}
     with backend.conn.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         for tag, i, found, word in cursor.fetchall():
@@ -180,4 +181,3 @@ def suggest(backend, asked: list[Term], terms: list[Term], text: str, *, plan_id
         return changes[-1][1]
 
     return Suggestion(text=TOKEN.sub(swap, text), changes=changes)
-

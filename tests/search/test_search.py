@@ -553,19 +553,20 @@ def test_a_search_runs_a_fixed_small_number_of_queries(client, plan, django_asse
     Annotation.objects.create(point=plan.points.get(key="6"), body="Army note.", status=Annotation.Status.PUBLISHED)
     Clause.objects.filter(revision__slug="e3-counter-proposal", number="6").update(change_note="Army cap raised.")
     search.reindex(plan=plan)
-    # plans, the aliases, the words "army" (as typed, a prefix) stands for, the index, and one per kind
-    # (five, each with its clauses' previous revision or its joins): 9, within the page's budget of 10
-    with django_assert_num_queries(9):
+    # plans, the aliases, the words "army" (as typed, a prefix) stands for, the index, and one per kind of
+    # object (four: clauses, for wording and changes, with their previous revision; stances, notes,
+    # events with their joins): 8, within the page's budget of 10
+    with django_assert_num_queries(8):
         small = page(client, "army")
     assert all(group_html(small, kind) for kind in search.KINDS)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         page(client, "army ")  # a whole word: no prefix to look up
     _more_matches(plan, 15)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         large = page(client, "army")
     assert large.count('class="search-hit"') > small.count('class="search-hit"') + 40
     monkeypatch.setattr(search, "COUNT_LIMIT", 10)  # every kind but changes now has more matches than are counted
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         capped = page(client, "army")
     assert capped.count("more than 10") == 8  # the four counts and the four headings
 

@@ -24,4 +24,5 @@ class Command(BaseCommand):
         if connection.vendor == "sqlite":
             self.stdout.write(f"Search index rebuilt: {rows} rows, {words} words.")
         else:
-            self.stdout.write(f"{connection.vendor}: searches read the tables directly; list of words rebuilt: {words}.")
+            vendor = connection.vendor
+            self.stdout.write(f"{vendor}: searches read the tables directly; list of words rebuilt: {words}.")
