@@ -62,7 +62,8 @@ def add(backend, select: str, params: list) -> None:
             cursor.execute(
                 f"INSERT INTO {TABLE} (word) SELECT DISTINCT w FROM (SELECT unnest(tsvector_to_array("
                 f"to_tsvector('{PG_WORDS}', t.text))) AS w FROM ({select}) AS t) AS found "
-                f"WHERE length(w) BETWEEN {MIN_CHARS} AND {MAX_CHARS} AND w !~ '^[-0-9.,]+$' ON CONFLICT DO NOTHING",
+                f"WHERE length(w) BETWEEN {MIN_CHARS} AND {MAX_CHARS} AND w !~ '^[-0-9.,]+$' "
+                "ORDER BY w ON CONFLICT DO NOTHING",  # in order: two writers adding the same words cannot deadlock
                 params,
             )
             return
