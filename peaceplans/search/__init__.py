@@ -214,8 +214,8 @@ def search(
         wanted.setdefault(_READ_AS.get(kind, kind), set()).update(pks)
     objects = {read: _FETCH[read]().in_bulk(pks) for read, pks in wanted.items() if pks}
     for kind, pks in ids.items():
-        found = objects.get(_READ_AS.get(kind, kind), {})
-        keep = [found[pk] for pk in pks if pk in found and not (kind == "clause" and found[pk].dropped)]
+        read = objects.get(_READ_AS.get(kind, kind), {})
+        keep = [read[pk] for pk in pks if pk in read and not (kind == "clause" and read[pk].dropped)]
         groups[kind].hits = [_hit(kind, obj, pattern) for obj in keep]
     return results
 
