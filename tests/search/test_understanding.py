@@ -219,7 +219,7 @@ HOSTILE = [
     ":", "army:*", "a & b", "a | b", "!army", "!!", "(army)", "((", "))", "\\", "army\\", "a\\\"b", "a\x00b",
     "\x00", "\u202earmy\u202c", "\u2066Zelenksyy\u2069", "\u200f600,000", "'; DROP TABLE peaceplans_search; --",
     "{title body quote} : x", "plan : 1", "army <-> cap", "army:A", "-army", "army AND OR NOT", "x" * 10_000,
-    ("Zelenksyy " * 2000), "армія & \"Донбас\" | !:*",
+    "Zelenksyy " * 20, "армія & \"Донбас\" | !:*",
 ]  # fmt: skip
 # Query syntax as the back ends write it: double-quoted words (SQLite), single-quoted ones (PostgreSQL), operators.
 WORD = r"[^\W_]+(?:\.[^\W_]+)*"
