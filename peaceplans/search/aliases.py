@@ -11,7 +11,7 @@ the data version (peaceplans/signals.py).
 from django.db import DEFAULT_DB_ALIAS
 
 from peaceplans.models import Alias
-from peaceplans.search.query import TOKEN, clean
+from peaceplans.search.query import TOKEN, Phrase, Term, clean
 
 Words = tuple[str, ...]
 Table = dict[Words, tuple[Words, ...]]
@@ -44,3 +44,44 @@ def table(using: str = DEFAULT_DB_ALIAS) -> Table:
 def alternatives(words: Words, aliases: Table) -> tuple[Words, ...]:
     """The spellings `words` stands for in `aliases` (from `table()`), itself first; `(words,)` when it is none."""
     return aliases.get(words, (words,))
+
+
+def names(equivalences: list[tuple[str, ...]]) -> dict[Words, str]:
+    """{a spelling's words: the spelling as the editors wrote it}, for saying what a search also looked for."""
+    written: dict[Words, str] = {}
+    for line in equivalences:
+        for spelling in line:
+            written.setdefault(words_of(spelling), spelling)
+    return written
+
+
+def widen(terms: list[Term], aliases: Table) -> tuple[list[Term], list[tuple[Words, tuple[Words, ...]]]]:
+    """
+    The terms of a search with every spelling of an alias standing for all of its line's, and
+    which ones were widened ((the words typed, the other spellings), in order). A quoted phrase
+    or a word is looked up as it is; consecutive words that together spell an alias ("Zaporizhzhia
+    nuclear plant", "Article 5") are read as that name, a phrase, so the longest spelling wins.
+    The typed form keeps its place (and its prefix, while typing); the others are whole words.
+    """
+    longest = max((len(words) for words in aliases), default=0)
+    widened: list[Term] = []
+    notes: list[tuple[Words, tuple[Words, ...]]] = []
+    i = 0
+    while i < len(terms):
+        for n in range(min(longest, len(terms) - i), 0, -1):
+            group = terms[i : i + n]
+            if n > 1 and any(len(term[0].words) != 1 for term in group):
+                continue
+            words = tuple(w for term in group for w in term[0].words)
+            others = alternatives(words, aliases)[1:]
+            if others:
+                typed = group[0] if n == 1 else (Phrase(words, prefix=group[-1][0].prefix),)
+                extra = tuple(Phrase(o) for o in others if Phrase(o) not in typed)
+                widened.append((*typed, *extra))
+                notes.append((words, others))
+                i += n
+                break
+        else:
+            widened.append(terms[i])
+            i += 1
+    return widened, notes

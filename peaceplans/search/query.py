@@ -5,6 +5,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import snowballstemmer
+
 from peaceplans.markup import SafeHtml, highlight
 
 MAX_QUERY_CHARS = 200
@@ -13,9 +15,11 @@ MIN_PREFIX_CHARS = 2  # a final word of one character is a whole word: as a pref
 COUNT_LIMIT = 1000  # per kind: counted exactly and ranked up to this; beyond, "more than" and unranked
 SNIPPET_CHARS = 280
 
-# Kinds in the order the page shows them; the position is part of the SQLite row id.
-KINDS = ("clause", "stance", "note", "event")
-KIND_LABELS = {"clause": "Wording", "stance": "Stances", "note": "Notes", "event": "Events"}
+# The kinds of objects found. The position in KINDS is part of the SQLite row id (new kinds go at
+# the end); GROUPS is the order the page shows them in.
+KINDS = ("clause", "stance", "note", "event", "change")
+GROUPS = ("clause", "change", "stance", "note", "event")
+KIND_LABELS = {"clause": "Wording", "change": "Changes", "stance": "Stances", "note": "Notes", "event": "Events"}
 
 
 # The query: what the reader typed, as words of letters and digits.
@@ -134,24 +138,91 @@ def _fold(text: str) -> str:
     return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
 
 
-def matcher(terms: list[Term]) -> re.Pattern | None:
-    """A pattern finding every phrase of the terms in folded text, whole words (or word starts)."""
-    alternatives = set()
-    for term in terms:
-        for phrase in term:
-            words = [re.escape(_fold(w)) for w in phrase.words if w.isalnum()]
-            if words:
-                alternatives.add(r"[\W_]+".join(words) + (r"[^\W_]*" if phrase.prefix else ""))
-    if not alternatives:
-        return None
-    body = "|".join(sorted(alternatives, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
+@lru_cache(maxsize=65536)
+def stem(word: str, algorithm: str) -> str:
+    """
+    A folded word's stem by a Snowball algorithm ("porter" as SQLite's FTS5, "english" as
+    PostgreSQL). FTS5's Porter leaves words of one or two characters as they are ("as", "us") and
+    ends "-logy" words in "log" ("technolog"): so here too. (Measured on the demo's 2,183 words:
+    the same stems as FTS5 then; PostgreSQL 15's English differs on 3, such as "adding".)
+    """
+    if algorithm == "porter":
+        if len(word) < 3:
+            return word
+        stemmed = _stemmer(algorithm).stemWord(word)
+        return stemmed[:-1] if stemmed.endswith("logi") else stemmed
+    return _stemmer(algorithm).stemWord(word)
 
 
-def snippet(text: str, pattern: re.Pattern | None, *, width: int = SNIPPET_CHARS) -> SafeHtml:
+@lru_cache(maxsize=4)
+def _stemmer(algorithm: str):
+    return snowballstemmer.stemmer(algorithm)
+
+
+class Matcher:
+    """
+    Finds in folded text (`_fold`) the words of the terms as the index matched them, for <mark>:
+    a word whose stem is the asked word's stem ("guarantees" for "guaranteeing"), or, for a word
+    still being typed, one that starts with it or whose stem starts with its stem; a phrase is
+    such words one after the other.
+    """
+
+    def __init__(self, terms: list[Term], algorithm: str):
+        self.algorithm = algorithm
+        phrases = set()
+        for term in terms:
+            for phrase in term:
+                words = tuple((_fold(w), stem(_fold(w), algorithm)) for w in phrase.words if w.isalnum())
+                if words:
+                    phrases.add((words, phrase.prefix))
+        self.phrases = sorted(phrases, key=lambda p: -len(p[0]))  # the longest first
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def _fits(self, token: str, word: tuple[str, str], prefix: bool) -> bool:
+        folded, stemmed = word
+        if token == folded:
+            return True
+        token_stem = stem(token, self.algorithm)
+        if prefix:
+            return token.startswith(folded) or token_stem.startswith(stemmed)
+        return token_stem == stemmed
+
+    def _length_at(self, tokens: list[str], i: int) -> int:
+        """How many tokens from the i-th the longest phrase that fits there covers (0: none)."""
+        for words, prefix in self.phrases:
+            n = len(words)
+            if i + n <= len(tokens) and all(
+                self._fits(tokens[i + k], words[k], prefix and k == n - 1) for k in range(n)
+            ):
+                return n
+        return 0
+
+    def spans(self, folded: str) -> list[tuple[int, int]]:
+        """The (start, end) of each match, in order, none overlapping."""
+        found = list(TOKEN.finditer(folded))
+        tokens = [m.group() for m in found]
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(tokens):
+            n = self._length_at(tokens, i)
+            if n:
+                spans.append((found[i].start(), found[i + n - 1].end()))
+            i += n or 1
+        return spans
+
+
+def matcher(terms: list[Term], algorithm: str = "porter") -> Matcher | None:
+    """The words of the terms to highlight, stemmed as the database in use stems them."""
+    found = Matcher(terms, algorithm)
+    return found if found else None
+
+
+def snippet(text: str, pattern: Matcher | None, *, width: int = SNIPPET_CHARS) -> SafeHtml:
     """The text (cut to about `width` characters around the first match) with each match in <mark>."""
     text = " ".join((text or "").split())
-    spans = [m.span() for m in pattern.finditer(_fold(text))] if pattern else []
+    spans = pattern.spans(_fold(text)) if pattern else []
     if len(text) <= width:
         return highlight(text, spans)
     first = spans[0][0] if spans else 0

@@ -1,6 +1,7 @@
 """
 Keeping the SQLite index exact inside the writing transaction (PostgreSQL searches the tables
-themselves and needs nothing). apps.py imports this module so its receivers connect.
+themselves), and the words of the public texts (words.py) in step on both. apps.py imports this
+module so its receivers connect.
 """
 
 # ruff: noqa: S608 -- the SQL below is assembled from this module's constants only; every
@@ -11,13 +12,14 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from peaceplans.models import Annotation, Clause, Event, Plan, Point, Revision, Stance
-from peaceplans.search.backends import FTS_TABLE, FTS_TERMS, _backend, _SqliteBackend
+from peaceplans.search import words
+from peaceplans.search.backends import FTS_EXACT, FTS_TABLE, FTS_TERMS, _backend
 
 
 def reindex(*, plan: Plan | None = None) -> int:
     """
     Rewrite the index from the tables, for one plan or for all; the number of rows it now
-    holds (0 on PostgreSQL, which has no index to rewrite). Bulk writes call it inside
+    holds (0 on PostgreSQL, which has no index to rewrite, only its words). Bulk writes call it inside
     their transaction, so that nothing they did (or did without signals) is missed.
     """
     return _backend().reindex(plan.pk if plan else None)
@@ -31,6 +33,7 @@ def _refresh(kind: str, where: str, pk: int, using: str) -> None:
 def _clause_saved(sender, instance, using, **kwargs):
     """Its point's notes and stances follow too: wording in an unpublished revision only hides the point, and them."""
     _refresh("clause", "c.id = %s", instance.pk, using)
+    _refresh("change", "c.id = %s", instance.pk, using)
     _refresh("note", "a.point_id = %s", instance.point_id, using)
     _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
@@ -56,6 +59,7 @@ def _revision_saved(sender, instance, using, created, **kwargs):
     """Its clauses carry its plan in the index; they, and the stances answering it, follow whether it is published."""
     if not created:
         _refresh("clause", "c.revision_id = %s", instance.pk, using)
+        _refresh("change", "c.revision_id = %s", instance.pk, using)
         _refresh("stance", "s.revision_id = %s", instance.pk, using)
         its_points = "IN (SELECT point_id FROM peaceplans_clause WHERE revision_id = %s)"
         _refresh("note", f"a.point_id {its_points}", instance.pk, using)
@@ -76,7 +80,8 @@ def _point_saved(sender, instance, using, created, **kwargs):
 def _deleted(sender, instance, using, **kwargs):
     kind = {Clause: "clause", Stance: "stance", Annotation: "note", Event: "event"}[sender]
     _backend(connections[using]).remove(kind, instance.pk)
-    if sender is Clause:  # its point may be public again, and its notes and stances with it
+    if sender is Clause:  # its change row too; and its point may be public again, and its notes and stances with it
+        _backend(connections[using]).remove("change", instance.pk)
         _refresh("note", "a.point_id = %s", instance.point_id, using)
         _refresh("stance", "s.point_id = %s", instance.point_id, using)
 
@@ -84,11 +89,13 @@ def _deleted(sender, instance, using, **kwargs):
 @receiver(post_migrate, dispatch_uid="search_after_migrate")
 def _after_migrate(sender, app_config, using, **kwargs):
     """
-    `flush` empties the tables but not the FTS5 table, and emits this too: start from the tables.
-    Only with the layout this module writes (migration 0008 makes both tables), not after a
-    migration back to an older one.
+    `flush` empties the tables but not the FTS5 tables nor the words table, and emits this too:
+    start from the tables. Only with the layout this module writes (migration 0017 makes the
+    words table on both databases), not after a migration back to an older one.
     """
     conn = connections[using]
-    ours = app_config.label == "peaceplans" and conn.vendor == "sqlite"
-    if ours and {FTS_TABLE, FTS_TERMS} <= set(conn.introspection.table_names()):
-        _SqliteBackend(conn).reindex(None)
+    if app_config.label != "peaceplans" or conn.vendor not in ("sqlite", "postgresql"):
+        return
+    needed = {words.TABLE} | ({FTS_TABLE, FTS_EXACT, FTS_TERMS} if conn.vendor == "sqlite" else set())
+    if needed <= set(conn.introspection.table_names()):
+        _backend(conn).reindex(None)

@@ -200,6 +200,8 @@ def _search_hit(hit, path: _Paths) -> str:
             f'\n        <ul class="search-hit__links">{links}'
             f'\n          <li><a href="{full}">In the full text</a></li>\n        </ul>'
         )
+    if hit.kind == "change":
+        return _change_hit(hit, path)
     if hit.kind == "stance":
         if obj.point_id is not None:
             url = path.item("point_detail", obj.point.plan.slug, obj.point.key) + f"#stance-{obj.pk}"
@@ -245,6 +247,30 @@ def _search_hit(hit, path: _Paths) -> str:
     return (
         f'\n        <h3 class="search-hit__title"><a href="{escape_text(url)}">{title}</a></h3>'
         f'\n        <p class="search-hit__meta">Event on the timeline · {_hit_day(obj.date)}</p>{text}{source}'
+    )
+
+
+def _change_hit(hit, path: _Paths) -> str:
+    """A clause's change note and wording note: to the comparison with the text before, or the point page."""
+    obj, fields = hit.obj, hit.fields
+    point, revision = obj.point, obj.revision
+    plan = revision.plan.slug
+    if hit.previous is not None:
+        query = escape_text(urlencode({"a": hit.previous.slug, "b": revision.slug}))
+        url = f"{path.page('compare', plan)}?{query}#point-{escape_text(point.key)}"
+        where = f"What changed from {escape_text(hit.previous.title)} to {escape_text(revision.title)}"
+    else:
+        url = escape_text(path.item("point_detail", plan, point.key) + f"#clause-{revision.slug}")
+        where = f"{escape_text(revision.title)}, the plan's first text"
+    number = f" · {escape_text(obj.number_label)}" + (" · dropped in this text" if obj.dropped and obj.number else "")
+    change, wording = fields.get("change_note"), fields.get("wording_note")
+    notes = f'\n        <p class="search-hit__text">{_safe(change)}</p>' if change else ""
+    if wording:
+        notes += f'\n        <p class="search-hit__meta">On the wording: {_safe(wording)}</p>'
+    return (
+        f'\n        <h3 class="search-hit__title"><a href="{url}"><span class="point-key">'
+        f"{escape_text(point.number)}</span> {escape_text(point.title)}</a></h3>"
+        f'\n        <p class="search-hit__meta">{where} · {_hit_day(revision.published_on)}{number}</p>{notes}'
     )
 
 

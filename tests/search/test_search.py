@@ -105,8 +105,8 @@ def test_stances_and_events_are_grouped_with_counts(client):
     results = search.search("800,000")
     for group in results.groups:
         assert f"{group.label} <strong>{group.count}</strong>" in counts
-    assert [g.kind for g in results.groups] == ["clause", "stance", "note", "event"]
-    assert results.groups[0].count == 3 and results.groups[3].count >= 1
+    assert [g.kind for g in results.groups] == ["clause", "change", "stance", "note", "event"]
+    assert results.group("clause").count == 3 and results.group("event").count >= 1
 
 
 def test_a_stance_hit_links_to_the_stance_and_shows_its_source(client):
@@ -479,7 +479,7 @@ def test_highlight_escapes_everything_and_skips_bad_spans():
 def test_a_long_text_is_cut_around_the_first_match(event):
     event.summary = ("Filler words about nothing. " * 30) + "The griffin clause. " + ("More filler here. " * 30)
     event.save()
-    hit = search.search("griffin").groups[3].hits[0]
+    hit = search.search("griffin").group("event").hits[0]
     snippet = str(hit.fields["summary"])
     assert "<mark>griffin</mark>" in snippet
     assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) < 360
@@ -551,19 +551,22 @@ def _more_matches(plan, n: int):
 @pytest.mark.usefixtures("page_cache_off")
 def test_a_search_runs_a_fixed_small_number_of_queries(client, plan, django_assert_num_queries, monkeypatch):
     Annotation.objects.create(point=plan.points.get(key="6"), body="Army note.", status=Annotation.Status.PUBLISHED)
-    # plans, the index, one per kind (four, each with its clauses' previous revision or its joins);
-    # on SQLite, "army" as typed is a prefix: one more, for the words it stands for
-    prefix = 1 if connection.vendor == "sqlite" else 0
-    with django_assert_num_queries(6 + prefix):
+    Clause.objects.filter(revision__slug="e3-counter-proposal", number="6").update(change_note="Army cap raised.")
+    search.reindex(plan=plan)
+    # plans, the aliases, the words "army" (as typed, a prefix) stands for, the index, and one per kind of
+    # object (four: clauses, for wording and changes, with their previous revision; stances, notes,
+    # events with their joins): 8, within the page's budget of 10
+    with django_assert_num_queries(8):
         small = page(client, "army")
-    with django_assert_num_queries(6):
-        page(client, "army ")  # a whole word
+    assert all(group_html(small, kind) for kind in search.KINDS)
+    with django_assert_num_queries(7):
+        page(client, "army ")  # a whole word: no prefix to look up
     _more_matches(plan, 15)
-    with django_assert_num_queries(6 + prefix):
+    with django_assert_num_queries(8):
         large = page(client, "army")
     assert large.count('class="search-hit"') > small.count('class="search-hit"') + 40
-    monkeypatch.setattr(search, "COUNT_LIMIT", 10)  # every kind now has more matches than are counted
-    with django_assert_num_queries(6 + prefix):
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)  # every kind but changes now has more matches than are counted
+    with django_assert_num_queries(8):
         capped = page(client, "army")
     assert capped.count("more than 10") == 8  # the four counts and the four headings
 
@@ -573,8 +576,8 @@ def test_each_kind_shows_at_most_twenty_with_the_full_count(client, plan):
     results = search.search("army")
     for group in results.groups:
         assert len(group.hits) == min(group.count, 20)
-    assert results.groups[3].count >= 25
-    assert f"The 20 closest matches of {results.groups[3].count}" in page(client, "army")
+    assert results.group("event").count >= 25
+    assert f"The 20 closest matches of {results.group('event').count}" in page(client, "army")
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's GIN expression indexes")
@@ -588,9 +591,9 @@ def test_postgresql_uses_the_gin_indexes():
         sql = search._PostgresBackend.find_sql(in_plan=False)
         cursor.execute("EXPLAIN " + sql, {"query": "'army'", "plan": None, "limit": 20, "over": 1001})
         explained = "\n".join(row[0] for row in cursor.fetchall())
-    for index in ("clause", "stance", "annotation", "event"):
+    for index in ("clause", "stance", "annotation", "event", "change"):
         assert f"peaceplans_{index}_search" in explained, explained
-    assert explained.count("One-Time Filter") == 8, explained  # per kind, the branch the count rules out never runs
+    assert explained.count("One-Time Filter") == 10, explained  # per kind, the branch the count rules out never runs
 
 
 # The work of a search is bounded: counts stop at COUNT_LIMIT, and beyond it some matches are shown, unranked
@@ -619,12 +622,12 @@ def _some_of(hits, objects) -> list:
 def test_more_than_1000_matches_say_so_and_show_20_of_them(client, plan, django_assert_num_queries):
     events = _events(plan, 1005, "Wyvernmoot")
     results = search.search("wyvernmoot")
-    group = results.groups[3]
+    group = results.group("event")
     assert group.capped and group.count == 1001 and group.count_label == "more than 1,000"
     shown = _some_of(group.hits, events)
     assert len(shown) == 20
     assert results.found == "More than 1,000 matches"
-    with django_assert_num_queries(4 if connection.vendor == "sqlite" else 3):  # plans, (words), index, events
+    with django_assert_num_queries(5):  # plans, aliases, the words of the prefix, index, events
         html = page(client, "wyvernmoot")
     assert "More than 1,000 matches for “wyvernmoot”." in html
     assert "Events <strong>more than 1,000</strong>" in html
@@ -643,11 +646,11 @@ def test_up_to_the_limit_the_count_is_exact_and_the_best_come_first(plan):
     )
     search.reindex(plan=plan)
     exact = search.search("hippocampus", count_limit=31)
-    group = exact.groups[3]
+    group = exact.group("event")
     assert (group.count, group.capped, group.count_label) == (31, False, "31")
     assert group.hits[0].obj == best  # ranked: the one that says it three times, though not the first added
     assert len(group.hits) == 20 and exact.found == "31 matches"
-    capped = search.search("hippocampus", count_limit=30).groups[3]
+    capped = search.search("hippocampus", count_limit=30).group("event")
     assert (capped.count, capped.capped, capped.count_label) == (31, True, "more than 30")
     assert len(_some_of(capped.hits, [best, *events])) == 20  # not ranked
 
@@ -708,14 +711,17 @@ def test_a_prefix_of_many_words_stays_a_prefix(plan, monkeypatch):
 
 @sqlite_only
 def test_the_search_reads_only_the_index_one_kind_at_a_time():
-    """Per kind a rowid range of the FTS5 table, never the tables themselves; at most four full-text cursors run."""
+    """Per kind a rowid range of the FTS5 tables (stemmed, and exact for the ranking), never the tables themselves."""
     backend = search._backend()
-    params = {"match": backend.match(parse_query("army")), "over": 1001, "limit": 20}
+    params = {"match": backend.match(parse_query("army")), "exact": backend.match(parse_query("army")), "over": 1001}
+    params["limit"] = 20
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN QUERY PLAN " + backend.find_sql(), params)
         plan = [row[-1] for row in cursor.fetchall()]
     scans = [step for step in plan if step.startswith(("SCAN", "SEARCH")) and "peaceplans_" in step]
-    assert scans and all(step.startswith("SCAN peaceplans_search VIRTUAL TABLE INDEX") for step in scans), plan
+    tables = ("SCAN peaceplans_search VIRTUAL TABLE INDEX", "SCAN peaceplans_search_exact VIRTUAL TABLE INDEX")
+    assert scans and all(step.startswith(tables) for step in scans), plan
+    assert sum(step.startswith(tables[1]) for step in scans) == len(search.KINDS)  # the exact words, for ranking
     assert all(step.endswith("><") for step in scans), plan  # a lower and an upper bound on the rowid
 
 
