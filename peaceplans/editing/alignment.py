@@ -44,17 +44,14 @@ Aliases = Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]]  # as search.ali
 class Weights:
     """The method's parameters; alignment_eval.py checks that values near them do about as well."""
 
-    threshold: float = 0.2  # under this score for every free point, a clause is a new point
+    threshold: float = 0.25  # under this score for every free point, a clause is a new point
     split: float = 0.35  # ... or split from a point another clause keeps, if it scores this there
-    title: float = 0.5  # a point's title counts as this share of one of its wordings
+    title: float = 1.0  # a point's title counts as this share of one of its wordings
     family: float = 0.5  # weight of what a point's sub-points explain together beyond the best one alone
     topic: float = 0.25  # share of the score that is the clause's likeness to the point's topic as a whole
     number: float = 0.05  # added when the clause's number is one the point was printed with
     names: float = 1.5  # numbers and names weigh this much more than other words
     fuzzy: int = 88  # rapidfuzz ratio (0 to 100) from which two spellings are one word
-    stopwords: bool = True  # leave out English function words ("the", "of", "is")
-    pairs: float = 0.0  # weight of two words in a row (function words skipped) as a term of their own
-    pivot: float = 1.0  # length normalisation of a wording: 1 cosine; under 1, long wordings are penalised less
 
 
 DEFAULT = Weights()
@@ -187,16 +184,11 @@ def _read(text: str, aliases: Aliases, weights: Weights) -> _Text:
     for start, end, term in _alias_terms([t.word for t in words], aliases):
         read.add(term, weights.names, range(start, end))
         in_alias.update(range(start, end))
-    kept = []
     for n, token in enumerate(words):
-        if weights.stopwords and token.word in STOPWORDS:
+        if token.word in STOPWORDS:
             continue
-        kept.append(n)
         if n not in in_alias:
             read.add(token.stem, weights.names if token.name else 1.0, [n])
-    if weights.pairs:
-        for a, b in zip(kept, kept[1:]):
-            read.add(f"{words[a].stem}+{words[b].stem}", weights.pairs, [a, b])
     for start, end, term in _initials(text, words):
         read.add(term, 1.0, range(start, end))
     return read
@@ -327,13 +319,7 @@ class _Scores:
         self.vectors: list[list[np.ndarray]] = []
         for texts, title in zip(wordings, titles, strict=True):
             with_title = [space.vector(text.terms) + weights.title * space.vector(title.terms) for text in texts]
-            self.vectors.append(with_title or [space.vector(title.terms)])
-        norms = [float(np.linalg.norm(v)) for vectors in self.vectors for v in vectors]
-        average = sum(norms) / len(norms) if norms else 1.0
-        self.vectors = [
-            [v / max((1 - weights.pivot) * average + weights.pivot * float(np.linalg.norm(v)), 1e-9) for v in vectors]
-            for vectors in self.vectors
-        ]
+            self.vectors.append([_unit(v) for v in with_title] or [_unit(space.vector(title.terms))])
         own = [_unit(np.sum(vectors, axis=0)) for vectors in self.vectors]
         self.families: dict[int, np.ndarray] = {}
         children: dict[int, list[int]] = {}
