@@ -47,7 +47,7 @@ class Weights:
     threshold: float = 0.25  # under this score for every free point, a clause is a new point
     split: float = 0.35  # ... or split from a point another clause keeps, if it scores this there
     title: float = 1.0  # a point's title counts as this share of one of its wordings
-    family: float = 0.5  # weight of what a point's sub-points explain together beyond the best one alone
+    family: float = 0.25  # weight of what a point's sub-points explain together beyond the best one alone
     topic: float = 0.25  # share of the score that is the clause's likeness to the point's topic as a whole
     number: float = 0.05  # added when the clause's number is one the point was printed with
     names: float = 1.5  # numbers and names weigh this much more than other words
@@ -142,19 +142,19 @@ def tokens(text: str) -> list[Token]:
     """
     The words of a text (NFKC, lower case). A word is a name when it is a number, written in
     capitals ("NATO", "IAEA"), or capitalised other than at the start of a sentence ("Donetsk").
-    Positions are in the text as given: NFKC changes no length for the texts pasted here
-    (it would for ligatures, whose spans are then only approximate).
+    Positions are in the text as given; each word is NFKC-normalised on its own.
     """
-    text = unicodedata.normalize("NFKC", text)
     found = []
     for match in _TOKEN.finditer(text):
-        raw = match.group()
+        raw = unicodedata.normalize("NFKC", match.group())
         if raw[0].isdigit() and not raw.isalnum():
             word = re.sub(r"\D", "", raw)  # 600,000 -> 600000
         else:
             word = raw.casefold()
-        before = text[: match.start()].rstrip()
-        starts_sentence = not before or before[-1] in _SENTENCE_END
+        k = match.start() - 1
+        while k >= 0 and text[k].isspace():
+            k -= 1
+        starts_sentence = k < 0 or text[k] in _SENTENCE_END
         name = raw[0].isdigit() or (len(raw) > 1 and raw.isupper()) or (raw[0].isupper() and not starts_sentence)
         found.append(Token(match.start(), match.end(), word, stem(word), name))
     return found
@@ -309,7 +309,8 @@ class _Scores:
                 terms |= text.terms
             documents.append(terms + title.terms)
         self.space = space = _Space(documents)
-        self.pasted = [_read(text, aliases, weights) for _, text in clauses]
+        self.texts = [text for _, text in clauses]
+        self.pasted = [_read(text, aliases, weights) for text in self.texts]
         for read in self.pasted:
             space.near_spellings(read, weights.fuzzy)
         self.clauses = _unit(np.array([space.vector(read.terms) for read in self.pasted]))
@@ -378,7 +379,8 @@ class _Scores:
                 continue
             for n in read.where[term]:
                 spans.add((read.words[n].start, read.words[n].end))
-            word = read.words[read.where[term][0]].word
+            first = read.words[read.where[term][0]]
+            word = self.texts[i][first.start : first.end]
             if word not in words:
                 words.append(word)
         parts = [f"words: {', '.join(words[:6])}" if words else "no words in common"]

@@ -291,7 +291,7 @@ def read_choice(typed: str, points: Sequence[Named]) -> Chosen:
         raise PasteError(f"Type a point's number, words of its title, or “{NEW_POINT}”.")
     if text.casefold() in ("new", NEW_POINT, "+new", "new point (no match)"):
         return Chosen(None)
-    split = re.match(r"(?i)split(?:\s+from)?\s+", text)
+    split = re.match(r"(?i)split(?:\s+from)?(?:\s+|$)", text)
     name = text[split.end() :] if split else text
     if split and not name:
         raise PasteError("Say which point it is split from, for example “split from 12”.")
