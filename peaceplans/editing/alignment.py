@@ -44,11 +44,12 @@ Aliases = Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]]  # as search.ali
 class Weights:
     """The method's parameters; alignment_eval.py checks that values near them do about as well."""
 
-    threshold: float = 0.25  # under this score for every free point, a clause is a new point
+    threshold: float = 0.2  # under this score for every free point, a clause is a new point
     split: float = 0.35  # ... or split from a point another clause keeps, if it scores this there
     title: float = 1.0  # a point's title counts as this share of one of its wordings
     family: float = 0.25  # weight of what a point's sub-points explain together beyond the best one alone
     topic: float = 0.25  # share of the score that is the clause's likeness to the point's topic as a whole
+    unknown: float = 0.5  # how much the words of a clause that no point has count in its length
     number: float = 0.05  # added when the clause's number is one the point was printed with
     names: float = 1.5  # numbers and names weigh this much more than other words
     fuzzy: int = 88  # rapidfuzz ratio (0 to 100) from which two spellings are one word
@@ -109,7 +110,7 @@ STOPWORDS = frozenset(
     about as than that this these those there here it its it's is are was were be been being am do does
     did has have had having will would shall should can could may might must not no any all each every
     both either neither some such so too very which who whom whose what when where why how also only
-    own same other their them they he she his her we our us you your i my me one s""".split()
+    own same other their them they he she his her we our us you your i my me one s""".split()  # noqa: SIM905
 )
 
 
@@ -147,10 +148,7 @@ def tokens(text: str) -> list[Token]:
     found = []
     for match in _TOKEN.finditer(text):
         raw = unicodedata.normalize("NFKC", match.group())
-        if raw[0].isdigit() and not raw.isalnum():
-            word = re.sub(r"\D", "", raw)  # 600,000 -> 600000
-        else:
-            word = raw.casefold()
+        word = re.sub(r"\D", "", raw) if raw[0].isdigit() and not raw.isalnum() else raw.casefold()  # 600,000: 600000
         k = match.start() - 1
         while k >= 0 and text[k].isspace():
             k -= 1
@@ -165,11 +163,11 @@ class _Text:
     """A text as weighted terms (stems, alias and initials terms), with the words behind each term."""
 
     words: list[Token]
-    terms: Counter = field(default_factory=Counter)
+    terms: Counter[str] = field(default_factory=Counter)  # term -> weight (float)
     where: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, term: str, weight: float, indexes) -> None:
-        self.terms[term] += weight
+        self.terms[term] += weight  # type: ignore[assignment]  # a Counter of floats
         self.where.setdefault(term, []).extend(indexes)
 
 
@@ -180,7 +178,7 @@ def _read(text: str, aliases: Aliases, weights: Weights) -> _Text:
     """
     words = tokens(text)
     read = _Text(words)
-    in_alias = set()
+    in_alias: set[int] = set()
     for start, end, term in _alias_terms([t.word for t in words], aliases):
         read.add(term, weights.names, range(start, end))
         in_alias.update(range(start, end))
@@ -270,7 +268,7 @@ class _Space:
         for term, weight in terms.items():
             column = self.columns.get(term)
             if column is not None:
-                vector[column] = (1 + math.log(weight) if weight >= 1 else weight) * self.idf[column]
+                vector[column] = _tf(weight) * self.idf[column]
         return vector
 
     def near_spellings(self, read: _Text, cutoff: int) -> None:
@@ -280,11 +278,18 @@ class _Space:
                 continue
             best = process.extractOne(term, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
             if best:
-                read.add(best[0], read.terms[term] * best[1] / 100, read.where[term])
+                read.add(best[0], read.terms.pop(term) * best[1] / 100, read.where[term])
 
 
 # Of a point and its family with the same score, the point itself: a sub-point worded alike is that sub-point.
 _TIE = 0.02
+# The least share of a clause its point's sub-points must explain beyond the best of them to count.
+_EXTRA = 0.1
+
+
+def _tf(weight: float) -> float:
+    """A term's weight in a text, sublinear in how often it occurs."""
+    return 1 + math.log(weight) if weight >= 1 else weight
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -313,7 +318,18 @@ class _Scores:
         self.pasted = [_read(text, aliases, weights) for text in self.texts]
         for read in self.pasted:
             space.near_spellings(read, weights.fuzzy)
-        self.clauses = _unit(np.array([space.vector(read.terms) for read in self.pasted]))
+        # A clause's words that no point has count in its length: a clause that says much more than
+        # a point is less like it (and more likely a new point).
+        known = np.array([space.vector(read.terms) for read in self.pasted])
+        unseen = math.log((len(documents) + 1) / 0.5)
+        rest = (
+            np.array(
+                [sum(_tf(w) ** 2 for t, w in read.terms.items() if t not in space.columns) for read in self.pasted]
+            )
+            * (weights.unknown * unseen) ** 2
+        )
+        norms = np.sqrt((known**2).sum(axis=1) + rest)
+        self.clauses = known / np.where(norms == 0, 1, norms)[:, None]
 
         # Each point's vectors: one per wording (its title added), and one for it with its sub-points.
         index = {c.key: j for j, c in enumerate(candidates)}
@@ -342,7 +358,8 @@ class _Scores:
             self.families[j] = _unit(own[j] + sum(own[k] for k in kids))
             covered = squares @ np.any([support[k] for k in members], axis=0)
             each = np.max([squares @ support[k] for k in members], axis=0)
-            family = best[:, members].max(axis=1) + weights.family * (covered - each) - _TIE
+            extra = covered - each
+            family = np.where(extra >= _EXTRA, best[:, members].max(axis=1) + weights.family * extra - _TIE, 0)
             self.with_family[:, j] = family > best[:, j]
             best[:, j] = np.maximum(best[:, j], family)
 
@@ -353,12 +370,12 @@ class _Scores:
         centroids = _unit(np.array([points[topic_of == t].sum(axis=0) for t in range(len(self.topics))]))
         self.topic_likeness = self.clauses @ centroids.T
         self.numbered = np.array([[number in c.numbers for c in candidates] for number, _ in clauses], dtype=float)
-        self.matrix = np.clip(
+        # Not capped at 1 here, so that the number still tells two perfect matches apart.
+        self.matrix = np.maximum(
             (1 - weights.topic) * best
             + weights.topic * self.topic_likeness[:, topic_of]
             + weights.number * self.numbered,
             0,
-            1,
         )
 
     def reason(self, i: int, j: int) -> tuple[str, tuple[tuple[int, int], ...]]:
@@ -372,7 +389,9 @@ class _Scores:
         read = self.pasted[i]
         words: list[str] = []
         spans: set[tuple[int, int]] = set()
-        ranked = sorted(read.where, key=lambda t: -contributions[self.space.columns[t]] if t in self.space.columns else 0)
+        ranked = sorted(
+            read.where, key=lambda t: -contributions[self.space.columns[t]] if t in self.space.columns else 0
+        )
         for term in ranked:
             column = self.space.columns.get(term)
             if column is None or total <= 0 or contributions[column] < 0.03 * total:
@@ -425,7 +444,7 @@ def propose(
     firsts = _assign(matrix, weights)
     keeper = {j: i for i, (j, split) in enumerate(firsts) if j is not None and not split}
     results = []
-    for i, (j, split) in enumerate(firsts):
+    for i, (j, _) in enumerate(firsts):
         choices: list[Choice] = []
         if j is None:
             near = int(np.argmax(matrix[i]))
@@ -433,7 +452,7 @@ def propose(
             choices.append(
                 Choice(
                     None,
-                    float(matrix[i, near]),
+                    min(1.0, float(matrix[i, near])),
                     f"no point scores {round(weights.threshold * 100)}% or more; nearest: "
                     f"{candidates[near].key} at {round(matrix[i, near] * 100)}%{kept}",
                 )
@@ -447,7 +466,8 @@ def propose(
             splits = near in keeper and keeper[near] != i
             if splits:
                 reason = f"split from {candidates[near].key}, which clause {clauses[keeper[near]][0]} keeps; {reason}"
-            choices.append(Choice(candidates[near].key, float(matrix[i, near]), reason, spans, split=splits))
+            score = min(1.0, float(matrix[i, near]))
+            choices.append(Choice(candidates[near].key, score, reason, spans, split=splits))
         results.append(choices)
     return results
 
@@ -477,4 +497,4 @@ def _assign(matrix: np.ndarray, weights: Weights) -> list[tuple[int | None, bool
     for i, (j, _) in enumerate(firsts):
         if j is not None:
             first_of.setdefault(j, i)
-    return [(j, j is not None and first_of[j] != i) for j, _ in firsts]
+    return [(j, j is not None and first_of[j] != i) for i, (j, _) in enumerate(firsts)]

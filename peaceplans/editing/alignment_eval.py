@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from peaceplans.editing import alignment, paste
 from peaceplans.models.taxonomy import split_spellings
@@ -95,7 +96,7 @@ def cases(revisions: list[dict], seed: int = SEED) -> list[Case]:
             continue
         points = [p for p in revision["points"] if not p["deleted"]]
         order = list(range(len(points)))
-        random.Random(f"{seed}-{revision['slug']}").shuffle(order)
+        random.Random(f"{seed}-{revision['slug']}").shuffle(order)  # noqa: S311 (a fixed order, not a secret)
         text = "\n".join(f"{n}. {points[i]['text']}" for n, i in enumerate(order, start=1)) + "\n"
         truth = tuple(points[i]["derived_from"] for i in order)
         made.append(Case(revision["slug"], plan_labels.get(revision["slug"], revision["slug"]), text, truth))
@@ -116,13 +117,15 @@ def score(case: Case, proposer: Proposer) -> Score:
             new += got is None
         else:
             matched += got == expected
-            near += got is not None and expected in (got, alignment.parent_key(got)) or got == alignment.parent_key(expected)
+            near += (
+                got is not None
+                and expected in (got, alignment.parent_key(got))
+                or got == alignment.parent_key(expected)
+            )
         if got != expected:
             misses.append((clause.number, expected, got))
     counterparts = sum(1 for t in case.truth if t is not None)
-    return Score(
-        case.slug, case.label, matched, counterparts, new, len(case.truth) - counterparts, near, tuple(misses)
-    )
+    return Score(case.slug, case.label, matched, counterparts, new, len(case.truth) - counterparts, near, tuple(misses))
 
 
 def proposer_for(weights: alignment.Weights = alignment.DEFAULT) -> Proposer:
@@ -132,10 +135,7 @@ def proposer_for(weights: alignment.Weights = alignment.DEFAULT) -> Proposer:
     aliases = demo_aliases(plan)
 
     def propose(clauses):
-        return [
-            choices[0].key
-            for choices in alignment.propose(clauses, candidates, aliases, weights=weights)
-        ]
+        return [choices[0].key for choices in alignment.propose(clauses, candidates, aliases, weights=weights)]
 
     return propose
 
@@ -184,13 +184,11 @@ def held_out(grid: Mapping[str, Sequence[float]] = GRID, slugs: Sequence[str] = 
     names = list(grid)
     tried = []
     for values in itertools.product(*(grid[name] for name in names)):
-        chosen = dict(zip(names, values, strict=True))
+        chosen: dict[str, Any] = dict(zip(names, values, strict=True))
         proposer = proposer_for(dataclasses.replace(alignment.DEFAULT, **chosen))
         tried.append((chosen, {slug: score(every[slug], proposer) for slug in slugs}))
     results = []
     for slug in slugs:
-        chosen, scores = max(
-            tried, key=lambda t: sum(s.matched + s.new for other, s in t[1].items() if other != slug)
-        )
+        chosen, scores = max(tried, key=lambda t: sum(s.matched + s.new for other, s in t[1].items() if other != slug))
         results.append((scores[slug], chosen))
     return results

@@ -269,7 +269,7 @@ class ConfirmForm(forms.Form):
         return data
 
     def choices(self) -> list[tuple[str | None, str]]:
-        """(point key or None for a new point, topic slug) per clause, once valid: a split gives the point it divides."""
+        """(point key or None for a new point, topic slug) per clause, once valid (a split: the point it divides)."""
         return [
             (chosen.key if chosen else None, self.cleaned_data[f"clause-{n}-topic"])
             for n, chosen in enumerate(self.chosen)

@@ -489,7 +489,7 @@ def test_a_renumbered_draft_is_matched_to_its_points_with_their_scores(editor_cl
     confirm = response.context["confirm"]
     assert [choices[0].key for choices in confirm.proposals] == ["6", "7", "21d"]
     assert all(len(choices) == 3 for choices in confirm.proposals)
-    for n, choices in enumerate(confirm.proposals):
+    for choices in confirm.proposals:
         assert choices[0].score > choices[1].score >= choices[2].score
         assert f'<span class="proposal-score">{choices[0].percent}%</span>' in html
     assert '<span class="proposal-label">6 · Army cap</span>' in html

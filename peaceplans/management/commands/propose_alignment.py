@@ -3,6 +3,7 @@
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         points = proposals.plan_points(found)
         named = {p.key: paste.Named(p.key, p.number, p.title) for p in points.points}
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "number": clause.number,
                 "line": clause.line,
@@ -86,7 +87,9 @@ def read_text(file: str) -> str:
     except OSError as exc:
         raise CommandError(f"Cannot read {file!r}: {exc.strerror}.") from None
     if len(data) > MAX_BYTES:
-        raise CommandError(f"The text is over {MAX_BYTES:,} bytes; the paste page takes at most {paste.MAX_CHARS:,} characters.")
+        raise CommandError(
+            f"The text is over {MAX_BYTES:,} bytes; the paste page takes at most {paste.MAX_CHARS:,} characters."
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
