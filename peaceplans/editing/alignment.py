@@ -26,18 +26,16 @@ texts by peaceplans/editing/alignment_eval.py (docs/editors.md gives the figures
 
 import math
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import snowballstemmer
 from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
-Aliases = Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]]  # as search.aliases.table() gives them
+from peaceplans.editing.alignment_words import Aliases, Text
+from peaceplans.editing.alignment_words import read as read_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +75,7 @@ class Candidate:
 class Choice:
     """
     One proposal for a clause: a point's key, or None for a new point; with `split`, a new point
-    split from the point `key`, which another clause keeps. A score from 0 to 1, the reason in
+    split from the point `key`, which clause `taken` keeps. A score from 0 to 1, the reason in
     words, and the character ranges of the clause's words that matched the point (`spans`).
     """
 
@@ -86,6 +84,7 @@ class Choice:
     reason: str
     spans: tuple[tuple[int, int], ...] = ()
     split: bool = False
+    taken: str = ""  # the number of the clause the point went to, when not this one
 
     @property
     def percent(self) -> int:
@@ -96,155 +95,6 @@ def parent_key(key: str) -> str | None:
     """The key of the point a sub-point belongs to, as drafts number them: 21d -> 21, 12-1 -> 12."""
     found = re.fullmatch(r"(.*\d)(?:[a-z]|[-.]\d+)", key)
     return found.group(1) if found else None
-
-
-# --- Words ------------------------------------------------------------------------------
-
-# A number grouped by thousands (600,000) is one word; otherwise runs of letters and digits.
-_TOKEN = re.compile(r"\d{1,3}(?:[,.'’\u00a0\u202f]\d{3})+(?!\d)|[^\W_]+")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_SENTENCE_END = ".:;!?"
-# English function words: they say nothing about what a clause is about.
-STOPWORDS = frozenset(
-    """a an the and or nor but if then else of to in on at by for with from into onto upon over under
-    about as than that this these those there here it its it's is are was were be been being am do does
-    did has have had having will would shall should can could may might must not no any all each every
-    both either neither some such so too very which who whom whose what when where why how also only
-    own same other their them they he she his her we our us you your i my me one s""".split()  # noqa: SIM905
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A word of a text: where it is, its form in lower case, its stem, and whether it is a number or a name."""
-
-    start: int
-    end: int
-    word: str
-    stem: str
-    name: bool
-
-
-@lru_cache(maxsize=1)
-def _stemmers():
-    return snowballstemmer.stemmer("english"), snowballstemmer.stemmer("russian")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The word's stem: English Snowball for Latin letters, Russian for Cyrillic; numbers as they are."""
-    if word.isdigit():
-        return word
-    english, russian = _stemmers()
-    return (russian if _CYRILLIC.search(word) else english).stemWord(word)
-
-
-def tokens(text: str) -> list[Token]:
-    """
-    The words of a text (NFKC, lower case). A word is a name when it is a number, written in
-    capitals ("NATO", "IAEA"), or capitalised other than at the start of a sentence ("Donetsk").
-    Positions are in the text as given; each word is NFKC-normalised on its own.
-    """
-    found = []
-    for match in _TOKEN.finditer(text):
-        raw = unicodedata.normalize("NFKC", match.group())
-        word = re.sub(r"\D", "", raw) if raw[0].isdigit() and not raw.isalnum() else raw.casefold()  # 600,000: 600000
-        k = match.start() - 1
-        while k >= 0 and text[k].isspace():
-            k -= 1
-        starts_sentence = k < 0 or text[k] in _SENTENCE_END
-        name = raw[0].isdigit() or (len(raw) > 1 and raw.isupper()) or (raw[0].isupper() and not starts_sentence)
-        found.append(Token(match.start(), match.end(), word, stem(word), name))
-    return found
-
-
-@dataclass
-class _Text:
-    """A text as weighted terms (stems, alias and initials terms), with the words behind each term."""
-
-    words: list[Token]
-    terms: Counter[str] = field(default_factory=Counter)  # term -> weight (float)
-    where: dict[str, list[int]] = field(default_factory=dict)
-
-    def add(self, term: str, weight: float, indexes) -> None:
-        self.terms[term] += weight  # type: ignore[assignment]  # a Counter of floats
-        self.where.setdefault(term, []).extend(indexes)
-
-
-def _read(text: str, aliases: Aliases, weights: Weights) -> _Text:
-    """
-    A text's terms: each word's stem, except that the words of an alias's spelling make the
-    alias's one term instead; and initials, as a term of their own beside the words.
-    """
-    words = tokens(text)
-    read = _Text(words)
-    in_alias: set[int] = set()
-    for start, end, term in _alias_terms([t.word for t in words], aliases):
-        read.add(term, weights.names, range(start, end))
-        in_alias.update(range(start, end))
-    for n, token in enumerate(words):
-        if token.word in STOPWORDS:
-            continue
-        if n not in in_alias:
-            read.add(token.stem, weights.names if token.name else 1.0, [n])
-    for start, end, term in _initials(text, words):
-        read.add(term, 1.0, range(start, end))
-    return read
-
-
-def _alias_terms(words: Sequence[str], aliases: Aliases) -> list[tuple[int, int, str]]:
-    """
-    The spellings of aliases found in `words`, the longest first, without overlaps, as (first
-    word, past the last, term). The term is the same for every spelling of an alias, so a clause
-    that says "ZNPP" shares it with a point that says "Zaporizhzhia nuclear power plant".
-    """
-    if not aliases:
-        return []
-    longest = max(len(spelling) for spelling in aliases)
-    found = []
-    start = 0
-    while start < len(words):
-        for size in range(min(longest, len(words) - start), 0, -1):
-            spelling = tuple(words[start : start + size])
-            if spelling in aliases:
-                found.append((start, start + size, "=" + " ".join(min(aliases[spelling]))))
-                start += size
-                break
-        else:
-            start += 1
-    return found
-
-
-def _initials(text: str, words: Sequence[Token]) -> list[tuple[int, int, str]]:
-    """
-    Initials as one term with the words they stand for: "US" and "United States" both give
-    "=us"; "IAEA", "International Atomic Energy Agency" "=iaea". A run is two or more
-    capitalised words in a row (separated by spaces only), a word in capitals of 2 to 6 letters
-    stands for its own.
-    """
-    found = []
-    run: list[int] = []
-
-    def close():
-        if len(run) > 1:
-            found.append((run[0], run[-1] + 1, "=" + "".join(words[n].word[0] for n in run)))
-        run.clear()
-
-    for n, token in enumerate(words):
-        raw = text[token.start : token.end]
-        if raw.isalpha() and raw.isupper() and 2 <= len(raw) <= 6:
-            close()
-            found.append((n, n + 1, "=" + token.word))
-            continue
-        joined = run and text[words[run[-1]].end : token.start] == " "
-        if raw[0].isupper() and raw.isalpha() and token.word not in STOPWORDS:
-            if run and not joined:
-                close()
-            run.append(n)
-        else:
-            close()
-    close()
-    return found
 
 
 # --- The space of terms -------------------------------------------------------------------
@@ -271,7 +121,7 @@ class _Space:
                 vector[column] = _tf(weight) * self.idf[column]
         return vector
 
-    def near_spellings(self, read: _Text, cutoff: int) -> None:
+    def near_spellings(self, read: Text, cutoff: int) -> None:
         """A word no point uses counts as the nearest one they use, when spelt almost alike, by its likeness."""
         for term in list(read.terms):
             if term in self.columns or term.startswith("=") or term.isdigit() or len(term) < 5:
@@ -305,8 +155,8 @@ class _Scores:
 
     def __init__(self, clauses, candidates: Sequence[Candidate], aliases: Aliases, weights: Weights):
         self.candidates = candidates
-        wordings = [[_read(text, aliases, weights) for text in dict.fromkeys(c.wordings)] for c in candidates]
-        titles = [_read(c.title, aliases, weights) for c in candidates]
+        wordings = [[read_text(text, aliases, weights.names) for text in dict.fromkeys(c.wordings)] for c in candidates]
+        titles = [read_text(c.title, aliases, weights.names) for c in candidates]
         documents = []
         for texts, title in zip(wordings, titles, strict=True):
             terms: Counter = Counter()
@@ -315,7 +165,7 @@ class _Scores:
             documents.append(terms + title.terms)
         self.space = space = _Space(documents)
         self.texts = [text for _, text in clauses]
-        self.pasted = [_read(text, aliases, weights) for text in self.texts]
+        self.pasted = [read_text(text, aliases, weights.names) for text in self.texts]
         for read in self.pasted:
             space.near_spellings(read, weights.fuzzy)
         # A clause's words that no point has count in its length: a clause that says much more than
@@ -463,11 +313,17 @@ def propose(
             if any(c.key == candidates[near].key for c in choices):
                 continue
             reason, spans = scores.reason(i, near)
-            splits = near in keeper and keeper[near] != i
-            if splits:
-                reason = f"split from {candidates[near].key}, which clause {clauses[keeper[near]][0]} keeps; {reason}"
             score = min(1.0, float(matrix[i, near]))
-            choices.append(Choice(candidates[near].key, score, reason, spans, split=splits))
+            taken = clauses[keeper[near]][0] if near in keeper and keeper[near] != i else ""
+            splits = bool(taken) and (near == j or score >= weights.split)  # else a pointer to who has it
+            if taken:
+                why = (
+                    f"split from {candidates[near].key}, which clause {taken} keeps"
+                    if splits
+                    else f"clause {taken} has it"
+                )
+                reason = f"{why}; {reason}"
+            choices.append(Choice(candidates[near].key, score, reason, spans, split=splits, taken=taken))
         results.append(choices)
     return results
 

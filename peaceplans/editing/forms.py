@@ -219,6 +219,7 @@ class ConfirmForm(forms.Form):
             "percent": choice.percent,
             "new": choice.key is None,
             "split": choice.split,
+            "taken": "" if choice.split else choice.taken,
             "words": words,
             "reason": choice.reason,
         }
