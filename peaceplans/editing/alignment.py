@@ -29,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -147,6 +148,23 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
+class _Aliases(dict):
+    """Aliases that can key a cache: the same lines, the same key."""
+
+    def __init__(self, aliases: Aliases):
+        super().__init__(aliases)
+        self.key = hash(frozenset(self.items()))
+
+    def __hash__(self):  # type: ignore[override]
+        return self.key
+
+
+@lru_cache(maxsize=2048)  # a plan of 100 points in 10 texts, and then some
+def _point_text(text: str, aliases: _Aliases, names: float) -> Text:
+    """A point's wording or title, read once for every paste of the same plan (never changed after)."""
+    return read_text(text, aliases, names)
+
+
 # --- Scores ---------------------------------------------------------------------------------
 
 
@@ -155,8 +173,9 @@ class _Scores:
 
     def __init__(self, clauses, candidates: Sequence[Candidate], aliases: Aliases, weights: Weights):
         self.candidates = candidates
-        wordings = [[read_text(text, aliases, weights.names) for text in dict.fromkeys(c.wordings)] for c in candidates]
-        titles = [read_text(c.title, aliases, weights.names) for c in candidates]
+        known = _Aliases(aliases)
+        wordings = [[_point_text(text, known, weights.names) for text in dict.fromkeys(c.wordings)] for c in candidates]
+        titles = [_point_text(c.title, known, weights.names) for c in candidates]
         documents = []
         for texts, title in zip(wordings, titles, strict=True):
             terms: Counter = Counter()

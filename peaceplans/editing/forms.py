@@ -152,6 +152,7 @@ class ConfirmForm(forms.Form):
     point", "split from 12"; the page offers an autocomplete), and the topic of each new point.
     """
 
+    NEW = paste.NEW_POINT  # what to type for a new point
     threshold = round(alignment.DEFAULT.threshold * 100)
 
     def __init__(self, pasted: PasteForm, *args, **kwargs):
