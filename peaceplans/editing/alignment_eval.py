@@ -117,11 +117,8 @@ def score(case: Case, proposer: Proposer) -> Score:
             new += got is None
         else:
             matched += got == expected
-            near += (
-                got is not None
-                and expected in (got, alignment.parent_key(got))
-                or got == alignment.parent_key(expected)
-            )
+            related = (alignment.parent_key(got), alignment.parent_key(expected)) if got else ()
+            near += got is not None and (got == expected or expected in related[:1] or got in related[1:])
         if got != expected:
             misses.append((clause.number, expected, got))
     counterparts = sum(1 for t in case.truth if t is not None)
