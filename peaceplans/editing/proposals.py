@@ -6,7 +6,6 @@ candidates, and the proposals for pasted clauses. The paste page (forms.ConfirmF
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 from peaceplans.editing import alignment
 from peaceplans.editing.paste import PastedClause
@@ -20,15 +19,6 @@ class PlanPoints:
 
     points: list[Point]
     candidates: list[alignment.Candidate]
-
-    def label(self, key: str) -> str:
-        """How the page names a point: its number as readers see it, and its title in full."""
-        point = self.by_key[key]
-        return f"{point.number} · {point.title}"
-
-    @cached_property
-    def by_key(self) -> dict[str, Point]:
-        return {p.key: p for p in self.points}
 
 
 def plan_points(plan: Plan) -> PlanPoints:
