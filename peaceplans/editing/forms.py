@@ -12,11 +12,13 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
-from django.utils.text import Truncator, slugify
+from django.utils.text import slugify
 
-from peaceplans.editing import paste
+from peaceplans.editing import alignment, paste
+from peaceplans.editing import proposals as plan_proposals
 from peaceplans.editing.services import ImportResult, revision_create_from_paste
-from peaceplans.models import MAX_SUMMARY_CHARS, Clause, Party, Plan, RevisionStatus, Source, SourceKind, Topic
+from peaceplans.markup import highlight
+from peaceplans.models import MAX_SUMMARY_CHARS, Party, Plan, RevisionStatus, Source, SourceKind, Topic
 
 # The point keys a new revision's new points get ("<slug>-<number>") allow no other characters.
 slug_validator = RegexValidator(
@@ -145,31 +147,39 @@ def confirmable_clauses() -> int | None:
 
 
 class ConfirmForm(forms.Form):
-    """Step 2: the point each pasted clause answers, and the topic of each new point."""
+    """
+    Step 2: the point each pasted clause answers, typed (a number, words of a title, "new
+    point", "split from 12"; the page offers an autocomplete), and the topic of each new point.
+    """
 
-    NEW = "+new"  # no point key starts with "+"
-    threshold = round(paste.MATCH_THRESHOLD * 100)
+    NEW = paste.NEW_POINT  # what to type for a new point
+    threshold = round(alignment.DEFAULT.threshold * 100)
 
     def __init__(self, pasted: PasteForm, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pasted = pasted
         self.plan: Plan = pasted.cleaned_data["plan"]
-        self.points = list(self.plan.points.in_order().select_related("topic"))
+        self.plan_points = plan_proposals.plan_points(self.plan)
+        self.points = self.plan_points.points
+        self.named = {p.key: paste.Named(p.key, p.number, p.title) for p in self.points}
         topics = list(Topic.objects.all())
         self.default_topic = next((t.slug for t in topics if t.slug == "other"), topics[0].slug if topics else "")
-        point_choices = [(self.NEW, "new point")]
-        point_choices += [(p.key, f"{p.key}. {Truncator(p.title).chars(40)}") for p in self.points]
         topic_choices = [(t.slug, t.name) for t in topics]
-        topic_of = {p.key: p.topic.slug for p in self.points}
-        proposals = self.proposals if not self.is_bound else [None] * len(pasted.clauses)
-        for n, (clause, proposal) in enumerate(zip(pasted.clauses, proposals, strict=True)):
-            key = proposal.key if proposal else None
-            self.fields[f"clause-{n}-point"] = forms.ChoiceField(
-                choices=point_choices, initial=key or self.NEW, label=f"Point for clause {clause.number}"
+        self.topic_of = {p.key: p.topic.slug for p in self.points}
+        firsts = [c[0] for c in self.proposals] if not self.is_bound else [None] * len(pasted.clauses)
+        for n, (clause, first) in enumerate(zip(pasted.clauses, firsts, strict=True)):
+            key = first.key if first else None
+            initial = paste.choice_label(paste.Chosen(key, bool(first and first.split)), self.named)
+            self.fields[f"clause-{n}-point"] = forms.CharField(
+                max_length=300,
+                initial=initial,
+                label=f"Point for clause {clause.number}",
+                error_messages={"required": f"Type a point's number, words of its title, or “{paste.NEW_POINT}”."},
+                widget=forms.TextInput(attrs={"list": "plan-points", "autocomplete": "off", "class": "point-choice"}),
             )
             self.fields[f"clause-{n}-topic"] = forms.ChoiceField(
                 choices=topic_choices,
-                initial=topic_of.get(key, self.default_topic),
+                initial=self.topic_of.get(key or "", self.default_topic),
                 label="Topic, if a new point",
             )
 
@@ -179,55 +189,92 @@ class ConfirmForm(forms.Form):
         return PasteForm(self.pasted.data, auto_id=False)
 
     @cached_property
-    def proposals(self) -> list[paste.Proposal]:
-        """The proposed point of each clause. Two queries: the plan's points (above) and all its wordings."""
-        key_of = {p.pk: p.key for p in self.points}
-        wordings: dict[str, list[str]] = {p.key: [] for p in self.points}
-        rows = Clause.objects.filter(revision__plan=self.plan, dropped=False).values_list("point_id", "text")
-        for point_id, text in rows.order_by("-revision__published_on", "-revision_id"):
-            if point_id in key_of:
-                wordings[key_of[point_id]].append(text)
-        return paste.propose_points([c.text for c in self.pasted.clauses], wordings)
+    def proposals(self) -> list[list[alignment.Choice]]:
+        """Each clause's proposals, best first (alignment.propose over the whole draft)."""
+        return plan_proposals.propose(self.plan_points, self.pasted.clauses)
+
+    def options(self) -> list[str]:
+        """The autocomplete's entries: a new point, every point by number and title, then splits of each."""
+        labels = [named.label for named in self.named.values()]
+        return [paste.NEW_POINT, *labels, *(f"split from {label}" for label in labels)]
 
     def rows(self) -> list[dict]:
-        """One row of the confirm table per clause."""
-        titles = {p.key: p.title for p in self.points}
-        return [
-            {
-                "clause": clause,
-                "proposal": proposal,
-                "title": titles.get(proposal.key or proposal.nearest or "", ""),
-                "point": self[f"clause-{n}-point"],
-                "topic": self[f"clause-{n}-topic"],
-            }
-            for n, (clause, proposal) in enumerate(zip(self.pasted.clauses, self.proposals, strict=True))
-        ]
+        """One row of the confirm table per clause: its text, marked for the first proposal, and the proposals."""
+        rows = []
+        for n, (clause, choices) in enumerate(zip(self.pasted.clauses, self.proposals, strict=True)):
+            rows.append(
+                {
+                    "clause": clause,
+                    "text": highlight(clause.text, choices[0].spans if choices[0].key else ()),
+                    "proposals": [self._proposal(clause, choice) for choice in choices],
+                    "point": self[f"clause-{n}-point"],
+                    "topic": self[f"clause-{n}-topic"],
+                }
+            )
+        return rows
+
+    def _proposal(self, clause: paste.PastedClause, choice: alignment.Choice) -> dict:
+        words = list(dict.fromkeys(clause.text[start:end] for start, end in choice.spans))
+        return {
+            "label": paste.choice_label(paste.Chosen(choice.key, choice.split), self.named),
+            "percent": choice.percent,
+            "new": choice.key is None,
+            "split": choice.split,
+            "taken": "" if choice.split else choice.taken,
+            "words": words,
+            "reason": choice.reason,
+        }
 
     def clean(self):
         super().clean()
         data = self.cleaned_data  # what Form.clean() returns; its stub allows None
-        answered: dict[str, list[str]] = {}
-        for n, clause in enumerate(self.pasted.clauses):
-            key = data.get(f"clause-{n}-point")
-            if key and key != self.NEW:
-                answered.setdefault(key, []).append(clause.number)
-        for key, numbers in answered.items():
-            if len(numbers) > 1:
+        named = list(self.named.values())
+        self.chosen: list[paste.Chosen | None] = []
+        for n in range(len(self.pasted.clauses)):
+            typed = data.get(f"clause-{n}-point")
+            chosen = None
+            if typed is not None:
+                try:
+                    chosen = paste.read_choice(typed, named)
+                except paste.PasteError as exc:
+                    self.add_error(f"clause-{n}-point", exc.message)
+            self.chosen.append(chosen)
+        answered: dict[str, list[int]] = {}
+        for n, chosen in enumerate(self.chosen):
+            if chosen and chosen.key and not chosen.split:
+                answered.setdefault(chosen.key, []).append(n)
+        numbers = [c.number for c in self.pasted.clauses]
+        for key, ns in answered.items():
+            if len(ns) > 1:
+                listed = [numbers[n] for n in ns]
                 raise ValidationError(
-                    f"Clauses {', '.join(numbers[:-1])} and {numbers[-1]} are matched to the same point, {key}; "
-                    "a point has one clause per revision. Match all but one of them to another point, "
-                    "or make them new points."
+                    f"Clauses {', '.join(listed[:-1])} and {listed[-1]} are matched to the same point, {key}; "
+                    "a point has one clause per revision. Match all but one of them to another point, make "
+                    f"them new points, or “split from {key}” if the new text divides the point."
                 )
+        for n, chosen in enumerate(self.chosen):
+            if chosen and chosen.split:
+                keeper = answered.get(chosen.key or "", [None])[0]
+                if keeper is None:
+                    self.add_error(
+                        f"clause-{n}-point",
+                        f"No clause is matched to {chosen.key} itself: match one clause to {chosen.key} "
+                        f"and the others “split from {chosen.key}”.",
+                    )
+                elif keeper > n:
+                    self.add_error(
+                        f"clause-{n}-point",
+                        f"Clause {numbers[keeper]}, after this one, keeps {chosen.key}; the first clause that "
+                        f"answers a point keeps it. Match this clause to {chosen.key} and clause "
+                        f"{numbers[keeper]} “split from {chosen.key}”.",
+                    )
         return data
 
     def choices(self) -> list[tuple[str | None, str]]:
-        """(point key or None for a new point, topic slug) per clause, once valid."""
+        """(point key or None for a new point, topic slug) per clause, once valid (a split: the point it divides)."""
         return [
-            (
-                None if self.cleaned_data[f"clause-{n}-point"] == self.NEW else self.cleaned_data[f"clause-{n}-point"],
-                self.cleaned_data[f"clause-{n}-topic"],
-            )
-            for n in range(len(self.pasted.clauses))
+            (chosen.key if chosen else None, self.cleaned_data[f"clause-{n}-topic"])
+            for n, chosen in enumerate(self.chosen)
         ]
 
     def save(self) -> ImportResult:
@@ -247,7 +294,7 @@ class ConfirmForm(forms.Form):
         return revision_create_from_paste(data=revision, plan_slug=self.plan.slug)
 
     def success_message(self, result: ImportResult) -> str:
-        matched = sum(1 for key, _ in self.choices() if key is not None)
+        matched = sum(1 for chosen in self.chosen if chosen and chosen.key and not chosen.split)
         clauses = len(self.pasted.clauses)
         return (
             f"Created “{result.revision.title}” with {clauses} clause{'s' if clauses != 1 else ''}: "

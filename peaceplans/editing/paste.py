@@ -1,6 +1,7 @@
 """
-A pasted draft, read: its numbered clauses, its list of sources, and which existing point
-each clause most likely answers. Pure: text in, data out; no ORM, no HTML.
+A pasted draft, read: its numbered clauses, its list of sources, and the point the editor
+typed for each clause. Pure: text in, data out; no ORM, no HTML. Which point each clause
+most likely answers is alignment.py's job.
 
 The editors' "paste a new draft" page (admin) uses these in two steps; the import itself
 is services.revision_create_from_paste, the same import as the command's.
@@ -8,25 +9,17 @@ is services.revision_create_from_paste, the same import as the command's.
 
 import datetime
 import re
-from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from peaceplans.compare.diff import similarity, tokenize
-
 MAX_CHARS = 500_000
 MAX_LINES = 10_000
 MAX_CLAUSES = 2_000
 MAX_CLAUSE_CHARS = 10_000  # as models.MAX_CLAUSE_CHARS; a test keeps the two equal
 MAX_SOURCES = 100
-# Below this similarity a clause is proposed as a new point. Paraphrases of one point
-# score 0.6 to 0.9 against each other; unrelated clauses of the same plan, 0.1 to 0.3.
-MATCH_THRESHOLD = 0.35
-# Per clause, how many wordings (best word overlap first) get the exact, costlier score.
-CANDIDATES_PER_CLAUSE = 12
 
 NUMBER_EXAMPLES = "“1.”, “1)”, “10a)”, “(3)”, “Point 3:”, “3 -”, “§3” or “Article 3.”"
 
@@ -252,82 +245,68 @@ def parse_sources(text: str, kinds: Collection[str]) -> list[PastedSource]:
 
 
 # --- Matching -------------------------------------------------------------------------
+# The proposals themselves are alignment.propose(); here, what the editor types to choose.
+
+NEW_POINT = "new point"
 
 
 @dataclass(frozen=True, slots=True)
-class Proposal:
-    """The point proposed for one clause (None: a new point), its similarity, and the
-    nearest point found whatever the threshold (for a new point: what it came closest to)."""
+class Named:
+    """A point as the editor may name it: its key, the number readers see, its title."""
 
-    key: str | None
-    score: float
-    nearest: str | None = None
+    key: str
+    number: str
+    title: str
 
     @property
-    def percent(self) -> int:
-        return round(self.score * 100)
+    def label(self) -> str:
+        return f"{self.number} · {self.title}"
 
 
-def _bag(text: str) -> Counter:
-    return Counter(token.casefold() for token in tokenize(text) if not token.isspace())
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """What a clause was matched to: a point's key (None: a new point); `split`: a new point split from it."""
+
+    key: str | None
+    split: bool = False
 
 
-def _bound(a: Counter, na: int, b: Counter, nb: int) -> float:
-    """An upper bound of similarity(): matched tokens cannot outnumber the tokens both texts share."""
-    if not na + nb:
-        return 1.0
-    return 2.0 * sum((a & b).values()) / (na + nb)
+def choice_label(chosen: Chosen, points: Mapping[str, Named]) -> str:
+    """How the page writes a choice in the clause's box, and reads it back with read_choice()."""
+    if chosen.key is None:
+        return NEW_POINT
+    label = points[chosen.key].label
+    return f"split from {label}" if chosen.split else label
 
 
-def propose_points(
-    texts: Sequence[str],
-    wordings: Mapping[str, Sequence[str]],
-    *,
-    threshold: float = MATCH_THRESHOLD,
-) -> list[Proposal]:
+def read_choice(typed: str, points: Sequence[Named]) -> Chosen:
     """
-    For each pasted clause text, the existing point it most likely answers.
-
-    `wordings` maps each point's key, in plan order, to its texts in the plan's revisions;
-    a point scores its best wording (diff.similarity). Pairs are taken greedily, best
-    score first (ties: earlier clause, then earlier point), so no point is proposed for
-    two clauses; a clause whose best remaining score is below `threshold` is a new point.
-    Only the CANDIDATES_PER_CLAUSE wordings sharing the most words with a clause are
-    scored exactly, which keeps a 2,000-clause paste to seconds.
+    The point an editor typed for a clause: "new" (or "new point"); a point's number or key
+    ("21d"), alone or as the autocomplete writes it ("21d · Donetsk demilitarised buffer
+    zone"); "split from 21d" (or "split 21d"); or words of a point's title ("buffer zone"),
+    when they name one point only. Raises PasteError saying what to type instead.
     """
-    order = {key: n for n, key in enumerate(wordings)}
-    candidates = []
-    for key, texts_of_point in wordings.items():
-        for text in dict.fromkeys(texts_of_point):  # one score per distinct wording
-            bag = _bag(text)
-            candidates.append((key, text, bag, bag.total()))
-    pairs: list[tuple[float, int, int, str]] = []
-    nearest: list[tuple[float, str | None]] = []
-    for i, text in enumerate(texts):
-        bag = _bag(text)
-        size = bag.total()
-        bounds = sorted(
-            ((_bound(bag, size, cbag, csize), -n) for n, (_, _, cbag, csize) in enumerate(candidates)), reverse=True
-        )
-        best: dict[str, float] = {}
-        for bound, minus_n in bounds[:CANDIDATES_PER_CLAUSE]:
-            if bound < threshold and best:
-                break
-            key, candidate, _, _ = candidates[-minus_n]
-            best[key] = max(best.get(key, 0.0), similarity(text, candidate))
-        pairs.extend((-score, i, order[key], key) for key, score in best.items())
-        key, score = max(best.items(), key=lambda item: (item[1], -order[item[0]]), default=(None, 0.0))
-        nearest.append((score, key if score else None))
-    pairs.sort()
-    proposals: list[Proposal | None] = [None] * len(texts)
-    taken: set[str] = set()
-    for minus_score, i, _, key in pairs:
-        if -minus_score < threshold:
-            break
-        if proposals[i] is None and key not in taken:
-            proposals[i] = Proposal(key, -minus_score, key)
-            taken.add(key)
-    return [p or Proposal(None, score, key) for p, (score, key) in zip(proposals, nearest, strict=True)]
+    text = " ".join(typed.split())
+    if not text:
+        raise PasteError(f"Type a point's number, words of its title, or “{NEW_POINT}”.")
+    if text.casefold() in ("new", NEW_POINT, "+new", "new point (no match)"):
+        return Chosen(None)
+    split = re.match(r"(?i)split(?:\s+from)?(?:\s+|$)", text)
+    name = text[split.end() :] if split else text
+    if split and not name:
+        raise PasteError("Say which point it is split from, for example “split from 12”.")
+    number = name.split(" · ", 1)[0].strip().casefold()
+    by_number = {p.number.casefold(): p for p in points} | {p.key.casefold(): p for p in points}
+    if number in by_number:
+        return Chosen(by_number[number].key, bool(split))
+    words = name.casefold().split()
+    found = [p for p in points if all(word in p.label.casefold() for word in words)]
+    if len(found) == 1:
+        return Chosen(found[0].key, bool(split))
+    if not found:
+        raise PasteError(f"No point is numbered or titled “{_excerpt(name, 40)}”. Type its number, or “{NEW_POINT}”.")
+    listed = "; ".join(p.label for p in found[:5]) + ("; …" if len(found) > 5 else "")
+    raise PasteError(f"“{_excerpt(name, 40)}” fits {len(found)} points ({listed}): type the number.")
 
 
 # --- The import -----------------------------------------------------------------------

@@ -7,7 +7,8 @@ not a test. It exits 0 whatever the figures are, and non-zero, loudly, when it c
 1. Builds its own databases in a temporary folder under --out (never db.sqlite3): the demo
    (migrate + load_demo) and a generated one (the demo plus `generate_synthetic`), and collects
    the static files there.
-2. bench_diff.py: the word diff on two 5,000-word texts.
+2. bench_diff.py: the word diff on two 5,000-word texts; bench_align.py: how well the paste page's
+   proposals find the point a reworded demo clause answers (issue 20; its own section of the report).
 3. bench_pages.py, once per dataset in a fresh process: each page's render time (first, cold,
    warm, uncached; comparisons also cold with the page cache off) and the compressed bytes of
    each first load and HTMX fragment.
@@ -42,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_align  # noqa: E402
 import bench_http  # noqa: E402
 import report  # noqa: E402
 from common import ROOT, app_env, machine  # noqa: E402
@@ -194,6 +196,7 @@ def main() -> int:
         built = build(work, args.quick)
         figures["generator"] = built["generator"]
         figures["diff"] = run_diff(args.out, args.quick)
+        figures["align"] = bench_align.run(args.out)
         figures["pages"] = {"demo": run_pages("demo", built["demo"], built["static"], args.out, args.quick)}
         if built["generated"]:
             figures["pages"]["generated"] = run_pages(
@@ -220,7 +223,7 @@ def main() -> int:
         return 1
     figures["machine"]["django"] = figures["pages"]["demo"]["django"]
     figures["targets"] = report.targets(figures)
-    markdown = report.table(figures)
+    markdown = report.table(figures) + bench_align.table(figures["align"])
     (args.out / "bench.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n")
     (args.out / "bench.md").write_text(markdown)
     print("\n" + markdown)

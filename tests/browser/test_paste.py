@@ -30,8 +30,10 @@ def admin_page(page, server_url, editor):
 
 def test_editor_pastes_a_renumbered_draft_and_creates_the_revision(admin_page, server_url, tmp_path):
     """
-    From the revision list: paste, see points 6, 7 and 21d proposed with scores, confirm, land on the
-    revision; it is unpublished until the list's "Publish selected revisions" action, then public.
+    From the revision list: paste, see points 6, 7 and 21d proposed first of three, with scores and
+    the shared words marked; a point typed wrong is refused on its row, typing its number puts it
+    right; confirm, land on the revision; it is unpublished until the list's "Publish selected
+    revisions" action, then public.
     """
     page = admin_page
     page.goto(server_url + "/admin/peaceplans/revision/")
@@ -47,21 +49,31 @@ def test_editor_pastes_a_renumbered_draft_and_creates_the_revision(admin_page, s
     page.screenshot(path=str(tmp_path / "paste-step1-1280.png"), full_page=True)
     page.get_by_role("button", name="Line up the clauses").click()
 
-    table = page.locator("#pasted-clauses")
-    table.wait_for()
-    rows = table.locator("tbody tr")
-    assert rows.count() == 3
-    for n, (number, point) in enumerate([("1", "6. Army cap"), ("2", "7."), ("3", "21d.")]):
-        cells = rows.nth(n).locator("th, td")
-        assert cells.nth(0).inner_text().strip() == number
-        assert cells.nth(2).inner_text().startswith(point)
-        assert re.fullmatch(r"\d{2,3}%", cells.nth(3).inner_text().strip())
-    assert page.input_value("#id_clause-2-point") == "21d"
+    clauses = page.locator("#pasted-clauses > li")
+    clauses.first.wait_for()
+    assert clauses.count() == 3
+    for n, (number, point) in enumerate([("1", "6 · Army cap"), ("2", "7 · No NATO membership"), ("3", "21d · ")]):
+        clause = clauses.nth(n)
+        assert clause.locator(".clause-number").inner_text() == f"{number}."
+        proposals = clause.locator(".proposals > li")
+        assert proposals.count() == 3, "the three best proposals"
+        assert proposals.first.locator(".proposal-label").inner_text().startswith(point)
+        assert re.fullmatch(r"\d{2,3}%", proposals.first.locator(".proposal-score").inner_text().strip())
+        assert clause.locator(".clause-text mark").count() >= 2, "the words it shares with the point are marked"
+    assert page.input_value("#id_clause-2-point") == "21d · Donetsk demilitarised buffer zone"
+    assert page.get_attribute("#id_clause-2-point", "list") == "plan-points"
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the confirm page overflows by {overflow}px at 1280px"
     assert page.evaluate("window.__cspViolations") == []
     page.screenshot(path=str(tmp_path / "paste-step2-1280.png"), full_page=True)
 
+    # A wrong choice typed is refused on its row, nothing imported; typing the number puts it right.
+    page.fill("#id_clause-0-point", "no such point")
+    page.get_by_role("button", name="Create the revision").click()
+    page.locator(".errornote").wait_for()
+    assert "No point is numbered or titled “no such point”." in page.inner_text("#clause-0 .errorlist")
+    assert page.input_value("#id_clause-0-point") == "no such point"
+    page.fill("#id_clause-0-point", "6")
     page.get_by_role("button", name="Create the revision").click()
     page.wait_for_url(re.compile(r"/admin/peaceplans/revision/\d+/change/$"))
     assert (

@@ -11,10 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from peaceplans import models
-from peaceplans.compare.diff import similarity
 from peaceplans.editing import paste
-from peaceplans.editing.forms import ConfirmForm, confirmable_clauses
-from peaceplans.editing.paste import PasteError, parse_clauses, parse_sources, propose_points
+from peaceplans.editing.forms import confirmable_clauses
+from peaceplans.editing.paste import Chosen, Named, PasteError, parse_clauses, parse_sources, read_choice
 from peaceplans.editing.services import ImportProblem, revision_create_from_paste
 from peaceplans.models import Clause, Point, Revision, Source
 
@@ -217,35 +216,61 @@ def test_a_bad_source_line_is_refused_naming_the_line(text, message):
 # --- Matching -------------------------------------------------------------------------
 
 
-def test_each_clause_is_proposed_the_point_with_the_most_similar_wording():
-    wordings = {"6": ["Army capped at 600,000."], "7": ["No NATO membership for Ukraine, ever."]}
-    proposals = propose_points(["No NATO membership for Ukraine.", "Army capped at 800,000."], wordings)
-    assert [(p.key, p.percent) for p in proposals] == [
-        ("7", round(similarity("No NATO membership for Ukraine.", wordings["7"][0]) * 100)),
-        ("6", round(similarity("Army capped at 800,000.", wordings["6"][0]) * 100)),
-    ]
+# (How clauses are matched to points: tests/editing/test_alignment.py.)
+
+POINTS = [
+    Named("6", "6", "Army cap"),
+    Named("21", "21", "Territory"),
+    Named("21d", "21d", "Donetsk demilitarised buffer zone"),
+    Named("ukraine-us-20-point-draft-9", "20-point 9", "Funds for recovery"),
+]
 
 
-def test_a_point_scores_its_best_wording_across_revisions():
-    """The clause paraphrases the point's first wording, not its latest: the best one counts."""
-    wordings = {"6": ["Ukraine's army is unlimited.", "Ukraine's armed forces are capped at 600,000 personnel."]}
-    (proposal,) = propose_points([ARMY], wordings)
-    assert proposal.key == "6"
-    assert proposal.score == similarity(ARMY, wordings["6"][1])
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("21d", Chosen("21d")),
+        ("  21D ", Chosen("21d")),
+        ("21d · Donetsk demilitarised buffer zone", Chosen("21d")),
+        ("20-point 9", Chosen("ukraine-us-20-point-draft-9")),
+        ("ukraine-us-20-point-draft-9", Chosen("ukraine-us-20-point-draft-9")),
+        ("buffer zone", Chosen("21d")),
+        ("army", Chosen("6")),
+        ("new point", Chosen(None)),
+        ("New", Chosen(None)),
+        ("split from 21 · Territory", Chosen("21", split=True)),
+        ("split 6", Chosen("6", split=True)),
+    ],
+)
+def test_a_point_is_chosen_by_number_key_label_title_words_new_or_split(typed, chosen):
+    """What the autocomplete writes, a bare number and words of a title all name the point."""
+    assert read_choice(typed, POINTS) == chosen
 
 
-def test_no_point_is_proposed_for_two_clauses():
-    """Greedy, best score first: the weaker of two clauses answering one point becomes a new point."""
-    wordings = {"6": ["Army capped at 600,000 personnel."]}
-    proposals = propose_points(["Army capped at 700,000.", "Army capped at 600,000 personnel."], wordings)
-    assert [p.key for p in proposals] == [None, "6"]
-    assert proposals[0].nearest == "6" and proposals[0].percent > 35
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Type a point's number, words of its title, or “new point”."),
+        ("99", "No point is numbered or titled “99”. Type its number, or “new point”."),
+        ("penguins", "No point is numbered or titled “penguins”. Type its number, or “new point”."),
+        (
+            "d",
+            "“d” fits 2 points (21d · Donetsk demilitarised buffer zone; 20-point 9 · Funds for recovery): "
+            "type the number.",
+        ),
+        ("split from", "Say which point it is split from, for example “split from 12”."),
+    ],
+)
+def test_a_choice_that_names_no_single_point_says_what_to_type(typed, message):
+    with pytest.raises(PasteError) as caught:
+        read_choice(typed, POINTS)
+    assert caught.value.message == message
 
 
-def test_a_clause_unlike_every_point_is_proposed_as_a_new_point():
-    (proposal,) = propose_points(["Elections within 100 days."], {"6": ["Army capped at 600,000 personnel."]})
-    assert proposal.key is None
-    assert proposal.score < paste.MATCH_THRESHOLD
+def test_a_choice_is_written_as_it_is_read_back():
+    named = {p.key: p for p in POINTS}
+    for chosen in (Chosen(None), Chosen("21d"), Chosen("21", split=True), Chosen("ukraine-us-20-point-draft-9")):
+        assert read_choice(paste.choice_label(chosen, named), POINTS) == chosen
 
 
 def test_import_data_is_the_import_format():
@@ -453,18 +478,26 @@ def test_the_slug_is_made_from_the_title_when_left_empty(editor_client, plan):
 
 
 def test_a_renumbered_draft_is_matched_to_its_points_with_their_scores(editor_client, plan):
-    """Clauses 1, 2, 3 paraphrase points 6 (army cap), 7 (NATO) and 21d (Donetsk)."""
+    """
+    Clauses 1, 2, 3 paraphrase points 6 (army cap), 7 (NATO) and 21d (Donetsk): each shows its
+    three best proposals, numbered and titled in full, with the shared words marked, and its
+    box holds the first.
+    """
     before = counts()
     response = editor_client.post(URL, step_one(plan))
     html = response.content.decode()
     confirm = response.context["confirm"]
-    assert [p.key for p in confirm.proposals] == ["6", "7", "21d"]
-    for proposal, text in zip(confirm.proposals, (ARMY, NATO, DONETSK), strict=True):
-        best = max(similarity(text, c.text) for c in Clause.objects.filter(point__key=proposal.key, dropped=False))
-        assert proposal.score == best
-        assert f"<td>{round(best * 100)}%</td>" in html
-    assert "<td>6. Army cap</td>" in html
-    assert '<option value="21d" selected>' in html
+    assert [choices[0].key for choices in confirm.proposals] == ["6", "7", "21d"]
+    assert all(len(choices) == 3 for choices in confirm.proposals)
+    for choices in confirm.proposals:
+        assert choices[0].score > choices[1].score >= choices[2].score
+        assert f'<span class="proposal-score">{choices[0].percent}%</span>' in html
+    assert '<span class="proposal-label">6 · Army cap</span>' in html
+    assert '<span class="proposal-label">21d · Donetsk demilitarised buffer zone</span>' in html
+    assert 'value="21d · Donetsk demilitarised buffer zone"' in html
+    assert 'list="plan-points"' in html and '<option value="21d · Donetsk demilitarised buffer zone">' in html
+    assert '<option value="split from 12 · Reconstruction package">' in html
+    assert "<mark>Donetsk</mark>" in html and "<mark>800,000</mark>" in html
     assert counts() == before, "step 2 saves nothing"
 
 
@@ -492,7 +525,7 @@ def test_confirming_creates_the_revision_with_its_clauses_tied_to_the_matched_po
 
 def test_changing_a_match_to_new_point_creates_a_point_keyed_by_slug_and_number(editor_client, plan):
     proposed = editor_client.post(URL, step_one(plan))
-    data = confirm_data(proposed, **{"clause-2-point": ConfirmForm.NEW, "clause-2-topic": "nuclear"})
+    data = confirm_data(proposed, **{"clause-2-point": "new point", "clause-2-topic": "nuclear"})
     response = editor_client.post(URL, data)
     assert response.status_code == 302
     point = Point.objects.get(plan=plan, key="renumbered-draft-3")
@@ -511,7 +544,7 @@ def test_a_new_point_defaults_to_the_topic_of_the_point_it_was_matched_to(editor
 def test_a_clause_unlike_any_point_is_proposed_as_new_with_topic_other(editor_client, plan):
     response = editor_client.post(URL, step_one(plan, text="1. Penguins of the Antarctic get a vote."))
     confirm = response.context["confirm"]
-    assert confirm["clause-0-point"].value() == ConfirmForm.NEW
+    assert confirm["clause-0-point"].value() == "new point"
     assert confirm["clause-0-topic"].value() == "other"
 
 
@@ -564,18 +597,63 @@ def test_tampered_hidden_fields_are_validated_again_and_nothing_is_saved(editor_
     assert counts() == before
 
 
-def test_a_tampered_point_or_topic_choice_is_refused(editor_client, plan):
+def test_a_point_typed_wrong_or_a_tampered_topic_is_refused_on_its_row(editor_client, plan):
     proposed = editor_client.post(URL, step_one(plan))
     before = counts()
     response = editor_client.post(
         URL, confirm_data(proposed, **{"clause-0-point": "no-such-point", "clause-1-topic": "cats"})
     )
     confirm = response.context["confirm"]
-    assert (
-        "Select a valid choice. no-such-point is not one of the available choices." in confirm.errors["clause-0-point"]
-    )
+    assert confirm.errors["clause-0-point"] == [
+        "No point is numbered or titled “no-such-point”. Type its number, or “new point”."
+    ]
     assert "Select a valid choice. cats is not one of the available choices." in confirm.errors["clause-1-topic"]
-    assert "Please correct the errors below. Nothing has been saved." in response.content.decode()
+    html = response.content.decode()
+    assert "Please correct the errors below. Nothing has been saved." in html
+    assert '<li id="clause-0" class="pasted-clause errors">' in html
+    assert 'value="no-such-point"' in html, "what the editor typed is kept for correcting"
+    assert counts() == before
+
+
+def test_a_split_is_imported_as_a_new_point_split_from_the_kept_one(editor_client, plan):
+    """Two clauses answer point 6: the first keeps it, the second becomes a new point split from 6."""
+    proposed = editor_client.post(URL, step_one(plan))
+    response = editor_client.post(URL, confirm_data(proposed, **{"clause-1-point": "split from 6"}))
+    assert response.status_code == 302
+    revision = Revision.objects.get(plan=plan, slug="renumbered-draft")
+    split = Point.objects.get(plan=plan, key="renumbered-draft-2")
+    assert split.split_from.key == "6"
+    assert list(revision.clauses.values_list("number", "point__key")) == [
+        ("1", "6"),
+        ("2", "renumbered-draft-2"),
+        ("3", "21d"),
+    ]
+    messages = [str(m) for m in editor_client.get(response["Location"]).context["messages"]]
+    assert messages == ["Created “Renumbered draft” with 3 clauses: 2 matched to existing points, 1 new." + UNPUBLISHED]
+
+
+@pytest.mark.parametrize(
+    ("choices", "field", "message"),
+    [
+        (
+            {"clause-0-point": "split from 7"},
+            "clause-0-point",
+            "Clause 2, after this one, keeps 7; the first clause that answers a point keeps it. "
+            "Match this clause to 7 and clause 2 “split from 7”.",
+        ),
+        (
+            {"clause-1-point": "split from 12"},
+            "clause-1-point",
+            "No clause is matched to 12 itself: match one clause to 12 and the others “split from 12”.",
+        ),
+    ],
+    ids=["before-the-keeper", "no-keeper"],
+)
+def test_a_split_the_import_would_read_otherwise_is_refused(editor_client, plan, choices, field, message):
+    proposed = editor_client.post(URL, step_one(plan))
+    before = counts()
+    response = editor_client.post(URL, confirm_data(proposed, **choices))
+    assert response.context["confirm"].errors[field] == [message]
     assert counts() == before
 
 
@@ -584,7 +662,9 @@ def test_a_text_changed_to_more_clauses_asks_for_the_missing_matches(editor_clie
     proposed = editor_client.post(URL, step_one(plan))
     before = counts()
     response = editor_client.post(URL, {**confirm_data(proposed), "text": RENUMBERED + "4. Elections in 100 days."})
-    assert response.context["confirm"].errors["clause-3-point"] == ["This field is required."]
+    assert response.context["confirm"].errors["clause-3-point"] == [
+        "Type a point's number, words of its title, or “new point”."
+    ]
     assert counts() == before
 
 
@@ -594,7 +674,8 @@ def test_two_clauses_matched_to_one_point_are_refused(editor_client, plan):
     response = editor_client.post(URL, confirm_data(proposed, **{"clause-1-point": "6"}))
     assert response.context["confirm"].non_field_errors() == [
         "Clauses 1 and 2 are matched to the same point, 6; a point has one clause per revision. "
-        "Match all but one of them to another point, or make them new points."
+        "Match all but one of them to another point, make them new points, or “split from 6” if the new "
+        "text divides the point."
     ]
     assert counts() == before
 
