@@ -187,6 +187,10 @@ RUN = [
     Run(".venv/bin/python manage.py load_demo", ("7 revisions", "69 stances, 32 events")),  # the demo's 6, the example
     Run(".venv/bin/python manage.py rebuild_search_index", ("Search index rebuilt:",)),
     Run(
+        ".venv/bin/python manage.py propose_alignment tests/docs/example-draft.txt --plan russia-ukraine-2025",
+        ("Clause 4 (line 4)", "1. 6 · Army cap", "1. 19 · Zaporizhzhia nuclear plant"),
+    ),
+    Run(
         ".venv/bin/python manage.py backup",
         ("Backed up the sqlite database to", "backups/peaceplans-"),
         then=one_timestamped_backup,
