@@ -231,7 +231,8 @@ class _Scores:
             covered = squares @ np.any([support[k] for k in members], axis=0)
             each = np.max([squares @ support[k] for k in members], axis=0)
             extra = covered - each
-            family = np.where((extra >= _EXTRA) & (extra >= _SHARE * each), best[:, members].max(axis=1) + weights.family * extra - _TIE, 0)
+            counts = (extra >= _EXTRA) & (extra >= _SHARE * each)
+            family = np.where(counts, best[:, members].max(axis=1) + weights.family * extra - _TIE, 0)
             self.with_family[:, j] = family > best[:, j]
             best[:, j] = np.maximum(best[:, j], family)
 
