@@ -136,6 +136,9 @@ class _Space:
 _TIE = 0.02
 # The least share of a clause its point's sub-points must explain beyond the best of them to count.
 _EXTRA = 0.1
+# ... and the least share, of what the best of them explains alone, that the others add: a clause
+# that mostly rewords one sub-point, with a word or two of its siblings, is that sub-point.
+_SHARE = 0.5
 
 
 def _tf(weight: float) -> float:
@@ -228,7 +231,8 @@ class _Scores:
             covered = squares @ np.any([support[k] for k in members], axis=0)
             each = np.max([squares @ support[k] for k in members], axis=0)
             extra = covered - each
-            family = np.where(extra >= _EXTRA, best[:, members].max(axis=1) + weights.family * extra - _TIE, 0)
+            counts = (extra >= _EXTRA) & (extra >= _SHARE * each)
+            family = np.where(counts, best[:, members].max(axis=1) + weights.family * extra - _TIE, 0)
             self.with_family[:, j] = family > best[:, j]
             best[:, j] = np.maximum(best[:, j], family)
 

@@ -18,6 +18,8 @@ Aliases = Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]]  # as search.ali
 _TOKEN = re.compile(r"\d{1,3}(?:[,.'’\u00a0\u202f]\d{3})+(?!\d)|[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SENTENCE_END = ".:;!?"
+# A sub-point's number ("10a", "5c"): a reference to another clause, which drafts renumber, not a word of its own.
+_REFERENCE = re.compile(r"\d+[a-z]")
 # English function words: they say nothing about what a clause is about.
 STOPWORDS = frozenset(
     """a an the and or nor but if then else of to in on at by for with from into onto upon over under
@@ -97,7 +99,7 @@ def read(text: str, aliases: Aliases, names: float) -> Text:
         text_read.add(term, names, range(start, end))
         in_alias.update(range(start, end))
     for n, token in enumerate(words):
-        if token.word in STOPWORDS:
+        if token.word in STOPWORDS or _REFERENCE.fullmatch(token.word):
             continue
         if n not in in_alias:
             text_read.add(token.stem, names if token.name else 1.0, [n])
