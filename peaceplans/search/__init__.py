@@ -93,13 +93,16 @@ class Hit:
     kind: str
     obj: Clause | Stance | Annotation | Event  # as `kind` says (a change is its clause)
     fields: dict[str, SafeHtml] = field(default_factory=dict)
-    previous: Revision | None = None  # clauses: the revision before theirs (slug and title), for the comparison
+    # Clauses: the revision before theirs; changes: the plan's first text, which change notes are
+    # written against (slug and title), for the comparison.
+    previous: Revision | None = None
 
     @property
     def url(self) -> str:
         """
-        Clauses: the point page, at this revision's wording; changes: the comparison with the text
-        before (the point page for the plan's first text); others: their own anchor.
+        Clauses: the point page, at this revision's wording; changes: the comparison with the plan's
+        first text, where the compare page shows the change notes (the point page for the first
+        text itself); others: their own anchor.
         """
         if isinstance(self.obj, Clause):
             if self.kind == "change" and self.previous is not None:
@@ -109,7 +112,7 @@ class Hit:
 
     @property
     def compare_url(self) -> str:
-        """The comparison of this clause's revision with the one before it, at the point's row."""
+        """The comparison of this clause's revision with `previous`, at the point's row."""
         if not isinstance(self.obj, Clause) or self.previous is None:
             return ""
         query = urlencode({"a": self.previous.slug, "b": self.obj.revision.slug})
@@ -239,6 +242,13 @@ PREVIOUS = (
     "AND (p.published_on < r.published_on OR (p.published_on = r.published_on AND p.id < r.id)) "
     "ORDER BY p.published_on DESC, p.id DESC LIMIT 1"
 )
+# The plan's first public text: what change notes describe changes against (the compare page shows
+# them only with it as text A).
+FIRST = (
+    "SELECT p.{column} FROM peaceplans_revision p, peaceplans_revision r "
+    "WHERE r.id = peaceplans_clause.revision_id AND p.plan_id = r.plan_id AND p.public "
+    "ORDER BY p.published_on, p.id LIMIT 1"
+)
 
 
 def _clauses():
@@ -252,6 +262,8 @@ def _clauses():
         .annotate(
             previous_slug=RawSQL(PREVIOUS.format(column="slug"), []),  # noqa: S611 (constant SQL)
             previous_title=RawSQL(PREVIOUS.format(column="title"), []),  # noqa: S611
+            first_slug=RawSQL(FIRST.format(column="slug"), []),  # noqa: S611 (constant SQL)
+            first_title=RawSQL(FIRST.format(column="title"), []),  # noqa: S611
         )
     )
 
@@ -283,6 +295,9 @@ def _hit(kind: str, obj, pattern: Matcher | None) -> Hit:
         for known in (obj.point, obj.revision):
             if known is not None:
                 known.plan = obj.plan
-    if kind in ("clause", "change") and obj.previous_slug is not None:
+    if kind == "clause" and obj.previous_slug is not None:
         previous = Revision(plan_id=obj.revision.plan_id, slug=obj.previous_slug, title=obj.previous_title)
+    elif kind == "change" and obj.first_slug not in (None, obj.revision.slug):
+        # A change note says what changed against the plan's first text, not against the text before.
+        previous = Revision(plan_id=obj.revision.plan_id, slug=obj.first_slug, title=obj.first_title)
     return Hit(kind=kind, obj=obj, fields=fields, previous=previous)

@@ -251,14 +251,17 @@ def _search_hit(hit, path: _Paths) -> str:
 
 
 def _change_hit(hit, path: _Paths) -> str:
-    """A clause's change note and wording note: to the comparison with the text before, or the point page."""
+    """
+    A clause's change note and wording note: to the comparison with the plan's first text, which
+    change notes are written against (the compare page shows them there), or to the point page.
+    """
     obj, fields = hit.obj, hit.fields
     point, revision = obj.point, obj.revision
     plan = revision.plan.slug
     if hit.previous is not None:
         query = escape_text(urlencode({"a": hit.previous.slug, "b": revision.slug}))
         url = f"{path.page('compare', plan)}?{query}#point-{escape_text(point.key)}"
-        where = f"What changed from {escape_text(hit.previous.title)} to {escape_text(revision.title)}"
+        where = f"Our note on {escape_text(revision.title)}, against {escape_text(hit.previous.title)}"
     else:
         url = escape_text(path.item("point_detail", plan, point.key) + f"#clause-{revision.slug}")
         where = f"{escape_text(revision.title)}, the plan's first text"

@@ -98,6 +98,21 @@ def test_600000_finds_the_change_note_of_e3_point_6_and_links_to_its_comparison(
     assert html.index('id="results-clause"') < html.index('id="results-change"') < html.index('id="results-stance"')
 
 
+def test_a_later_texts_change_note_is_shown_against_the_draft_it_was_written_against(client):
+    """
+    EU 24 came after E3, but its note ("Removes the 600,000 cap altogether") says what changed
+    against the draft: the hit names the draft and links to the comparison with it, where the
+    compare page shows our notes, never to E3 → EU 24, which would credit E3 with the cap.
+    """
+    changes = group_html(page(client, "600,000"), "change")
+    item = changes.split("Removes the")[0].rsplit('<li class="search-hit">', 1)[1]
+    assert f'href="/plans/{PLAN}/compare/?a=us-28-point-draft&amp;b=europe-24-point-telegraph#point-6"' in item
+    assert "against US 28-point peace plan" in item
+    assert "E3" not in item
+    compare = client.get(f"/plans/{PLAN}/compare/", {"a": "us-28-point-draft", "b": "europe-24-point-telegraph"})
+    assert "Our note on B: Removes the 600,000 cap altogether" in compare.content.decode()
+
+
 def test_notes_follow_writes_and_stay_out_of_drafts(plan, demo_json):
     clause = Clause.objects.get(revision__slug="e3-counter-proposal", number="6")
     clause.wording_note = "Exact wording of the quindecimvirate not found."
