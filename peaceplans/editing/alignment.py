@@ -14,6 +14,10 @@ rest on several signals, each weak alone:
   "United States"), each as one word;
 - the point's title, its sub-points (a clause may reword "21" as a whole, 21a to 21d in one),
   and its topic: a clause about NATO is nearer every point of the NATO topic;
+- what the parties said of the point (its stances' summaries and quotes): the names and
+  numbers several of them use tell what the point is about in reporters' words ("Article
+  5-like guarantee", "Congress" for "a US guarantee, subject to 10a-10d"), a bonus, lower than
+  the wording's weight;
 - the clause's own number, when a point was printed with it, as a weak hint;
 - one assignment over the whole draft (the Hungarian method, scipy's linear_sum_assignment):
   two clauses never both claim a point, and each point goes to the clause it fits best
@@ -46,6 +50,7 @@ class Weights:
     threshold: float = 0.2  # under this score for every free point, a clause is a new point
     split: float = 0.35  # ... or split from a point another clause keeps, if it scores this there
     title: float = 1.0  # a point's title counts as this share of one of its wordings
+    said: float = 0.5  # what the parties said of a point, as a share of its wording's weight (its length)
     family: float = 0.25  # weight of what a point's sub-points explain together beyond the best one alone
     topic: float = 0.25  # share of the score that is the clause's likeness to the point's topic as a whole
     unknown: float = 0.5  # how much the words of a clause that no point has count in its length
@@ -61,7 +66,8 @@ DEFAULT = Weights()
 class Candidate:
     """
     A point a clause may answer: its key, title and topic name, its wordings in the plan's texts,
-    the numbers it was printed with, and the key of the point it is a sub-point of.
+    the numbers it was printed with, the key of the point it is a sub-point of, and what the
+    parties said of it (their stances' summaries and quotes: its substance in reporters' words).
     """
 
     key: str
@@ -70,6 +76,7 @@ class Candidate:
     wordings: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     parent: str | None = None
+    said: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +109,23 @@ def parent_key(key: str) -> str | None:
 
 
 class _Space:
-    """Terms as columns, weighted by their inverse document frequency over the points."""
+    """
+    Terms as columns, weighted by their inverse document frequency over the points' wordings and
+    titles; a term only what was said of the points has, by how many points it was said of.
+    """
 
-    def __init__(self, documents: Sequence[Counter]):
+    def __init__(self, documents: Sequence[Counter], said: Sequence[Counter] = ()):
         frequency: Counter = Counter()
         for terms in documents:
             frequency.update(terms.keys())
+        self.vocabulary = [term for term in sorted(frequency) if not term.startswith("=")]
+        spoken: Counter = Counter()
+        for terms in said:
+            spoken.update(terms.keys() - frequency.keys())
+        frequency.update(spoken)
         count = len(documents)
         self.columns = {term: n for n, term in enumerate(sorted(frequency))}
         self.idf = np.array([math.log((count + 1) / (frequency[term] + 0.5)) for term in self.columns])
-        self.vocabulary = [term for term in self.columns if not term.startswith("=")]
 
     def vector(self, terms: Counter) -> np.ndarray:
         """Terms as a vector: sublinear in how often a term occurs, times its IDF; unknown terms are left out."""
@@ -132,6 +146,9 @@ class _Space:
                 read.add(best[0], read.terms.pop(term) * best[1] / 100, read.where[term])
 
 
+# Of what was said of a point, the names, numbers and aliases that this many of its stances use:
+# what reports agree a point is about ("Article 5", "Congress"), not one reporter's phrasing.
+_SAID_BY = 2
 # Of a point and its family with the same score, the point itself: a sub-point worded alike is that sub-point.
 _TIE = 0.02
 # The least share of a clause its point's sub-points must explain beyond the best of them to count.
@@ -162,9 +179,9 @@ class _Aliases(dict):
         return self.key
 
 
-@lru_cache(maxsize=2048)  # a plan of 100 points in 10 texts, and then some
+@lru_cache(maxsize=4096)  # a plan of 100 points in 10 texts, their stances, and then some
 def _point_text(text: str, aliases: _Aliases, names: float) -> Text:
-    """A point's wording or title, read once for every paste of the same plan (never changed after)."""
+    """A point's wording, title or stance, read once for every paste of the same plan (an edit is a new text)."""
     return read_text(text, aliases, names)
 
 
@@ -179,13 +196,14 @@ class _Scores:
         known = _Aliases(aliases)
         wordings = [[_point_text(text, known, weights.names) for text in dict.fromkeys(c.wordings)] for c in candidates]
         titles = [_point_text(c.title, known, weights.names) for c in candidates]
+        said = [_said(c.said, known, weights.names) for c in candidates]
         documents = []
         for texts, title in zip(wordings, titles, strict=True):
             terms: Counter = Counter()
             for text in texts:
                 terms |= text.terms
             documents.append(terms + title.terms)
-        self.space = space = _Space(documents)
+        self.space = space = _Space(documents, said)
         self.texts = [text for _, text in clauses]
         self.pasted = [read_text(text, aliases, weights.names) for text in self.texts]
         for read in self.pasted:
@@ -206,9 +224,19 @@ class _Scores:
         # Each point's vectors: one per wording (its title added), and one for it with its sub-points.
         index = {c.key: j for j, c in enumerate(candidates)}
         self.vectors: list[list[np.ndarray]] = []
-        for texts, title in zip(wordings, titles, strict=True):
+        said_vectors = []
+        for texts, title, spoken in zip(wordings, titles, said, strict=True):
             with_title = [space.vector(text.terms) + weights.title * space.vector(title.terms) for text in texts]
             self.vectors.append([_unit(v) for v in with_title] or [_unit(space.vector(title.terms))])
+            # What was said of the point beyond its wording, on the wording's scale: a bonus (never a
+            # penalty) for a clause that uses the names reports use for it, worth more the rarer they are.
+            length = max((float(np.linalg.norm(v)) for v in with_title), default=0.0)
+            wording = set(title.terms).union(*(text.terms for text in texts))
+            said_vectors.append(
+                space.vector(Counter({t: w for t, w in spoken.items() if t not in wording})) / (length or 1.0)
+            )
+        self.said = np.array(said_vectors)
+        self.said_likeness = self.clauses @ self.said.T
         own = [_unit(np.sum(vectors, axis=0)) for vectors in self.vectors]
         self.families: dict[int, np.ndarray] = {}
         children: dict[int, list[int]] = {}
@@ -219,6 +247,7 @@ class _Scores:
         for j, vectors in enumerate(self.vectors):
             for vector in vectors:
                 best[:, j] = np.maximum(best[:, j], self.clauses @ vector)
+        best += weights.said * self.said_likeness
         # A point with sub-points: its best member's score (the point or a sub-point), plus the
         # share of the clause the family explains beyond what that member explains: a clause
         # rewording 24a and 24b together answers 24; one rewording 24a alone, 24a.
@@ -276,6 +305,9 @@ class _Scores:
             if word not in words:
                 words.append(word)
         parts = [f"words: {', '.join(words[:6])}" if words else "no words in common"]
+        spoken = self._said_words(i, j, words, spans)
+        if spoken:
+            parts.append(f"said of it: {', '.join(spoken[:4])}")
         if self.with_family[i, j]:
             parts.append("with its sub-points")
         candidate = self.candidates[j]
@@ -284,6 +316,48 @@ class _Scores:
         if self.numbered[i, j]:
             parts.append("same number")
         return "; ".join(parts), tuple(sorted(_outer(spans)))
+
+    def _said_words(self, i: int, j: int, shown: list[str], spans: set[tuple[int, int]]) -> list[str]:
+        """
+        The clause's words (an alias's as one: "Article 5") that the parties' stances on point j
+        use, when they added to its score and are not among its wording's `shown`; their spans join `spans`.
+        """
+        total = float(self.said_likeness[i, j])
+        if total <= 0:
+            return []
+        contributions = self.clauses[i] * self.said[j]
+        read = self.pasted[i]
+        found: list[str] = []
+        for term in sorted(read.where, key=lambda t: -contributions[self.space.columns.get(t, 0)]):
+            column = self.space.columns.get(term)
+            if column is None or contributions[column] < 0.1 * total:
+                continue
+            run = read.where[term]
+            last = run[0]
+            while last + 1 in run:
+                last += 1
+            start, end = read.words[run[0]].start, read.words[last].end
+            spans.add((start, end))
+            word = self.texts[i][start:end]
+            if word not in found and word not in shown:
+                found.append(word)
+        return found
+
+
+def _said(texts: Sequence[str], aliases: _Aliases, names: float) -> Counter:
+    """
+    What was said of a point (one text per stance) as terms: its names, numbers, aliases and
+    initials that `_SAID_BY` stances or more use. A stance's other words are its reporter's
+    ("said", "told", "out") and would tie a clause to whichever point was talked about most.
+    """
+    terms: Counter = Counter()
+    stances: Counter = Counter()
+    for text in dict.fromkeys(texts):
+        read = _point_text(text, aliases, names)
+        named = {t: w for t, w in read.terms.items() if t[0] == "=" or any(read.words[n].name for n in read.where[t])}
+        terms.update(named)
+        stances.update(named.keys())
+    return Counter({term: weight for term, weight in terms.items() if stances[term] >= _SAID_BY})
 
 
 def _outer(spans: set[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -40,6 +40,7 @@ class Case:
     label: str
     text: str
     truth: tuple[str | None, ...]
+    published_on: str = ""  # ISO date: the stances an editor had when the text arrived are those until then
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,35 @@ def demo() -> tuple[dict, list[dict]]:
     )
 
 
-def draft_candidates(plan: dict, revisions: list[dict]) -> list[alignment.Candidate]:
-    """The draft's points as the paste page sees them once the demo is loaded: key, title, topic, wording."""
+def demo_stances() -> list[dict]:
+    """The demo's stances.json."""
+    return json.loads((DEMO / "stances.json").read_text(encoding="utf-8"))
+
+
+def said_of_draft(stances: Sequence[dict], until: str | None = None) -> dict[str, list[str]]:
+    """
+    What the parties said of each of the draft's points (summaries and quotes of the stances on
+    the draft's points only, never on another text's), stated on or before `until` (an ISO date)
+    when given: what an editor had when a text arrived.
+    """
+    said: dict[str, list[str]] = {}
+    for stance in stances:
+        if stance["revision"] != DRAFT or stance["point"] is None or (until and stance["date"] > until):
+            continue
+        said.setdefault(stance["point"], []).append(" ".join(t for t in (stance["summary"], stance.get("quote")) if t))
+    return said
+
+
+def draft_candidates(
+    plan: dict, revisions: list[dict], said: Mapping[str, Sequence[str]] | None = None
+) -> list[alignment.Candidate]:
+    """
+    The draft's points as the paste page sees them once the demo is loaded: key, title, topic,
+    wording, and what was said of them (`said`, by point key: none by default).
+    """
     (draft,) = [r for r in revisions if r["slug"] == DRAFT]
     topics = {t["slug"]: t["name"] for t in plan["topics"]}
+    said = said or {}
     return [
         alignment.Candidate(
             key=p["number"],
@@ -76,6 +102,7 @@ def draft_candidates(plan: dict, revisions: list[dict]) -> list[alignment.Candid
             wordings=(p["text"],),
             numbers=(p["number"],),
             parent=alignment.parent_key(p["number"]),
+            said=tuple(sorted(set(said.get(p["number"], ())))),
         )
         for p in draft["points"]
         if not p["deleted"]
@@ -99,17 +126,21 @@ def cases(revisions: list[dict], seed: int = SEED) -> list[Case]:
         random.Random(f"{seed}-{revision['slug']}").shuffle(order)  # noqa: S311 (a fixed order, not a secret)
         text = "\n".join(f"{n}. {points[i]['text']}" for n, i in enumerate(order, start=1)) + "\n"
         truth = tuple(points[i]["derived_from"] for i in order)
-        made.append(Case(revision["slug"], plan_labels.get(revision["slug"], revision["slug"]), text, truth))
+        label = plan_labels.get(revision["slug"], revision["slug"])
+        made.append(Case(revision["slug"], label, text, truth, revision.get("published_on") or ""))
     return made
 
 
-Proposer = Callable[[Sequence[tuple[str, str]]], list[str | None]]
+Proposer = Callable[[Sequence[tuple[str, str]], str], list[str | None]]  # (clauses, the text's date) -> keys
+# What was said of the draft's points that the candidates carry: the stances dated until the
+# evaluated text arrived (the measurement), all of them (for comparison), or none.
+DATED, ALL, NONE = "dated", "all", "none"
 
 
 def score(case: Case, proposer: Proposer) -> Score:
     """Parse the case's text as the paste page does, propose, and count."""
     clauses = paste.parse_clauses(case.text)
-    proposed = proposer([(c.number, c.text) for c in clauses])
+    proposed = proposer([(c.number, c.text) for c in clauses], case.published_on)
     matched = new = near = 0
     misses = []
     for clause, expected, got in zip(clauses, case.truth, proposed, strict=True):
@@ -125,22 +156,31 @@ def score(case: Case, proposer: Proposer) -> Score:
     return Score(case.slug, case.label, matched, counterparts, new, len(case.truth) - counterparts, near, tuple(misses))
 
 
-def proposer_for(weights: alignment.Weights = alignment.DEFAULT) -> Proposer:
-    """The first proposal for each clause, as the paste page makes it, against the draft alone."""
+def proposer_for(weights: alignment.Weights = alignment.DEFAULT, stances: str = DATED) -> Proposer:
+    """
+    The first proposal for each clause, as the paste page makes it, against the draft alone:
+    its points, and what was said of them (`stances`: DATED, ALL or NONE).
+    """
     plan, revisions = demo()
-    candidates = draft_candidates(plan, revisions)
+    every = demo_stances() if stances != NONE else []
     aliases = demo_aliases(plan)
 
-    def propose(clauses):
+    made: dict[str | None, list[alignment.Candidate]] = {}
+
+    def propose(clauses, published_on):
+        until = published_on if stances == DATED else None
+        if until not in made:
+            made[until] = draft_candidates(plan, revisions, said_of_draft(every, until))
+        candidates = made[until]
         return [choices[0].key for choices in alignment.propose(clauses, candidates, aliases, weights=weights)]
 
     return propose
 
 
-def evaluate(weights: alignment.Weights = alignment.DEFAULT, seed: int = SEED) -> list[Score]:
+def evaluate(weights: alignment.Weights = alignment.DEFAULT, seed: int = SEED, stances: str = DATED) -> list[Score]:
     """Every demo text but the draft, pasted and scored."""
     _, revisions = demo()
-    proposer = proposer_for(weights)
+    proposer = proposer_for(weights, stances)
     return [score(case, proposer) for case in cases(revisions, seed)]
 
 
@@ -169,7 +209,24 @@ GRID = {
 }
 
 
-def held_out(grid: Mapping[str, Sequence[float]] = GRID, slugs: Sequence[str] = REWORKED) -> list[tuple[Score, dict]]:
+@dataclass(frozen=True)
+class HeldOut:
+    """
+    A text scored with the parameters that do best on the others. Several sets often tie there;
+    the figures are then the mean over them (the choice between equals is arbitrary), `score`
+    the first of them in the grid's order, `chosen` its parameters.
+    """
+
+    score: Score
+    chosen: dict
+    tied: int
+    matched: float
+    new: float
+
+
+def held_out(
+    grid: Mapping[str, Sequence[float]] = GRID, slugs: Sequence[str] = REWORKED, stances: str = DATED
+) -> list[HeldOut]:
     """
     Leave one text out: for each of `slugs`, the parameters of `grid` that do best (clauses
     right, matched or new) on the other texts, and that text's score with them. Close to the
@@ -182,10 +239,23 @@ def held_out(grid: Mapping[str, Sequence[float]] = GRID, slugs: Sequence[str] = 
     tried = []
     for values in itertools.product(*(grid[name] for name in names)):
         chosen: dict[str, Any] = dict(zip(names, values, strict=True))
-        proposer = proposer_for(dataclasses.replace(alignment.DEFAULT, **chosen))
+        proposer = proposer_for(dataclasses.replace(alignment.DEFAULT, **chosen), stances)
         tried.append((chosen, {slug: score(every[slug], proposer) for slug in slugs}))
     results = []
     for slug in slugs:
-        chosen, scores = max(tried, key=lambda t: sum(s.matched + s.new for other, s in t[1].items() if other != slug))
-        results.append((scores[slug], chosen))
+
+        def on_others(t, slug=slug):
+            return sum(s.matched + s.new for other, s in t[1].items() if other != slug)
+
+        best = max(on_others(t) for t in tried)
+        tied = [t for t in tried if on_others(t) == best]
+        results.append(
+            HeldOut(
+                tied[0][1][slug],
+                tied[0][0],
+                len(tied),
+                sum(t[1][slug].matched for t in tied) / len(tied),
+                sum(t[1][slug].new for t in tied) / len(tied),
+            )
+        )
     return results

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from peaceplans.editing import alignment
 from peaceplans.editing.paste import PastedClause
-from peaceplans.models import Clause, Plan, Point
+from peaceplans.models import Clause, Plan, Point, Stance
 from peaceplans.search import aliases
 
 
@@ -24,8 +24,9 @@ class PlanPoints:
 def plan_points(plan: Plan) -> PlanPoints:
     """
     The plan's points with their wordings in every text (dropped ones left out), the numbers
-    they were printed with, their topic and the point each is a sub-point of (a split's
-    parent, or 21 for 21d). Two queries.
+    they were printed with, their topic, the point each is a sub-point of (a split's parent,
+    or 21 for 21d), and what was said of each: the summary and quote of every published stance
+    on it, one text per stance. Three queries.
     """
     points = list(plan.points.in_order().select_related("topic"))
     key_of = {p.pk: p.key for p in points}
@@ -38,6 +39,11 @@ def plan_points(plan: Plan) -> PlanPoints:
                 wordings[point_id].append(text)
             if number:
                 numbers[point_id].add(number.lower())
+    said: dict[int, set[str]] = {p.pk: set() for p in points}
+    stances = Stance.objects.public().filter(plan=plan, point__isnull=False).values_list("point_id", "summary", "quote")
+    for point_id, summary, quote in stances.order_by():
+        if point_id in said:
+            said[point_id].add(" ".join(text for text in (summary, quote) if text))
     keys = set(key_of.values())
     candidates = []
     for p in points:
@@ -50,6 +56,7 @@ def plan_points(plan: Plan) -> PlanPoints:
                 wordings=tuple(wordings[p.pk]),
                 numbers=tuple(sorted(numbers[p.pk])),
                 parent=parent if parent in keys else None,
+                said=tuple(sorted(said[p.pk])),
             )
         )
     return PlanPoints(points, candidates)
