@@ -77,9 +77,12 @@ def uses_the_database(item) -> bool:
 KEEP_TOGETHER = {
     "tests/browser/": "browser",
     "tests/ops/test_backups.py": "backups",
+    # The users of `shared_cluster` (below): one `make cluster` layout for the four of them.
+    "tests/editing/test_simultaneous_saves_servers.py::test_two_saves_at_the_same_moment_through_two_servers_"
+    "lose_nothing_on_postgresql": "cluster",
     "tests/ops/test_cluster.py": "cluster",
-    "tests/ops/test_faults_servers.py": "faults-servers",
-    "tests/ops/test_front.py": "front",
+    "tests/ops/test_faults_servers.py": "cluster",
+    "tests/ops/test_front.py": "cluster",
     "tests/ops/test_sqlite_concurrency.py": "sqlite-concurrency",
 }
 
@@ -178,6 +181,25 @@ def page_cache_off(settings):
 @pytest.fixture
 def plan(db) -> Plan:
     return Plan.objects.get(slug=PLAN)
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory):
+    """
+    `make cluster`'s layout (tests/cluster.py: PostgreSQL, Redis, two gunicorn instances, nginx in front,
+    demo loaded, static files collected), started once for the session by the first test that asks and
+    stopped at its end. Its users (tests/ops/test_cluster.py, test_front.py, test_faults_servers.py and
+    the PostgreSQL half of tests/editing/test_simultaneous_saves_servers.py) share one xdist worker
+    (KEEP_TOGETHER's "cluster"), so it starts once (about 15 s) instead of once each. Each makes the
+    accounts it signs in with, under names of its own, and leaves every server as it found it running.
+    Skipped, with the reason, without the PostgreSQL binaries, redis-server, nginx or openssl.
+    """
+    from tests import stack
+    from tests.cluster import cluster
+
+    folder = tmp_path_factory.mktemp("cluster")
+    with cluster(folder, pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
