@@ -22,6 +22,7 @@ PostgreSQL pass.
 
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,8 @@ def uses_the_database(item) -> bool:
 # so that setup runs once (the browser tests: one gunicorn and one Chromium; the others a PostgreSQL
 # cluster, Redis and gunicorn, or template databases). By path, since the scheduler sees node ids only.
 # (xdist's own `xdist_group` marker does nothing under pytest 9: it rewrites `item._nodeid`, which
-# pytest 9 no longer reads.) `make test` passes --dist loadgroup; every other test is a unit of its own,
-# and the biggest groups are handed out first.
+# pytest 9 no longer reads.) `make test` passes --dist loadgroup; every other test is a unit of its own.
+# The longest units are handed out first (LONG, below).
 KEEP_TOGETHER = {
     "tests/browser/": "browser",
     "tests/ops/test_backups.py": "backups",
@@ -92,14 +93,75 @@ def xdist_scope(nodeid: str) -> str:
     return next((group for prefix, group in KEEP_TOGETHER.items() if nodeid.startswith(prefix)), nodeid)
 
 
+# About how long one test takes, in seconds, under `make test` on 2 cores (ci profile; `--durations`), for
+# the tests that take longest, by node id prefix (the first that matches); any other test counts 0.1 s.
+# The scheduler hands out the units of work longest first (a group weighs the sum of its tests), so that
+# no long test is started last and finishes alone while the other workers idle: on 2026-12-07 the last
+# 60 s of a run were docs/test_commands.py's and test_simultaneous_saves_servers.py's, handed out last
+# because xdist orders by test count. A rough order is all this needs; a test that joins the longest
+# belongs here.
+LONG = {
+    "tests/browser/test_lighthouse.py": 14,
+    "tests/browser/test_quality.py": 20,
+    "tests/browser/": 1.5,
+    "tests/bench/test_bench.py::test_quick_bench": 70,
+    "tests/docs/test_commands.py::test_documented_commands_run_as_typed": 50,
+    "tests/ops/test_breaker_servers.py": 35,
+    "tests/editing/test_simultaneous_saves_servers.py": 25,
+    "tests/editing/test_hostile_input.py::test_admin_forms": 30,
+    "tests/editing/test_hostile_input.py::test_paste_page": 28,
+    "tests/editing/test_hostile_input.py::test_import_revision": 13,
+    "tests/editing/test_simultaneous_saves.py::test_two_saves_at_the_same_moment_lose_nothing_in_process": 20,
+    "tests/ops/test_faults_servers.py": 15,
+    "tests/ops/test_sqlite_concurrency.py": 15,
+    "tests/ops/test_front.py": 3,
+    "tests/ops/test_cluster.py": 3,
+    "tests/ops/test_backups.py": 6,
+    "tests/ops/test_loadtest.py": 12,
+    "tests/web/test_unpublished.py::test_every_public_url": 15,
+    "tests/test_migrations.py::test_a_loaded_database": 15,
+    "tests/compare/test_stored_diffs_db.py": 12,
+    "tests/web/test_fuzz_query.py::test_hostile_query_strings": 6,
+    "tests/editing/test_signin.py::test_a_fresh_database": 8,
+}
+
+
+def expected_seconds(nodeid: str) -> float:
+    return next((seconds for prefix, seconds in LONG.items() if nodeid.startswith(prefix)), 0.1)
+
+
 try:
     from xdist.scheduler import LoadScopeScheduling
 except ImportError:  # pytest-xdist not installed: the suite runs in one process, no scheduler needed
     pass
 else:
 
+    class LongestFirst(OrderedDict):
+        """
+        xdist's queue of work units (scope: {node id: done}), which it fills in test-count order and pops
+        from the front: popped longest first by LONG's estimates instead, ties in xdist's order.
+        """
+
+        ordered = False
+
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            self.ordered = False
+
+        def popitem(self, last=True):
+            if not last and not self.ordered:
+                weights = {scope: sum(map(expected_seconds, unit)) for scope, unit in self.items()}
+                for scope in sorted(weights, key=lambda scope: -weights[scope]):
+                    self.move_to_end(scope)
+                self.ordered = True
+            return super().popitem(last=last)
+
     class KeepTogetherScheduling(LoadScopeScheduling):
-        """xdist's loadscope scheduling with KEEP_TOGETHER's groups as the scopes."""
+        """xdist's loadscope scheduling with KEEP_TOGETHER's groups as the scopes, the longest handed out first."""
+
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = LongestFirst()
 
         def _split_scope(self, nodeid: str) -> str:
             return xdist_scope(nodeid)
