@@ -165,7 +165,11 @@ validator:
 # renders meanwhile. On 2 cores, 2026-12-07: 632 s with 2 workers and 581 s with 3 on a quiet machine, one
 # after the other; in .ci/run 589 s and 610 s with 3, and 640 s with 4 (more workers only contend).
 # TEST_WORKERS=0 runs it in one process.
-# --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker.
+# --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker,
+# and the longest units of work go first (tests/conftest.py's LONG).
+# Bytecode is kept in .cache/pycache, never beside the sources, and reused from run to run, also where
+# PYTHONDONTWRITEBYTECODE is set (as on the CI machines): without it each worker rewrote pytest's asserts
+# in every test module and in the Hypothesis and Schemathesis plugins anew, 6 of its 10 s of collection.
 # PEACEPLANS_TEST_PROFILE (tests/conftest.py): `dev`, the default here, runs a fifth of the query
 # fuzzer's Hypothesis examples, a tenth of the diff properties' and a quarter of the hostile-input
 # sample (every category still in it); `ci` (.ci/run exports it; plain `pytest`'s default) runs all.
@@ -174,6 +178,8 @@ PEACEPLANS_TEST_PROFILE ?= dev
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(VENV)/.installed-dev validator
 	@export DJANGO_SECRET_KEY='$(TEST_SECRET_KEY)'
+	export PYTHONPYCACHEPREFIX="$(CURDIR)/.cache/pycache"
+	unset PYTHONDONTWRITEBYTECODE
 	export VNU_JAR="$(CURDIR)/$(VNU_JAR)"
 	export PEACEPLANS_TEST_PROFILE='$(PEACEPLANS_TEST_PROFILE)'
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

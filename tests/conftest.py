@@ -22,6 +22,7 @@ PostgreSQL pass.
 
 import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -72,14 +73,17 @@ def uses_the_database(item) -> bool:
 # so that setup runs once (the browser tests: one gunicorn and one Chromium; the others a PostgreSQL
 # cluster, Redis and gunicorn, or template databases). By path, since the scheduler sees node ids only.
 # (xdist's own `xdist_group` marker does nothing under pytest 9: it rewrites `item._nodeid`, which
-# pytest 9 no longer reads.) `make test` passes --dist loadgroup; every other test is a unit of its own,
-# and the biggest groups are handed out first.
+# pytest 9 no longer reads.) `make test` passes --dist loadgroup; every other test is a unit of its own.
+# The longest units are handed out first (LONG, below).
 KEEP_TOGETHER = {
     "tests/browser/": "browser",
     "tests/ops/test_backups.py": "backups",
+    # The users of `shared_cluster` (below): one `make cluster` layout for the four of them.
+    "tests/editing/test_simultaneous_saves_servers.py::test_two_saves_at_the_same_moment_through_two_servers_"
+    "lose_nothing_on_postgresql": "cluster",
     "tests/ops/test_cluster.py": "cluster",
-    "tests/ops/test_faults_servers.py": "faults-servers",
-    "tests/ops/test_front.py": "front",
+    "tests/ops/test_faults_servers.py": "cluster",
+    "tests/ops/test_front.py": "cluster",
     "tests/ops/test_sqlite_concurrency.py": "sqlite-concurrency",
 }
 
@@ -89,14 +93,75 @@ def xdist_scope(nodeid: str) -> str:
     return next((group for prefix, group in KEEP_TOGETHER.items() if nodeid.startswith(prefix)), nodeid)
 
 
+# About how long one test takes, in seconds, under `make test` on 2 cores (ci profile; `--durations`), for
+# the tests that take longest, by node id prefix (the first that matches); any other test counts 0.1 s.
+# The scheduler hands out the units of work longest first (a group weighs the sum of its tests), so that
+# no long test is started last and finishes alone while the other workers idle: on 2026-12-07 the last
+# 60 s of a run were docs/test_commands.py's and test_simultaneous_saves_servers.py's, handed out last
+# because xdist orders by test count. A rough order is all this needs; a test that joins the longest
+# belongs here.
+LONG = {
+    "tests/browser/test_lighthouse.py": 14,
+    "tests/browser/test_quality.py": 20,
+    "tests/browser/": 1.5,
+    "tests/bench/test_bench.py::test_quick_bench": 70,
+    "tests/docs/test_commands.py::test_documented_commands_run_as_typed": 50,
+    "tests/ops/test_breaker_servers.py": 35,
+    "tests/editing/test_simultaneous_saves_servers.py": 25,
+    "tests/editing/test_hostile_input.py::test_admin_forms": 30,
+    "tests/editing/test_hostile_input.py::test_paste_page": 28,
+    "tests/editing/test_hostile_input.py::test_import_revision": 13,
+    "tests/editing/test_simultaneous_saves.py::test_two_saves_at_the_same_moment_lose_nothing_in_process": 20,
+    "tests/ops/test_faults_servers.py": 15,
+    "tests/ops/test_sqlite_concurrency.py": 15,
+    "tests/ops/test_front.py": 3,
+    "tests/ops/test_cluster.py": 3,
+    "tests/ops/test_backups.py": 6,
+    "tests/ops/test_loadtest.py": 12,
+    "tests/web/test_unpublished.py::test_every_public_url": 15,
+    "tests/test_migrations.py::test_a_loaded_database": 15,
+    "tests/compare/test_stored_diffs_db.py": 12,
+    "tests/web/test_fuzz_query.py::test_hostile_query_strings": 6,
+    "tests/editing/test_signin.py::test_a_fresh_database": 8,
+}
+
+
+def expected_seconds(nodeid: str) -> float:
+    return next((seconds for prefix, seconds in LONG.items() if nodeid.startswith(prefix)), 0.1)
+
+
 try:
     from xdist.scheduler import LoadScopeScheduling
 except ImportError:  # pytest-xdist not installed: the suite runs in one process, no scheduler needed
     pass
 else:
 
+    class LongestFirst(OrderedDict):
+        """
+        xdist's queue of work units (scope: {node id: done}), which it fills in test-count order and pops
+        from the front: popped longest first by LONG's estimates instead, ties in xdist's order.
+        """
+
+        ordered = False
+
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            self.ordered = False
+
+        def popitem(self, last=True):
+            if not last and not self.ordered:
+                weights = {scope: sum(map(expected_seconds, unit)) for scope, unit in self.items()}
+                for scope in sorted(weights, key=lambda scope: -weights[scope]):
+                    self.move_to_end(scope)
+                self.ordered = True
+            return super().popitem(last=last)
+
     class KeepTogetherScheduling(LoadScopeScheduling):
-        """xdist's loadscope scheduling with KEEP_TOGETHER's groups as the scopes."""
+        """xdist's loadscope scheduling with KEEP_TOGETHER's groups as the scopes, the longest handed out first."""
+
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.workqueue = LongestFirst()
 
         def _split_scope(self, nodeid: str) -> str:
             return xdist_scope(nodeid)
@@ -159,6 +224,47 @@ def _test_settings(settings):
     settings.WHITENOISE_USE_FINDERS = True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_listed_once():
+    """
+    WhiteNoise, serving from the finders, lists and stats every static file (about 200) and builds
+    their headers each time Django builds its middleware, which the test client does once per test:
+    about 10 ms a test, some 30 s of CPU over `make test`. Here what it builds from the finders is
+    kept and handed to the next instance while nothing it is built from has changed: the files
+    (path, size, modification time) and the settings WhiteNoise reads. The answers are the same.
+    """
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    build = WhiteNoiseMiddleware.add_files_from_finders
+    built: dict = {}
+
+    def add_files_from_finders(self):
+        listed = []
+        for finder in finders.get_finders():
+            for path, storage in finder.list(None):
+                found = storage.path(path)
+                stat = os.stat(found)
+                listed.append((getattr(storage, "prefix", None), path, found, stat.st_size, stat.st_mtime_ns))
+        reads = (self.static_prefix, self.max_age, self.allow_all_origins, self.charset, self.index_file)
+        reads += (self.add_headers_function, repr(getattr(settings, "WHITENOISE_MIMETYPES", None)))
+        reads += (repr(getattr(settings, "WHITENOISE_IMMUTABLE_FILE_TEST", None)), repr(settings.STORAGES))
+        key = (reads, settings.STATIC_URL, tuple(listed))
+        if key not in built:
+            files, self.files = self.files, {}
+            try:
+                build(self)
+                built[key] = self.files
+            finally:
+                self.files = files
+        self.files.update(built[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = build
+
+
 @pytest.fixture(autouse=True)
 def _fresh_page_cache():
     """Each test starts with an empty page cache: one test's settings must not shape another's pages."""
@@ -178,6 +284,25 @@ def page_cache_off(settings):
 @pytest.fixture
 def plan(db) -> Plan:
     return Plan.objects.get(slug=PLAN)
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory):
+    """
+    `make cluster`'s layout (tests/cluster.py: PostgreSQL, Redis, two gunicorn instances, nginx in front,
+    demo loaded, static files collected), started once for the session by the first test that asks and
+    stopped at its end. Its users (tests/ops/test_cluster.py, test_front.py, test_faults_servers.py and
+    the PostgreSQL half of tests/editing/test_simultaneous_saves_servers.py) share one xdist worker
+    (KEEP_TOGETHER's "cluster"), so it starts once (about 15 s) instead of once each. Each makes the
+    accounts it signs in with, under names of its own, and leaves every server as it found it running.
+    Skipped, with the reason, without the PostgreSQL binaries, redis-server, nginx or openssl.
+    """
+    from tests import stack
+    from tests.cluster import cluster
+
+    folder = tmp_path_factory.mktemp("cluster")
+    with cluster(folder, pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ accepted in 18 of 20 rounds on PostgreSQL and one edit silently vanished.
 
 Each database has its pair of servers, as `make run` starts gunicorn (2 workers each):
 - PostgreSQL: tests/cluster.py's `cluster()` (`make cluster`: PostgreSQL, Redis, two gunicorn, and
-  nginx in front, which this test passes by: each editor talks to an app server of their own);
+  nginx in front, which this test passes by: each editor talks to an app server of their own), the
+  session's `shared_cluster` (tests/conftest.py) that tests/ops/test_cluster.py and others use too;
 - SQLite: two gunicorn instances over one SQLite file.
 Editor A signs in on the first server, editor B on the second. Each round both post the same form,
 opened at the same version (read from the database), with a different text, released together by
@@ -15,7 +16,8 @@ page, and the stored text is the accepted one's. `pytest -s` prints the figures.
 
 Both engines run here, in the SQLite run of `make test` (the servers bring their own databases;
 CI's PostgreSQL pass leaves this module out). Skipped, with the reason, without the PostgreSQL
-binaries, redis-server or nginx. About 25 s on SQLite, 35 s on PostgreSQL (half of it set-up).
+binaries, redis-server or nginx. About 25 s on SQLite, 20 s on PostgreSQL (and the cluster's set-up,
+~15 s, when this test is the first to ask for it).
 """
 
 import sqlite3
@@ -24,7 +26,6 @@ from contextlib import ExitStack
 import pytest
 
 from tests import stack
-from tests.cluster import cluster
 from tests.editing.races import Tally, rounds
 
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
@@ -132,14 +133,14 @@ def check(engine: str, tallies: list[Tally]) -> None:
         assert tally.overlapped >= ROUNDS // 2, "the two saves must really meet: " + tally.line()
 
 
-def test_two_saves_at_the_same_moment_through_two_servers_lose_nothing_on_postgresql(tmp_path):
-    with cluster(tmp_path, pg_port=stack.free_port(), redis_port=stack.free_port()) as site:  # free ports
-        stack.manage(site.env, "shell", "-c", CREATE_EDITORS)
-        store = Store(site.env["DATABASE_URL"])
-        try:
-            tallies = race_through(site.urls, store)
-        finally:
-            store.db.close()
+def test_two_saves_at_the_same_moment_through_two_servers_lose_nothing_on_postgresql(shared_cluster):
+    site = shared_cluster  # the session's `make cluster` (tests/conftest.py), shared with tests/ops/test_cluster.py
+    stack.manage(site.env, "shell", "-c", CREATE_EDITORS)
+    store = Store(site.env["DATABASE_URL"])
+    try:
+        tallies = race_through(site.urls, store)
+    finally:
+        store.db.close()
     check("PostgreSQL (make cluster)", tallies)
 
 

@@ -5,7 +5,10 @@ is about: these talk to the instances directly), all on loopback and stopped by 
 - an edit made through one instance shows on the other at the next request, page cache included;
 - a sign-in lock made on one holds on the other;
 - the same public page from both is byte-identical, rendered fresh or served from the shared cache.
-Skipped, with the reason, without the PostgreSQL binaries or redis-server. About 25 s (setup ~12 s).
+The cluster is the session's `shared_cluster` (tests/conftest.py), shared with test_front.py,
+test_faults_servers.py and the PostgreSQL half of tests/editing/test_simultaneous_saves_servers.py.
+Skipped, with the reason, without the PostgreSQL binaries or redis-server. About 15 s (and the
+cluster's set-up, ~15 s, when this module is the first to ask for it).
 """
 
 import json
@@ -14,9 +17,8 @@ import uuid
 import pytest
 
 from tests import stack
-from tests.cluster import cluster
 
-# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): its servers start once.
+# One xdist worker runs the cluster's users (tests/conftest.py, KEEP_TOGETHER): its servers start once.
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 EDITOR, PASSWORD = "cluster-editor", "cluster-editor-password-0123"
@@ -32,20 +34,18 @@ print(json.dumps({"id": clause.pk, "point": clause.point.key, "plan": revision.p
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cluster")
-    with cluster(folder, pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
-        for name, password in ((EDITOR, PASSWORD), (LOCKED, LOCKED_PASSWORD)):
-            stack.manage(
-                {**running.env, "DJANGO_SUPERUSER_PASSWORD": password},
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                name,
-                "--email",
-                f"{name}@example.org",
-            )
-        yield running
+def site(shared_cluster):
+    for name, password in ((EDITOR, PASSWORD), (LOCKED, LOCKED_PASSWORD)):
+        stack.manage(
+            {**shared_cluster.env, "DJANGO_SUPERUSER_PASSWORD": password},
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            name,
+            "--email",
+            f"{name}@example.org",
+        )
+    return shared_cluster
 
 
 def page(base: str, path: str, **headers) -> tuple[int, dict, bytes]:

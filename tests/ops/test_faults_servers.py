@@ -2,9 +2,11 @@
 Server faults under load (issue 8, item 2): Redis stopped, PostgreSQL restarted, a gunicorn worker
 killed with -9, a graceful reload. Each runs against real servers on loopback (tests/stack.py): a
 private PostgreSQL cluster, Redis, gunicorn as `make run` starts it (each on a free loopback port),
-all stopped by PID. Skipped, with the reason, without the PostgreSQL binaries or redis-server.
-Select them with `-m servers`. About 60 s in all (setup ~10 s, then four bounded load runs of 8-10 s
-at 4 client threads).
+all stopped by PID. The PostgreSQL is the session's `shared_cluster`'s (tests/conftest.py: already
+migrated and loaded), each gunicorn and Redis here the module's own. Skipped, with the reason, without
+the PostgreSQL binaries or redis-server. Select them with `-m servers`. About 45 s in all: four
+bounded load runs of 8-10 s at 4 client threads (and the cluster's set-up, ~15 s, when this module
+is the first to ask for it).
 
 Figures are reported on stdout (run with -s to see them); only the issue's own bounds are asserted:
 errors counted, never speed, except "the worker is back within 2 s".
@@ -19,7 +21,7 @@ import pytest
 
 from tests import stack
 
-# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): its PostgreSQL starts once.
+# One xdist worker runs the cluster's users (tests/conftest.py, KEEP_TOGETHER): its servers start once.
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 EDITOR, PASSWORD = "fault-editor", "fault-editor-password-0123"
@@ -32,26 +34,34 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pg(folder):
-    with stack.postgres(stack.free_port()) as pg:
-        env = stack.app_env(folder, database_url=pg.url)
-        stack.prepare(env)
-        stack.manage(
-            {**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            EDITOR,
-            "--email",
-            "editor@example.org",
-        )
-        yield pg
+def pg(shared_cluster, folder):
+    """
+    The PostgreSQL of the session's cluster (tests/conftest.py: migrated, the demo loaded, static files
+    collected), with an editor of this module's own. The gunicorn instances here are the module's own,
+    each with its own Redis or none. The restart below cuts the cluster's connections too: its app
+    servers replace them at their next request (CONN_HEALTH_CHECKS, proved here), as after any restart.
+    """
+    stack.manage(
+        {**shared_cluster.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        EDITOR,
+        "--email",
+        "editor@example.org",
+    )
+    return shared_cluster.postgres
+
+
+def app_env(folder, pg, shared_cluster, **extra) -> dict:
+    """`make run`'s environment on the cluster's database and its collected static files, without its Redis."""
+    static = shared_cluster.env["DJANGO_STATIC_ROOT"]
+    return stack.app_env(folder, database_url=pg.url, DJANGO_STATIC_ROOT=static, **extra)
 
 
 @pytest.fixture(scope="module")
-def paths(pg, folder):
-    with stack.gunicorn(stack.app_env(folder, database_url=pg.url), stack.free_port(), folder, name="paths") as server:
-        return stack.demo_paths(server.url)
+def paths(shared_cluster):
+    return stack.demo_paths(shared_cluster.urls[0])
 
 
 def at(seconds: float, action) -> threading.Thread:
@@ -67,9 +77,9 @@ def report(name: str, hits, **figures) -> dict:
     return counts
 
 
-def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, folder, paths):
+def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, folder, paths, shared_cluster):
     with stack.redis(stack.free_port(), folder) as redis:
-        env = stack.app_env(folder, database_url=pg.url, redis_url=redis.url)
+        env = app_env(folder, pg, shared_cluster, redis_url=redis.url)
         log = folder / "redis-test.log"
         with stack.gunicorn(env, stack.free_port(), folder, name="redis-test", log=log) as server:
             editor = stack.Browser(server.url)
@@ -105,8 +115,8 @@ def test_redis_stopped_under_load_pages_keep_coming_editor_stays_signed_in(pg, f
         assert 1 <= logged <= 2 * 2, logged  # 2 workers; a kind or two each within the minute
 
 
-def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, folder, paths):
-    env = stack.app_env(folder, database_url=pg.url)
+def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, folder, paths, shared_cluster):
+    env = app_env(folder, pg, shared_cluster)
     with stack.gunicorn(env, stack.free_port(), folder, name="pg-test", log=folder / "pg-test.log") as server:
         window = {}
 
@@ -146,8 +156,8 @@ def test_postgres_restarted_under_load_errors_only_inside_the_window_as_503(pg, 
         assert statuses == [200] * len(statuses)
 
 
-def test_worker_killed_costs_its_requests_in_flight_and_is_back_within_2_s(pg, folder, paths):
-    env = stack.app_env(folder, database_url=pg.url)
+def test_worker_killed_costs_its_requests_in_flight_and_is_back_within_2_s(pg, folder, paths, shared_cluster):
+    env = app_env(folder, pg, shared_cluster)
     with stack.gunicorn(env, stack.free_port(), folder, name="kill-test", workers=2) as server:
         before = server.workers()
         victim = min(before)

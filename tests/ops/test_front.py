@@ -11,7 +11,9 @@ instances started through peaceplans/ops/server.py, over one PostgreSQL and one 
 - X-Forwarded-Proto straight to gunicorn is ignored unless it comes from the front's address;
 - nginx serves /static/ itself, with whitenoise's headers, also with every app server down.
 
-Figures are printed (pytest -s). About 75 s: the cluster ~15 s, the 30 s hold, the drain ~12 s.
+The cluster is the session's `shared_cluster` (tests/conftest.py), shared with test_cluster.py and
+others. Figures are printed (pytest -s). About 60 s: the 30 s hold, the drain ~12 s (and the
+cluster's set-up, ~15 s, when this module is the first to ask for it).
 """
 
 import http.client
@@ -29,9 +31,9 @@ from pathlib import Path
 import pytest
 
 from tests import stack
-from tests.cluster import FRONT_ADDRESS, cluster
+from tests.cluster import FRONT_ADDRESS
 
-# One xdist worker runs the whole module (tests/conftest.py, KEEP_TOGETHER): its servers start once.
+# One xdist worker runs the cluster's users (tests/conftest.py, KEEP_TOGETHER): its servers start once.
 pytestmark = [pytest.mark.servers, pytest.mark.slow]
 
 # The headers the app's security middleware puts on every answer (docs/security.md). No HSTS here:
@@ -50,10 +52,9 @@ READERS = 2  # readers loading pages without pause, through the front, while the
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("front")
-    with cluster(folder, pg_port=stack.free_port(), redis_port=stack.free_port()) as running:
-        yield running
+def site(shared_cluster):
+    """The session's cluster (tests/conftest.py), shared with test_cluster.py and others."""
+    return shared_cluster
 
 
 @pytest.fixture(scope="module")
