@@ -19,7 +19,19 @@ def staff_client(client):
 
 def test_every_peaceplans_model_is_registered():
     names = {m.__name__ for m in MODELS}
-    assert names == {"Plan", "Party", "Topic", "Source", "Revision", "Point", "Clause", "Stance", "Event", "Annotation"}
+    assert names == {
+        "Plan",
+        "Party",
+        "Topic",
+        "Source",
+        "Revision",
+        "Point",
+        "Clause",
+        "Stance",
+        "Event",
+        "Annotation",
+        "Alias",
+    }
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):
