@@ -164,6 +164,9 @@ validator:
 # own servers, browsers and timed holds (the 30 s slow-client hold, the hung Redis), and the extra worker
 # renders meanwhile. On 2 cores, 2026-12-07: 632 s with 2 workers and 581 s with 3 on a quiet machine, one
 # after the other; in .ci/run 589 s and 610 s with 3, and 640 s with 4 (more workers only contend).
+# The run keeps both cores busy throughout, so its CPU time is what to cut: later on 2026-12-07 (one cluster
+# for the server tests, WhiteNoise's file table and the bytecode kept), 832 CPU-s against 932 before, both
+# runs started together on the same (shared, noisy) machine; single runs of the same code varied from 474 to 640 s.
 # TEST_WORKERS=0 runs it in one process.
 # --dist loadgroup: tests sharing a server (the browser tests, tests/conftest.py's KEEP_TOGETHER) stay on one worker,
 # and the longest units of work go first (tests/conftest.py's LONG).
