@@ -8,7 +8,8 @@ ones left out) in the paste page's format, "N. text", numbered 1..N in an order 
 a fixed seed, so that neither the order nor the printed numbers give the answer away. Each
 clause is proposed a point of the draft, with the draft's wordings, titles and topics only,
 and the first proposal is scored against the dataset's `derived_from` (none: the right answer
-is "a new point").
+is "a new point"). Also counted: clauses whose point is among the three proposals the page
+shows, where an editor finds it without typing.
 """
 
 import dataclasses
@@ -54,6 +55,7 @@ class Score:
     new: int
     without: int
     near: int  # clauses with a counterpart given it, its parent point or one of its sub-points
+    shown: int  # clauses with a counterpart whose point is among the three proposals the paste page shows
     misses: tuple[tuple[str, str | None, str | None], ...]  # (clause number, expected, proposed)
 
 
@@ -131,7 +133,8 @@ def cases(revisions: list[dict], seed: int = SEED) -> list[Case]:
     return made
 
 
-Proposer = Callable[[Sequence[tuple[str, str]], str], list[str | None]]  # (clauses, the text's date) -> keys
+# (clauses, the text's date) -> each clause's proposals as keys, best first (None: a new point)
+Proposer = Callable[[Sequence[tuple[str, str]], str], list[list[str | None]]]
 # What was said of the draft's points that the candidates carry: the stances dated until the
 # evaluated text arrived (the measurement), all of them (for comparison), or none.
 DATED, ALL, NONE = "dated", "all", "none"
@@ -140,10 +143,13 @@ DATED, ALL, NONE = "dated", "all", "none"
 def score(case: Case, proposer: Proposer) -> Score:
     """Parse the case's text as the paste page does, propose, and count."""
     clauses = paste.parse_clauses(case.text)
-    proposed = proposer([(c.number, c.text) for c in clauses], case.published_on)
-    matched = new = near = 0
+    proposals = proposer([(c.number, c.text) for c in clauses], case.published_on)
+    matched = new = near = shown = 0
     misses = []
-    for clause, expected, got in zip(clauses, case.truth, proposed, strict=True):
+    for clause, expected, keys in zip(clauses, case.truth, proposals, strict=True):
+        got = keys[0]
+        if expected is not None:
+            shown += expected in keys[:3]
         if expected is None:
             new += got is None
         else:
@@ -153,13 +159,15 @@ def score(case: Case, proposer: Proposer) -> Score:
         if got != expected:
             misses.append((clause.number, expected, got))
     counterparts = sum(1 for t in case.truth if t is not None)
-    return Score(case.slug, case.label, matched, counterparts, new, len(case.truth) - counterparts, near, tuple(misses))
+    return Score(
+        case.slug, case.label, matched, counterparts, new, len(case.truth) - counterparts, near, shown, tuple(misses)
+    )
 
 
 def proposer_for(weights: alignment.Weights = alignment.DEFAULT, stances: str = DATED) -> Proposer:
     """
-    The first proposal for each clause, as the paste page makes it, against the draft alone:
-    its points, and what was said of them (`stances`: DATED, ALL or NONE).
+    The proposals for each clause (the paste page shows three), as the paste page makes them,
+    against the draft alone: its points, and what was said of them (`stances`: DATED, ALL or NONE).
     """
     plan, revisions = demo()
     every = demo_stances() if stances != NONE else []
@@ -172,7 +180,9 @@ def proposer_for(weights: alignment.Weights = alignment.DEFAULT, stances: str = 
         if until not in made:
             made[until] = draft_candidates(plan, revisions, said_of_draft(every, until))
         candidates = made[until]
-        return [choices[0].key for choices in alignment.propose(clauses, candidates, aliases, weights=weights)]
+        return [
+            [c.key for c in choices] for choices in alignment.propose(clauses, candidates, aliases, weights=weights)
+        ]
 
     return propose
 

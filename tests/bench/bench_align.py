@@ -46,6 +46,7 @@ def measure() -> dict:
     # The same without the date rule (every stance on the draft's points), and with no stance at all.
     other = {mode: alignment_eval.evaluate(stances=mode) for mode in (alignment_eval.ALL, alignment_eval.NONE)}
     near = sum(s.near for s in scores if s.slug in alignment_eval.REWORKED)
+    shown = sum(s.shown for s in scores if s.slug in alignment_eval.REWORKED)
     held = alignment_eval.held_out()
     spread = [alignment_eval.totals(alignment_eval.evaluate(seed=seed))[0] for seed in range(1, 11)]
     plan, revisions = alignment_eval.demo()
@@ -72,12 +73,20 @@ def measure() -> dict:
                 "new": s.new,
                 "without": s.without,
                 "near": s.near,
+                "shown": s.shown,
                 "before": BEFORE.get(s.slug),
                 "misses": s.misses,
             }
             for s in scores
         ],
-        "reworked": {"matched": matched, "counterparts": counterparts, "new": new, "without": without, "near": near},
+        "reworked": {
+            "matched": matched,
+            "counterparts": counterparts,
+            "new": new,
+            "without": without,
+            "near": near,
+            "shown": shown,
+        },
         "top1": matched / counterparts,
         "new_share": new / without if without else None,
         "meets": {"top1": matched / counterparts >= TOP1, "new": bool(without) and new / without >= NEW},
@@ -150,10 +159,12 @@ def table(figures: dict) -> str:
         ),
         f"| top-1 is the point, its parent or one of its sub-points (for information) | "
         f"{share(r['near'], r['counterparts'])} | | | |",
+        f"| the point is among the three proposals the page shows (for information) | "
+        f"{share(r['shown'], r['counterparts'])} | | | |",
         "",
-        "| text | top-1 | new points | top-1, every stance | top-1, no stance | before: top-1 | before: new "
-        "| held out: top-1 | held out: new |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| text | top-1 | among the three shown | new points | top-1, every stance | top-1, no stance "
+        "| before: top-1 | before: new | held out: top-1 | held out: new |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     held = {h["label"]: h for h in figures["held_out"]}
     every, none = (figures["stances"][mode]["texts"] for mode in ("all", "none"))
@@ -162,7 +173,8 @@ def table(figures: dict) -> str:
         h = held.get(t["label"])
         a, n = every[t["label"]], none[t["label"]]
         lines.append(
-            f"| {t['label']} | {share(t['matched'], t['counterparts'])} | {share(t['new'], t['without'])} | "
+            f"| {t['label']} | {share(t['matched'], t['counterparts'])} | {share(t['shown'], t['counterparts'])} | "
+            f"{share(t['new'], t['without'])} | "
             f"{share(a[0], a[1])} | {share(n[0], n[1])} | {share(b[0], b[1])} | {share(b[2], b[3])} | "
             f"{share(h['matched'], h['counterparts']) if h else '—'} | {share(h['new'], h['without']) if h else '—'} |"
         )
