@@ -22,12 +22,14 @@ PostgreSQL pass.
 
 import json
 import os
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from peaceplans.editing.services import DEMO_DIR
@@ -279,6 +281,25 @@ def page_cache_off(settings):
     (tests/ops/test_caching.py pins those figures).
     """
     settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    """The page cache on, in a local-memory cache of the test's own."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }
+    settings.PAGE_CACHE_SECONDS = 3600
+
+
+@pytest.fixture
+def editor_client(db) -> Client:
+    """An editor (staff, group Editors) signed in."""
+    from tests.editing.test_editors import make_editor
+
+    client = Client()
+    client.force_login(make_editor())
+    return client
 
 
 @pytest.fixture

@@ -6,40 +6,23 @@ page served to an editor: the page cache's key never mixes the two, in either or
 """
 
 import re
-import uuid
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from peaceplans.models import Point, Revision
 from peaceplans.ops import pagecache
 from tests.editing.test_editors import make_editor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 PLAN = "russia-ukraine-2025"
 POINT = f"/plans/{PLAN}/points/21d/"
 COMPARE = f"/plans/{PLAN}/compare/?a=us-28-point-draft&b=e3-counter-proposal"
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    """The page cache on, in a local-memory cache of each test's own."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
-    }
-    settings.PAGE_CACHE_SECONDS = 3600
-
-
-@pytest.fixture
-def editor() -> Client:
-    client = Client()
-    client.force_login(make_editor())
-    return client
 
 
 def links(html: str) -> dict[str, str]:
@@ -52,9 +35,9 @@ def links(html: str) -> dict[str, str]:
     }
 
 
-def test_an_editor_sees_the_links_with_the_point_filled_in_and_they_lead_to_its_forms(editor):
+def test_an_editor_sees_the_links_with_the_point_filled_in_and_they_lead_to_its_forms(editor_client):
     donetsk = Point.objects.get(plan__slug=PLAN, key="21d")
-    response = editor.get(POINT)
+    response = editor_client.get(POINT)
     assert links(response.content.decode()) == {
         "Edit": f"/admin/peaceplans/point/{donetsk.pk}/change/",
         "Add note": f"/admin/peaceplans/annotation/add/?point={donetsk.pk}",
@@ -62,17 +45,17 @@ def test_an_editor_sees_the_links_with_the_point_filled_in_and_they_lead_to_its_
     }
     assert response["Cache-Control"] == "private, no-store" and response["X-Page-Cache"] == "bypass"
     assert "ETag" not in response
-    note_form = editor.get(links(response.content.decode())["Add note"])
+    note_form = editor_client.get(links(response.content.decode())["Add note"])
     assert note_form.context["adminform"].form.initial["point"] == str(donetsk.pk)
     assert f'<option value="{donetsk.pk}" selected>21d · Donetsk demilitarised buffer zone</option>' in (
         note_form.content.decode()
     )
 
 
-def test_on_the_compare_page_each_row_offers_a_stance_answering_the_text_in_view(editor):
+def test_on_the_compare_page_each_row_offers_a_stance_answering_the_text_in_view(editor_client):
     donetsk = Point.objects.get(plan__slug=PLAN, key="21d")
     e3 = Revision.objects.get(slug="e3-counter-proposal")
-    html = editor.get(COMPARE).content.decode()
+    html = editor_client.get(COMPARE).content.decode()
     row = html[html.index('id="point-21d"') :]
     row = row[: row.index("</li>")]
     assert links(row) == {
@@ -81,7 +64,7 @@ def test_on_the_compare_page_each_row_offers_a_stance_answering_the_text_in_view
         "Add stance": f"/admin/peaceplans/stance/add/?plan={donetsk.plan_id}&point={donetsk.pk}&revision={e3.pk}",
     }
     assert html.count('<p class="editor-links">') == html.count('class="compare-row ')  # one set per row
-    stance_form = editor.get(links(row)["Add stance"]).context["adminform"].form
+    stance_form = editor_client.get(links(row)["Add stance"]).context["adminform"].form
     assert stance_form.initial == {"plan": str(donetsk.plan_id), "point": str(donetsk.pk), "revision": str(e3.pk)}
 
 
@@ -98,11 +81,11 @@ def test_readers_and_staff_who_cannot_edit_see_no_links(client, who, settings):
 
 
 @pytest.mark.parametrize("url", [POINT, COMPARE])
-def test_a_reader_after_an_editor_gets_the_cached_readers_page(client, editor, url):
+def test_a_reader_after_an_editor_gets_the_cached_readers_page(client, editor_client, url):
     """Reader, editor, reader: the editor's page is neither the cached one nor stored over it."""
     first = client.get(url)
     assert first["X-Page-Cache"] == "miss" and not links(first.content.decode())
-    theirs = editor.get(url)
+    theirs = editor_client.get(url)
     assert theirs["X-Page-Cache"] == "bypass" and links(theirs.content.decode())
     assert theirs["Cache-Control"] == "private, no-store"
     again = client.get(url)
@@ -111,14 +94,14 @@ def test_a_reader_after_an_editor_gets_the_cached_readers_page(client, editor, u
 
 
 @pytest.mark.parametrize("url", [POINT, COMPARE])
-def test_an_editor_first_leaves_nothing_in_the_cache_for_readers(client, editor, url):
+def test_an_editor_first_leaves_nothing_in_the_cache_for_readers(client, editor_client, url):
     """Editor, then readers: the first reader renders its own page (a miss), with no links, and that is what is kept."""
-    assert links(editor.get(url).content.decode())
+    assert links(editor_client.get(url).content.decode())
     reader = client.get(url)
     assert reader["X-Page-Cache"] == "miss" and not links(reader.content.decode())
     again = client.get(url)
     assert again["X-Page-Cache"] == "hit" and not links(again.content.decode())
-    assert links(editor.get(url).content.decode())  # and the editor still gets theirs, not the reader's
+    assert links(editor_client.get(url).content.decode())  # and the editor still gets theirs, not the reader's
 
 
 def test_a_page_marked_private_is_never_stored_even_without_a_session_cookie():

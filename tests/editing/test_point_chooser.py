@@ -15,18 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from peaceplans.models import Annotation, Clause, Party, Plan, Point, Revision, Source, Stance, Topic
-from tests.editing.test_editors import make_editor
 
 pytestmark = pytest.mark.django_db
 
 PLAN = "russia-ukraine-2025"
 DONETSK = "21d · Donetsk demilitarised buffer zone"
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(make_editor())
-    return client
 
 
 def choose(client, term: str, *, model="stance", field="point") -> list[dict]:

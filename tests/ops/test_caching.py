@@ -34,7 +34,7 @@ from peaceplans.ops import dataversion, pagecache
 from tests.editing.test_editors import PASSWORD, change_form_data, make_editor
 from tests.stack import free_port
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 PLAN = "russia-ukraine-2025"
 US, E3 = "us-28-point-draft", "e3-counter-proposal"
@@ -61,22 +61,6 @@ SHOWS_THE_STANCE = [
     f"/plans/{PLAN}/points/6/stances.csv",
     f"/plans/{PLAN}/matrix.csv",
 ]
-
-
-@pytest.fixture(autouse=True)
-def page_cache(settings):
-    """A local-memory cache of its own for each test, with the page cache on."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
-    }
-    settings.PAGE_CACHE_SECONDS = 3600
-
-
-@pytest.fixture
-def editor_client() -> Client:
-    editor = Client()
-    editor.force_login(make_editor())
-    return editor
 
 
 def get(client, url, **headers):
