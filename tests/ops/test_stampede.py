@@ -28,7 +28,6 @@ from tests.ops.test_caching import POINT, edit_clause_in_the_admin, text
 # test_caching's fixtures: a throwaway redis-server for the module, the page cache in it for a test.
 redis_port = test_caching.redis_port
 on_redis = test_caching.on_redis
-editor_client = test_caching.editor_client
 
 READERS = 8
 ADDRESS = "/plans/russia-ukraine-2025/"
